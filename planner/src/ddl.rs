@@ -1,0 +1,9 @@
+//! DDL statements, executed against the durable catalog. One file per statement family.
+
+pub mod alter;
+pub mod create_table;
+pub mod drop;
+pub mod schema;
+pub mod truncate;
+pub mod vacuum;
+pub mod view;

@@ -1,0 +1,26 @@
+//! `CREATE [OR REPLACE] VIEW`: the query is checked by planning it, then stored as text.
+
+use datafusion::sql::sqlparser::ast::{CreateView, Statement};
+use quartzdb_storage::ViewMeta;
+
+use crate::error::{Error, Result};
+use crate::names;
+use crate::output::{CommandTag, Output};
+use crate::session::Session;
+
+pub async fn create(session: &mut Session, view: CreateView) -> Result<Output> {
+    if view.materialized || view.temporary {
+        return Err(Error::Unsupported("materialized or temporary views".into()));
+    }
+    let qname = session.qualify(&view.name)?;
+    let plan = session.plan_query(Statement::Query(view.query.clone())).await?;
+    let columns: Vec<String> = view.columns.iter().map(|c| names::ident(&c.name)).collect();
+    if columns.len() > plan.schema().fields().len() {
+        return Err(Error::Syntax("CREATE VIEW specifies more column names than columns".into()));
+    }
+    let meta = ViewMeta { oid: 0, query: view.query.to_string(), columns };
+    let storage = session.storage().clone();
+    let guard = storage.write_lock().await;
+    storage.create_view(&guard, session.database(), &qname, meta, view.or_replace, view.if_not_exists).await?;
+    Ok(Output::Command(CommandTag::new("CREATE VIEW")))
+}

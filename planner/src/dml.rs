@@ -1,0 +1,101 @@
+//! INSERT, UPDATE and DELETE, executed by QuartzDB itself.
+//!
+//! Each statement holds the storage write lock from the moment it reads until its commit is
+//! durable, so it sees the latest committed rows and no concurrent writer can interleave. The
+//! rows to change are found with an ordinary DataFusion query (`SELECT _rowaddr, … WHERE …`),
+//! which decorrelates subqueries correctly; DataFusion's own DML path (apache/datafusion#24654:
+//! DELETE/UPDATE with IN/EXISTS subqueries change every row) is never used.
+
+pub mod check;
+pub mod delete;
+pub mod insert;
+pub mod returning;
+pub mod update;
+
+use datafusion::sql::sqlparser::ast::Statement;
+
+use crate::error::Result;
+use crate::session::{Description, Session};
+
+/// Describe for DML: parameter types from planning the statement's row query, and the RETURNING
+/// columns if any.
+pub async fn describe(session: &Session, stmt: &Statement) -> Result<Description> {
+    match stmt {
+        Statement::Insert(i) => insert::describe(session, i.clone()).await,
+        Statement::Update(u) => update::describe(session, u.clone()).await,
+        Statement::Delete(d) => delete::describe(session, d.clone()).await,
+        _ => unreachable!("dml::describe is called for DML only"),
+    }
+}
+
+use std::collections::HashSet;
+
+use arrow::array::{AsArray, RecordBatch};
+use arrow::compute::filter_record_batch;
+use arrow::datatypes::UInt64Type;
+use datafusion::common::ParamValues;
+use datafusion::sql::sqlparser::ast::{TableFactor, TableWithJoins};
+use quartzdb_storage::QualifiedName;
+
+use crate::error::Error;
+
+/// The table an UPDATE or DELETE changes, and the name its columns go by in the statement.
+pub(crate) struct Target {
+    pub qname: QualifiedName,
+    pub alias: String,
+    /// `FROM <table> AS "<alias>" [joins]`, as written by the user but always aliased.
+    pub from: String,
+}
+
+pub(crate) fn target(session: &Session, table: &TableWithJoins) -> Result<Target> {
+    let TableFactor::Table { name, alias, .. } = &table.relation else {
+        return Err(Error::Unsupported(format!("UPDATE or DELETE of {}", table.relation)));
+    };
+    let qname = session.qualify(name)?;
+    let alias = alias.as_ref().map(|a| crate::names::ident(&a.name)).unwrap_or_else(|| qname.name.clone());
+    let mut from = format!("{name} AS {}", quote(&alias));
+    for join in &table.joins {
+        from.push_str(&format!(" {join}"));
+    }
+    Ok(Target { qname, alias, from })
+}
+
+/// A double-quoted SQL identifier.
+pub(crate) fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Runs `SELECT <alias>._rowaddr, … FROM … WHERE …` (planned with the target's row addresses
+/// visible) and returns its rows, each target row once: with joins a row can match several
+/// times, and PostgreSQL changes it once.
+pub(crate) async fn matching_rows(session: &Session, target: &Target, sql: &str, params: Option<ParamValues>) -> Result<Vec<RecordBatch>> {
+    let plan = plan_matching(session, target, sql).await?;
+    let plan = crate::params::bind(plan, params)?;
+    let batches = session.collect(plan).await?;
+    let mut seen = HashSet::new();
+    let mut out = Vec::with_capacity(batches.len());
+    for batch in batches {
+        let addrs = batch.column(0).as_primitive::<UInt64Type>();
+        let keep: arrow::array::BooleanArray = addrs.iter().map(|a| Some(a.map(|a| seen.insert(a)).unwrap_or(false))).collect();
+        out.push(filter_record_batch(&batch, &keep)?);
+    }
+    Ok(out)
+}
+
+pub(crate) async fn plan_matching(session: &Session, target: &Target, sql: &str) -> Result<datafusion::logical_expr::LogicalPlan> {
+    let stmt = quartzdb_sql::parse(sql)?.pop().ok_or_else(|| Error::Internal("empty row query".into()))?;
+    session.plan_with_row_addr(&target.qname, stmt).await
+}
+
+/// The row addresses in column 0 of `batches`.
+pub(crate) fn row_addrs(batches: &[RecordBatch]) -> Vec<u64> {
+    batches.iter().flat_map(|b| b.column(0).as_primitive::<UInt64Type>().values().iter().copied().collect::<Vec<_>>()).collect()
+}
+
+/// Columns `range` of `batches` as batches of the table's schema.
+pub(crate) fn columns(batches: &[RecordBatch], range: std::ops::Range<usize>, schema: &arrow::datatypes::SchemaRef) -> Result<Vec<RecordBatch>> {
+    batches
+        .iter()
+        .map(|b| Ok(RecordBatch::try_new(schema.clone(), b.columns()[range.clone()].to_vec())?))
+        .collect()
+}

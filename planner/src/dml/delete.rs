@@ -1,0 +1,68 @@
+//! `DELETE FROM t [AS a] [USING …] [WHERE …] [RETURNING …]`.
+
+use std::sync::Arc;
+
+use datafusion::common::ParamValues;
+use datafusion::sql::sqlparser::ast::{Delete, FromTable};
+use quartzdb_storage::{RowChange, ROW_ADDR};
+
+use crate::dml::{Target, columns, matching_rows, plan_matching, quote, returning, row_addrs, target};
+use crate::error::{Error, Result};
+use crate::output::{CommandTag, Output};
+use crate::params;
+use crate::session::{Description, Session, row_count};
+
+pub async fn execute(session: &mut Session, delete: Delete, params: Option<ParamValues>) -> Result<Output> {
+    let (target, sql, returning) = row_query(session, delete)?;
+    let storage = session.storage().clone();
+    let guard = storage.write_lock().await;
+    let meta = storage.catalog().table(session.database(), &target.qname)?.clone();
+    let dataset = storage.dataset(&meta).await?;
+    let schema = Arc::new(quartzdb_storage::table_schema(&dataset));
+    let rows = matching_rows(session, &target, &sql, params).await?;
+    let n = row_count(&rows);
+    let old = columns(&rows, 1..1 + schema.fields().len(), &schema)?;
+    if n > 0 {
+        let change = RowChange { deleted_addrs: row_addrs(&rows), deleted_rows: old.clone(), inserted: vec![] };
+        storage.commit_rows(&guard, session.database(), &target.qname, change).await?;
+    }
+    drop(guard);
+    let tag = CommandTag::new("DELETE").with_rows(n);
+    match returning {
+        None => Ok(Output::Command(tag)),
+        Some(items) => returning::output(session, &target.qname.name, Some(&target.alias), schema, old, items, tag).await,
+    }
+}
+
+pub async fn describe(session: &Session, delete: Delete) -> Result<Description> {
+    let (target, sql, returning) = row_query(session, delete)?;
+    let plan = plan_matching(session, &target, &sql).await?;
+    let params = params::parameter_types(&plan)?;
+    let columns = match returning {
+        Some(items) => Some(returning::schema(session, &target.qname, Some(&target.alias), &items).await?),
+        None => None,
+    };
+    Ok(Description { params, columns })
+}
+
+/// `SELECT a._rowaddr, a.* FROM t AS a [, using…] [WHERE …]`.
+fn row_query(session: &Session, delete: Delete) -> Result<(Target, String, Option<Vec<datafusion::sql::sqlparser::ast::SelectItem>>)> {
+    if delete.limit.is_some() || !delete.order_by.is_empty() {
+        return Err(Error::Syntax("DELETE does not take ORDER BY or LIMIT".into()));
+    }
+    let tables = match &delete.from {
+        FromTable::WithFromKeyword(t) | FromTable::WithoutKeyword(t) => t,
+    };
+    let [table] = tables.as_slice() else {
+        return Err(Error::Syntax("DELETE names one table; use USING for others".into()));
+    };
+    let target = target(session, table)?;
+    let mut sql = format!("SELECT {a}.{addr}, {a}.* FROM {}", target.from, a = quote(&target.alias), addr = ROW_ADDR);
+    for using in delete.using.iter().flatten() {
+        sql.push_str(&format!(", {using}"));
+    }
+    if let Some(selection) = &delete.selection {
+        sql.push_str(&format!(" WHERE {selection}"));
+    }
+    Ok((target, sql, delete.returning))
+}

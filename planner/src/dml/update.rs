@@ -1,0 +1,117 @@
+//! `UPDATE t [AS a] SET c = e, … [FROM …] [WHERE …] [RETURNING …]`.
+//!
+//! One query finds the rows and computes their new values:
+//! `SELECT a._rowaddr, CAST(e AS type) AS c | a.c, …, a.* FROM t AS a [, from…] WHERE …`.
+//! The old rows are deleted and the new ones appended in one commit.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use datafusion::common::ParamValues;
+use datafusion::sql::sqlparser::ast::{AssignmentTarget, Expr as SqlExpr, SelectItem, Update, UpdateTableFromKind};
+use quartzdb_storage::{ROW_ADDR, RowChange, TableMeta};
+
+use crate::dml::{Target, check, columns, matching_rows, plan_matching, quote, returning, row_addrs, target};
+use crate::error::{Error, Result};
+use crate::names;
+use crate::output::{CommandTag, Output};
+use crate::params;
+use crate::session::{Description, Session, row_count};
+
+pub async fn execute(session: &mut Session, update: Update, params: Option<ParamValues>) -> Result<Output> {
+    let target = target(session, &update.table)?;
+    let storage = session.storage().clone();
+    let guard = storage.write_lock().await;
+    let meta = storage.catalog().table(session.database(), &target.qname)?.clone();
+    let dataset = storage.dataset(&meta).await?;
+    let schema = Arc::new(quartzdb_storage::table_schema(&dataset));
+    let (sql, returning) = row_query(&target, &meta, update)?;
+    let rows = matching_rows(session, &target, &sql, params).await?;
+    let n = row_count(&rows);
+    let width = schema.fields().len();
+    let new = columns(&rows, 1..1 + width, &schema)?;
+    let new = check::conform(&target.qname.name, &meta, &schema, new)?;
+    if n > 0 {
+        let old = if meta.constraints.is_empty() { vec![] } else { columns(&rows, 1 + width..1 + 2 * width, &schema)? };
+        let change = RowChange { deleted_addrs: row_addrs(&rows), deleted_rows: old, inserted: new.clone() };
+        storage.commit_rows(&guard, session.database(), &target.qname, change).await?;
+    }
+    drop(guard);
+    let tag = CommandTag::new("UPDATE").with_rows(n);
+    match returning {
+        None => Ok(Output::Command(tag)),
+        Some(items) => returning::output(session, &target.qname.name, Some(&target.alias), schema, new, items, tag).await,
+    }
+}
+
+pub async fn describe(session: &Session, update: Update) -> Result<Description> {
+    let target = target(session, &update.table)?;
+    let meta = session.storage().catalog().table(session.database(), &target.qname)?.clone();
+    let (sql, returning) = row_query(&target, &meta, update)?;
+    let plan = plan_matching(session, &target, &sql).await?;
+    let params = params::parameter_types(&plan)?;
+    let columns = match returning {
+        Some(items) => Some(returning::schema(session, &target.qname, Some(&target.alias), &items).await?),
+        None => None,
+    };
+    Ok(Description { params, columns })
+}
+
+fn row_query(target: &Target, meta: &TableMeta, update: Update) -> Result<(String, Option<Vec<SelectItem>>)> {
+    if update.limit.is_some() || !update.order_by.is_empty() {
+        return Err(Error::Syntax("UPDATE does not take ORDER BY or LIMIT".into()));
+    }
+    let mut assigned: HashMap<String, SqlExpr> = HashMap::new();
+    for a in update.assignments {
+        let names = match &a.target {
+            AssignmentTarget::ColumnName(n) => vec![n.clone()],
+            AssignmentTarget::Tuple(_) => return Err(Error::Unsupported("UPDATE SET (a, b) = …".into())),
+        };
+        let column = match names[0].0.as_slice() {
+            [p] => p.as_ident().map(names::ident),
+            // `SET a.c = …` is not valid PostgreSQL either (it reads `a` as a composite column).
+            _ => None,
+        }
+        .ok_or_else(|| Error::Syntax(format!("invalid column in SET: {}", names[0])))?;
+        let Some(col) = meta.columns.iter().find(|c| c.name == column) else {
+            return Err(Error::UnknownColumn { table: target.qname.name.clone(), column });
+        };
+        let is_default = matches!(&a.value, SqlExpr::Identifier(i) if i.quote_style.is_none() && i.value.eq_ignore_ascii_case("default"));
+        if col.generated_always && !is_default {
+            return Err(Error::GeneratedAlwaysUpdate(column));
+        }
+        let value = if is_default {
+            match &col.default {
+                Some(text) => quartzdb_sql::parse_expr(text)?,
+                None => SqlExpr::Value(datafusion::sql::sqlparser::ast::Value::Null.into()),
+            }
+        } else {
+            a.value
+        };
+        if assigned.insert(column.clone(), value).is_some() {
+            return Err(Error::Syntax(format!("multiple assignments to same column \"{column}\"")));
+        }
+    }
+    let a = quote(&target.alias);
+    let mut select = vec![format!("{a}.{ROW_ADDR}")];
+    for col in &meta.columns {
+        let c = quote(&col.name);
+        select.push(match assigned.get(&col.name) {
+            Some(e) => format!("CAST(({e}) AS {}) AS {c}", col.type_name),
+            None => format!("{a}.{c}"),
+        });
+    }
+    for col in &meta.columns {
+        select.push(format!("{a}.{}", quote(&col.name)));
+    }
+    let mut sql = format!("SELECT {} FROM {}", select.join(", "), target.from);
+    if let Some(UpdateTableFromKind::AfterSet(from) | UpdateTableFromKind::BeforeSet(from)) = &update.from {
+        for t in from {
+            sql.push_str(&format!(", {t}"));
+        }
+    }
+    if let Some(selection) = &update.selection {
+        sql.push_str(&format!(" WHERE {selection}"));
+    }
+    Ok((sql, update.returning))
+}

@@ -1,0 +1,87 @@
+//! Planner errors. Storage and DataFusion errors are carried whole so the wire layer can find
+//! their SQLSTATE; the variants here are the user mistakes the planner itself detects.
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Storage(#[from] quartzdb_storage::Error),
+
+    #[error(transparent)]
+    Sql(#[from] quartzdb_sql::Error),
+
+    #[error(transparent)]
+    DataFusion(#[from] datafusion::error::DataFusionError),
+
+    #[error(transparent)]
+    Arrow(#[from] arrow::error::ArrowError),
+
+    #[error("type \"{0}\" does not exist")]
+    UnknownType(String),
+
+    #[error("{0}")]
+    InvalidTypeModifier(String),
+
+    #[error("{0} is not supported")]
+    Unsupported(String),
+
+    #[error("multiple primary keys for table \"{0}\" are not allowed")]
+    MultiplePrimaryKeys(String),
+
+    #[error("column \"{0}\" specified more than once")]
+    DuplicateColumn(String),
+
+    #[error("column \"{column}\" of relation \"{table}\" does not exist")]
+    UnknownColumn { table: String, column: String },
+
+    #[error("cannot insert a non-DEFAULT value into column \"{0}\"")]
+    GeneratedAlways(String),
+
+    #[error("column \"{0}\" can only be updated to DEFAULT")]
+    GeneratedAlwaysUpdate(String),
+
+
+    #[error("value too long for type {type_name}")]
+    StringTooLong { type_name: String },
+
+    #[error("{0}")]
+    InvalidParameter(String),
+
+    #[error("there is no parameter {0}")]
+    UndefinedParameter(String),
+
+    #[error("{0}")]
+    Syntax(String),
+
+    #[error("\"{0}\" is not a table")]
+    WrongObjectType(String),
+
+    #[error("permission denied: {0}")]
+    PermissionDenied(String),
+
+    #[error("transactions are not supported yet: {0} (each statement commits on its own)")]
+    TransactionsUnsupported(String),
+
+    #[error("unrecognized configuration parameter \"{0}\"")]
+    UnknownSetting(String),
+
+    #[error("parameter \"{0}\" cannot be changed")]
+    CantChangeSetting(String),
+
+    #[error("invalid value for parameter \"{name}\": \"{value}\"")]
+    InvalidSettingValue { name: String, value: String },
+
+    /// A bug in QuartzDB, not a user's mistake.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<Error> for datafusion::error::DataFusionError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::DataFusion(e) => e,
+            other => datafusion::error::DataFusionError::External(Box::new(other)),
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! PostgreSQL functions DataFusion does not provide, registered on every session.
+//!
+//! - `version()`: PostgreSQL-style version string naming QuartzDB.
+//! - `current_database()`, `current_schema()`, `current_user`, `session_user`, `pg_backend_pid()`.
+//! - `nextval(regclass)`, `currval(regclass)`: sequences, stored durably in the catalog.
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Int64Array, StringArray};
+use arrow::datatypes::DataType;
+use datafusion::common::{ScalarValue, exec_err};
+use datafusion::error::Result;
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
+use quartzdb_storage::Storage;
+
+/// A function of no arguments returning a fixed string for the session.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct ConstText {
+    name: &'static str,
+    value: String,
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for ConstText {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+    fn invoke_with_args(&self, _args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(self.value.clone()))))
+    }
+}
+
+/// A function of no arguments returning a fixed integer for the session.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct ConstInt {
+    name: &'static str,
+    value: i32,
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for ConstInt {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Int32)
+    }
+    fn invoke_with_args(&self, _args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        Ok(ColumnarValue::Scalar(ScalarValue::Int32(Some(self.value))))
+    }
+}
+
+/// Session-fixed functions: `version()`, `current_database()`, `current_schema()`,
+/// `current_user`, `session_user`, `pg_backend_pid()`.
+pub fn session_functions(database: &str, user: &str, pid: i32) -> Vec<ScalarUDF> {
+    let text = |name: &'static str, value: String| {
+        ScalarUDF::new_from_impl(ConstText { name, value, signature: Signature::exact(vec![], Volatility::Stable) })
+    };
+    vec![
+        text("version", crate::version_string()),
+        text("current_database", database.to_string()),
+        text("current_schema", "public".to_string()),
+        text("current_user", user.to_string()),
+        text("session_user", user.to_string()),
+        ScalarUDF::new_from_impl(ConstInt {
+            name: "pg_backend_pid",
+            value: pid,
+            signature: Signature::exact(vec![], Volatility::Stable),
+        }),
+    ]
+}
+
+/// `nextval('name')`: one new value per row; volatile, so each row and each call gets its own.
+#[derive(Debug)]
+pub struct NextVal {
+    storage: Arc<Storage>,
+    database: String,
+    signature: Signature,
+}
+
+impl PartialEq for NextVal {
+    fn eq(&self, other: &Self) -> bool {
+        self.database == other.database && Arc::ptr_eq(&self.storage, &other.storage)
+    }
+}
+impl Eq for NextVal {}
+impl std::hash::Hash for NextVal {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.database.hash(state);
+    }
+}
+
+impl NextVal {
+    pub fn udf(storage: Arc<Storage>, database: &str) -> ScalarUDF {
+        ScalarUDF::new_from_impl(Self {
+            storage,
+            database: database.to_string(),
+            signature: Signature::exact(vec![DataType::Utf8], Volatility::Volatile),
+        })
+    }
+}
+
+impl ScalarUDFImpl for NextVal {
+    fn name(&self) -> &str {
+        "nextval"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Int64)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let rows = args.number_rows;
+        let names: ArrayRef = args.args[0].to_array(rows)?;
+        let names = names.as_any().downcast_ref::<StringArray>().expect("signature guarantees Utf8");
+        use arrow::array::Array as _;
+        let mut out = Vec::with_capacity(rows);
+        // Consecutive rows usually name the same sequence: allocate them in one step.
+        let mut i = 0;
+        while i < rows {
+            if names.is_null(i) {
+                out.push(None);
+                i += 1;
+                continue;
+            }
+            let name = names.value(i);
+            let mut j = i + 1;
+            while j < rows && !names.is_null(j) && names.value(j) == name {
+                j += 1;
+            }
+            let qname = sequence_name(name)?;
+            let values = self.storage.nextval(&self.database, &qname, j - i).map_err(crate::Error::from)?;
+            out.extend(values.into_iter().map(Some));
+            i = j;
+        }
+        Ok(ColumnarValue::Array(Arc::new(Int64Array::from(out))))
+    }
+}
+
+/// Parses the text form of a regclass naming a sequence: `name`, `schema.name`, quoted parts.
+fn sequence_name(text: &str) -> Result<quartzdb_storage::QualifiedName> {
+    let parsed = match quartzdb_sql::parse(&format!("SELECT * FROM {text}")) {
+        Ok(mut s) if s.len() == 1 => s.remove(0),
+        _ => return exec_err!("invalid sequence name \"{text}\""),
+    };
+    use datafusion::sql::sqlparser::ast::{SetExpr, Statement, TableFactor};
+    if let Statement::Query(q) = parsed
+        && let SetExpr::Select(sel) = q.body.as_ref()
+        && let Some(TableFactor::Table { name, .. }) = sel.from.first().map(|t| &t.relation)
+    {
+        return crate::names::qualified(name, "", "public").map_err(|e| e.into());
+    }
+    exec_err!("invalid sequence name \"{text}\"")
+}

@@ -1,0 +1,38 @@
+//! QuartzDB's planner: the DataFusion session each connection uses, how each SQL statement is
+//! executed, and the Postgres semantics layered on DataFusion.
+//!
+//! - [`engine`]: shared state (storage) and session creation.
+//! - [`session`]: one connection's DataFusion context and settings; [`Session::execute`].
+//! - [`ddl`] and [`dml`]: statements QuartzDB executes itself (DataFusion only plans the queries
+//!   inside them, so its own DML path, with its subquery bug, is never used).
+//! - [`catalog_provider`]: tables and views resolved from the durable catalog.
+//! - [`types`], [`type_planner`]: Postgres types ↔ Arrow.
+//! - [`functions`]: Postgres functions DataFusion lacks (`version()`, `nextval`, ...).
+
+pub mod catalog_provider;
+pub mod ddl;
+pub mod dml;
+pub mod engine;
+pub mod error;
+pub mod functions;
+pub mod names;
+pub mod output;
+pub mod params;
+pub mod session;
+pub mod settings;
+pub mod type_planner;
+pub mod types;
+pub mod view;
+
+pub use engine::Engine;
+pub use error::{Error, Result};
+pub use output::{CommandTag, Output};
+pub use quartzdb_storage::Error as StorageError;
+pub use session::{Description, Session};
+
+/// The version string `version()` and `server_version` report: a PostgreSQL version clients can
+/// parse, followed by QuartzDB's own.
+pub const PG_VERSION: &str = "15.0";
+pub fn version_string() -> String {
+    format!("PostgreSQL {PG_VERSION} (QuartzDB {}) on x86_64-pc-linux-gnu, compiled by rustc", env!("CARGO_PKG_VERSION"))
+}

@@ -1,0 +1,75 @@
+//! `$n` parameters: their types for Describe, and binding their values for Execute.
+//!
+//! DataFusion infers a placeholder's type from comparisons, IN lists and INSERT VALUES; it leaves
+//! `$1::type` and `CAST($1 AS type)` untyped, although Postgres types them by the cast. This
+//! module adds that inference.
+
+use std::collections::HashMap;
+
+use arrow::datatypes::DataType;
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::common::{ParamValues, ScalarValue};
+use datafusion::logical_expr::{Cast, Expr, LogicalPlan};
+
+use crate::error::{Error, Result};
+
+/// The type of each `$1..$n` in order (`None` where nothing constrains it).
+pub fn parameter_types(plan: &LogicalPlan) -> Result<Vec<Option<DataType>>> {
+    let mut types: HashMap<String, Option<DataType>> = plan.get_parameter_types()?;
+    plan.apply_with_subqueries(|node| {
+        node.apply_expressions(|expr| {
+            expr.apply(|e| {
+                if let Expr::Cast(Cast { expr, field }) = e
+                    && let Expr::Placeholder(p) = expr.as_ref()
+                {
+                    let slot = types.entry(p.id.clone()).or_insert(None);
+                    if slot.is_none() {
+                        *slot = Some(field.data_type().clone());
+                    }
+                }
+                Ok(TreeNodeRecursion::Continue)
+            })
+        })
+    })?;
+    let mut ordered = Vec::new();
+    for (id, ty) in types {
+        let n: usize = id
+            .strip_prefix('$')
+            .and_then(|n| n.parse().ok())
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| Error::InvalidParameter(format!("invalid parameter name {id}")))?;
+        if ordered.len() < n {
+            ordered.resize(n, None);
+        }
+        ordered[n - 1] = ty;
+    }
+    Ok(ordered)
+}
+
+/// Substitutes parameter values into a plan. Without values, a plan that still has placeholders
+/// is an error (a simple-protocol query cannot have parameters).
+pub fn bind(plan: LogicalPlan, values: Option<ParamValues>) -> Result<LogicalPlan> {
+    match values {
+        Some(values) => Ok(plan.with_param_values(values)?),
+        None => {
+            if let Some(name) = plan.get_parameter_names()?.into_iter().next() {
+                return Err(Error::UndefinedParameter(name));
+            }
+            Ok(plan)
+        }
+    }
+}
+
+/// Casts each bound value to the type the plan expects, so `$1` sent as text for an integer
+/// column arrives as an integer.
+pub fn coerce(values: Vec<ScalarValue>, types: &[Option<DataType>]) -> Result<ParamValues> {
+    let mut out = Vec::with_capacity(values.len());
+    for (i, v) in values.into_iter().enumerate() {
+        match types.get(i).cloned().flatten() {
+            Some(t) if v.data_type() != t && !v.is_null() => out.push(v.cast_to(&t)?),
+            Some(t) if v.is_null() => out.push(ScalarValue::try_from(&t)?),
+            _ => out.push(v),
+        }
+    }
+    Ok(ParamValues::from(out))
+}

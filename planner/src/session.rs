@@ -1,0 +1,336 @@
+//! One connection's session: its DataFusion context (catalog, functions, type planner), its
+//! settings, and [`Session::execute`], which runs one statement.
+
+use std::sync::{Arc, Mutex};
+
+use arrow::array::{RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::common::ParamValues;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
+use datafusion::sql::parser::Statement as DFStatement;
+use datafusion::sql::sqlparser::ast::{self, Expr as SqlExpr, ObjectName, Statement, UtilityOption};
+use futures::StreamExt;
+use quartzdb_storage::{QualifiedName, Storage};
+
+use crate::catalog_provider::{PlanningScope, QuartzCatalog};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::output::{CommandTag, Output};
+use crate::settings::Settings;
+use crate::type_planner::PgTypePlanner;
+use crate::{ddl, dml, functions, names, params};
+
+/// What Describe reports for a statement before it runs.
+#[derive(Debug, Clone)]
+pub struct Description {
+    /// Inferred type of each `$n`, in order; `None` where nothing constrains it.
+    pub params: Vec<Option<DataType>>,
+    /// Result columns, or `None` for statements that return no rows.
+    pub columns: Option<SchemaRef>,
+}
+
+pub struct Session {
+    engine: Arc<Engine>,
+    ctx: SessionContext,
+    database: String,
+    user: String,
+    scope: Arc<Mutex<PlanningScope>>,
+    settings: Settings,
+    /// Settings changed by the last statement that the client must be told about.
+    changed_settings: Vec<(&'static str, String)>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("database", &self.database).field("user", &self.user).finish()
+    }
+}
+
+impl Session {
+    pub(crate) fn new(engine: Arc<Engine>, database: &str, user: &str, pid: i32) -> Result<Self> {
+        let storage = engine.storage().clone();
+        storage.catalog().database(database)?;
+        let scope = Arc::new(Mutex::new(PlanningScope::default()));
+        let ctx = build_context(&storage, database, user, pid, scope.clone());
+        Ok(Self {
+            engine,
+            ctx,
+            database: database.to_string(),
+            user: user.to_string(),
+            scope,
+            settings: Settings::default(),
+            changed_settings: Vec::new(),
+        })
+    }
+
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Applies a setting given in the startup packet (e.g. `application_name`); unknown names
+    /// are ignored there, as PostgreSQL's clients send some it may not know.
+    pub fn apply_startup_setting(&mut self, name: &str, value: &str) -> Result<()> {
+        match self.settings.set(name, value) {
+            Ok(_) | Err(Error::UnknownSetting(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub(crate) fn storage(&self) -> &Arc<Storage> {
+        self.engine.storage()
+    }
+
+    pub(crate) fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// Settings the last statements changed that must be sent as ParameterStatus.
+    pub fn take_changed_settings(&mut self) -> Vec<(&'static str, String)> {
+        std::mem::take(&mut self.changed_settings)
+    }
+
+    /// Resolves a table name against this session's database and schema.
+    pub(crate) fn qualify(&self, name: &ObjectName) -> Result<QualifiedName> {
+        names::qualified(name, &self.database, "public")
+    }
+
+    /// Executes one statement. `params` binds `$n` placeholders (extended protocol).
+    #[tracing::instrument(skip_all)]
+    pub async fn execute(&mut self, stmt: Statement, params: Option<ParamValues>) -> Result<Output> {
+        tracing::debug!(sql = %stmt, "execute");
+        let result = self.dispatch(stmt, params).await;
+        // Sequences advanced by this statement are made durable before its result is sent.
+        self.storage().flush_sequences()?;
+        result
+    }
+
+    async fn dispatch(&mut self, stmt: Statement, params: Option<ParamValues>) -> Result<Output> {
+        match stmt {
+            Statement::Query(_) | Statement::Explain { .. } => self.query(stmt, params).await,
+            Statement::Insert(insert) => dml::insert::execute(self, insert, params).await,
+            Statement::Update(update) => dml::update::execute(self, update, params).await,
+            Statement::Delete(delete) => dml::delete::execute(self, delete, params).await,
+            Statement::CreateTable(create) => ddl::create_table::execute(self, create).await,
+            Statement::Drop { object_type, if_exists, names, cascade, .. } => {
+                ddl::drop::execute(self, object_type, if_exists, names, cascade).await
+            }
+            Statement::Truncate(t) => ddl::truncate::execute(self, t).await,
+            Statement::CreateSchema { schema_name, if_not_exists, .. } => {
+                ddl::schema::create(self, schema_name, if_not_exists).await
+            }
+            Statement::CreateView(view) => ddl::view::create(self, view).await,
+            Statement::AlterTable(alter) => ddl::alter::execute(self, alter).await,
+            Statement::Vacuum(vacuum) => ddl::vacuum::execute(self, vacuum).await,
+            Statement::Set(set) => self.set(set),
+            Statement::ShowVariable { variable } => self.show(&variable),
+            Statement::StartTransaction { .. } => Err(Error::TransactionsUnsupported("BEGIN".into())),
+            Statement::Commit { .. } => Err(Error::TransactionsUnsupported("COMMIT".into())),
+            Statement::Rollback { .. } => Err(Error::TransactionsUnsupported("ROLLBACK".into())),
+            Statement::Savepoint { .. } | Statement::ReleaseSavepoint { .. } => {
+                Err(Error::TransactionsUnsupported("SAVEPOINT".into()))
+            }
+            Statement::Copy { .. } => Err(Error::Unsupported("COPY".into())),
+            other => Err(Error::Unsupported(format!("statement \"{}\"", statement_keyword(&other)))),
+        }
+    }
+
+    /// Plans a statement without running it, for the extended protocol's Describe.
+    pub async fn describe(&mut self, stmt: &Statement) -> Result<Description> {
+        match stmt {
+            Statement::Query(_) | Statement::Explain { .. } => {
+                let plan = self.plan_query(stmt.clone()).await?;
+                let params = params::parameter_types(&plan)?;
+                Ok(Description { params, columns: Some(Arc::new(plan.schema().as_arrow().clone())) })
+            }
+            Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_) => dml::describe(self, stmt).await,
+            Statement::ShowVariable { variable } => {
+                Ok(Description { params: vec![], columns: Some(show_schema(&show_name(variable))) })
+            }
+            _ => Ok(Description { params: vec![], columns: None }),
+        }
+    }
+
+    /// Plans a read-only statement; anything that would write or change state is refused.
+    pub(crate) async fn plan_query(&self, stmt: Statement) -> Result<LogicalPlan> {
+        let stmt = explain_options(stmt)?;
+        let plan = self.ctx.state().statement_to_plan(DFStatement::Statement(Box::new(stmt))).await?;
+        SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false).verify_plan(&plan)?;
+        Ok(plan)
+    }
+
+    /// Plans any statement with DataFusion, without the read-only check (for DML inputs).
+    pub(crate) async fn plan_statement(&self, stmt: Statement) -> Result<LogicalPlan> {
+        Ok(self.ctx.state().statement_to_plan(DFStatement::Statement(Box::new(stmt))).await?)
+    }
+
+    /// Plans with `table` exposed with its `_rowaddr` column, for UPDATE and DELETE.
+    pub(crate) async fn plan_with_row_addr(&self, table: &QualifiedName, stmt: Statement) -> Result<LogicalPlan> {
+        self.scope.lock().expect("scope lock").dml_target = Some(table.clone());
+        let result = self.plan_statement(stmt).await;
+        self.scope.lock().expect("scope lock").dml_target = None;
+        result
+    }
+
+    /// Runs a plan to completion and returns its batches (for DML, whose rows are needed whole).
+    pub(crate) async fn collect(&self, plan: LogicalPlan) -> Result<Vec<RecordBatch>> {
+        Ok(self.ctx.execute_logical_plan(plan).await?.collect().await?)
+    }
+
+    async fn query(&mut self, stmt: Statement, params: Option<ParamValues>) -> Result<Output> {
+        let plan = self.plan_query(stmt).await?;
+        let plan = params::bind(plan, params)?;
+        let df = self.ctx.execute_logical_plan(plan).await?;
+        let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+        let stream = df.execute_stream().await?;
+        Ok(Output::Rows { schema, stream, command: CommandTag::new("SELECT") })
+    }
+
+    fn set(&mut self, set: ast::Set) -> Result<Output> {
+        let (name, value) = match set {
+            ast::Set::SingleAssignment { variable, values, .. } => (variable.to_string(), set_value(&values)?),
+            ast::Set::SetTimeZone { value, .. } => ("TimeZone".to_string(), set_value(&[value])?),
+            ast::Set::SetNames { charset_name, .. } => ("client_encoding".to_string(), charset_name.to_string()),
+            other => return Err(Error::Unsupported(format!("{other}"))),
+        };
+        let reported = if value.eq_ignore_ascii_case("default") {
+            self.settings.reset(&name)?
+        } else {
+            self.settings.set(&name, &value)?
+        };
+        if let Some(canonical) = reported {
+            let v = self.settings.get(canonical)?.to_string();
+            self.changed_settings.push((canonical, v));
+        }
+        Ok(Output::Command(CommandTag::new("SET")))
+    }
+
+    fn show(&self, variable: &[ast::Ident]) -> Result<Output> {
+        let name = show_name(variable);
+        let (schema, columns): (SchemaRef, Vec<Arc<dyn arrow::array::Array>>) = if name.eq_ignore_ascii_case("all") {
+            let all = self.settings.all();
+            let schema = Arc::new(Schema::new(vec![
+                Field::new("name", DataType::Utf8, false),
+                Field::new("setting", DataType::Utf8, false),
+            ]));
+            let names: StringArray = all.iter().map(|(k, _)| Some(*k)).collect();
+            let values: StringArray = all.iter().map(|(_, v)| Some(v.as_str())).collect();
+            (schema, vec![Arc::new(names), Arc::new(values)])
+        } else {
+            let value = self.settings.get(&name)?.to_string();
+            (show_schema(&name), vec![Arc::new(StringArray::from(vec![value]))])
+        };
+        let batch = RecordBatch::try_new(schema.clone(), columns)?;
+        let stream = futures::stream::iter(vec![Ok(batch)]).boxed();
+        Ok(Output::Rows {
+            schema: schema.clone(),
+            stream: Box::pin(RecordBatchStreamAdapter::new(schema, stream)),
+            command: CommandTag::new("SHOW"),
+        })
+    }
+}
+
+/// A DataFusion context over one database of QuartzDB's catalog, with Postgres settings, types
+/// and functions. Sessions use one each; view expansion uses a fresh one.
+pub(crate) fn build_context(storage: &Arc<Storage>, database: &str, user: &str, pid: i32, scope: Arc<Mutex<PlanningScope>>) -> SessionContext {
+    let mut config = SessionConfig::new()
+        .with_default_catalog_and_schema(database, "public")
+        .with_create_default_catalog_and_schema(false)
+        .with_information_schema(true);
+    let opts = config.options_mut();
+    opts.sql_parser.dialect = datafusion::common::config::Dialect::PostgreSQL;
+    // Postgres: `1.5` is numeric; strings are plain text; NULLs sort as the largest value.
+    opts.sql_parser.parse_float_as_decimal = true;
+    opts.sql_parser.map_string_types_to_utf8view = false;
+    opts.sql_parser.default_null_ordering = "nulls_max".into();
+    opts.sql_parser.recursion_limit = 200;
+    opts.execution.time_zone = Some("+00:00".into());
+    let state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_default_features()
+        .with_type_planner(Arc::new(PgTypePlanner))
+        .build();
+    let ctx = SessionContext::new_with_state(state);
+    ctx.register_catalog(database, Arc::new(QuartzCatalog::new(storage.clone(), database.to_string(), scope)));
+    for udf in functions::session_functions(database, user, pid) {
+        ctx.register_udf(udf);
+    }
+    ctx.register_udf(functions::NextVal::udf(storage.clone(), database));
+    ctx
+}
+
+fn show_name(variable: &[ast::Ident]) -> String {
+    variable.iter().map(|i| i.value.as_str()).collect::<Vec<_>>().join(" ")
+}
+
+fn show_schema(name: &str) -> SchemaRef {
+    let canonical = match name.to_ascii_lowercase().as_str() {
+        "time zone" => "TimeZone".to_string(),
+        _ => name.to_string(),
+    };
+    Arc::new(Schema::new(vec![Field::new(canonical, DataType::Utf8, false)]))
+}
+
+/// The text of a SET value: `SET x = 'a'`, `SET x TO a`, `SET x = 5`, lists joined by `, `.
+fn set_value(values: &[SqlExpr]) -> Result<String> {
+    let parts: Vec<String> = values
+        .iter()
+        .map(|v| match v {
+            SqlExpr::Value(v) => match &v.value {
+                ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => s.clone(),
+                other => other.to_string(),
+            },
+            SqlExpr::Identifier(i) => i.value.clone(),
+            other => other.to_string(),
+        })
+        .collect();
+    if parts.is_empty() {
+        return Err(Error::Syntax("SET requires a value".into()));
+    }
+    Ok(parts.join(", "))
+}
+
+/// Maps PostgreSQL's `EXPLAIN (ANALYZE, VERBOSE)` options onto the flags DataFusion reads.
+fn explain_options(stmt: Statement) -> Result<Statement> {
+    let Statement::Explain { describe_alias, mut analyze, mut verbose, query_plan, estimate, statement, format, options } = stmt else {
+        return Ok(stmt);
+    };
+    for UtilityOption { name, arg } in options.iter().flatten() {
+        let on = match arg {
+            None => true,
+            Some(SqlExpr::Value(v)) => !matches!(&v.value, ast::Value::Boolean(false)) && v.value.to_string().to_ascii_lowercase() != "'off'",
+            Some(SqlExpr::Identifier(i)) => !i.value.eq_ignore_ascii_case("off") && !i.value.eq_ignore_ascii_case("false"),
+            Some(_) => true,
+        };
+        match name.value.to_ascii_lowercase().as_str() {
+            "analyze" => analyze = on,
+            "verbose" => verbose = on,
+            "costs" | "buffers" | "timing" | "summary" | "settings" | "wal" => {}
+            other => return Err(Error::Unsupported(format!("EXPLAIN option \"{other}\""))),
+        }
+    }
+    if !matches!(statement.as_ref(), Statement::Query(_)) {
+        return Err(Error::Unsupported("EXPLAIN of statements other than queries".into()));
+    }
+    Ok(Statement::Explain { describe_alias, analyze, verbose, query_plan, estimate, statement, format, options: None })
+}
+
+/// The leading keywords of a statement, for error messages.
+fn statement_keyword(stmt: &Statement) -> String {
+    stmt.to_string().split_whitespace().take(2).collect::<Vec<_>>().join(" ")
+}
+
+/// Counts rows in batches.
+pub(crate) fn row_count(batches: &[RecordBatch]) -> usize {
+    batches.iter().map(|b| b.num_rows()).sum()
+}

@@ -1,0 +1,178 @@
+//! Session settings (`SET`, `SHOW`, `RESET`) with PostgreSQL's names and defaults.
+//!
+//! Only settings QuartzDB knows are accepted, as in PostgreSQL (42704 otherwise). Names are
+//! case-insensitive; the first spelling below is the one `SHOW ALL` and ParameterStatus use.
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, Result};
+
+/// Known settings and their defaults. `true` marks those reported to the client by
+/// ParameterStatus when they change.
+const DEFAULTS: &[(&str, &str, bool)] = &[
+    ("application_name", "", true),
+    ("client_encoding", "UTF8", true),
+    ("DateStyle", "ISO, MDY", true),
+    ("default_transaction_isolation", "read committed", false),
+    ("default_transaction_read_only", "off", false),
+    ("extra_float_digits", "1", false),
+    ("integer_datetimes", "on", true),
+    ("IntervalStyle", "postgres", true),
+    ("is_superuser", "on", true),
+    ("lc_messages", "C", false),
+    ("lock_timeout", "0", false),
+    ("max_identifier_length", "63", false),
+    ("search_path", "\"$user\", public", false),
+    ("server_encoding", "UTF8", true),
+    ("server_version", crate::PG_VERSION, true),
+    ("server_version_num", "150000", false),
+    ("standard_conforming_strings", "on", true),
+    ("statement_timeout", "0", false),
+    ("idle_in_transaction_session_timeout", "0", false),
+    ("TimeZone", "UTC", true),
+    ("transaction_isolation", "read committed", false),
+    ("transaction_read_only", "off", false),
+];
+
+/// Settings that cannot be changed with SET.
+const READ_ONLY: &[&str] = &["integer_datetimes", "is_superuser", "max_identifier_length", "server_encoding", "server_version", "server_version_num", "lc_messages"];
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    values: BTreeMap<String, String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { values: DEFAULTS.iter().map(|(k, v, _)| (k.to_ascii_lowercase(), v.to_string())).collect() }
+    }
+}
+
+/// The canonical spelling of a setting name, if QuartzDB knows it.
+fn canonical(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    let lower = match lower.as_str() {
+        "time zone" | "time_zone" => "timezone",
+        "transaction isolation level" => "transaction_isolation",
+        other => other,
+    };
+    DEFAULTS.iter().map(|(k, _, _)| *k).find(|k| k.eq_ignore_ascii_case(lower))
+}
+
+impl Settings {
+    pub fn get(&self, name: &str) -> Result<&str> {
+        let c = canonical(name).ok_or_else(|| Error::UnknownSetting(name.to_string()))?;
+        Ok(self.values[&c.to_ascii_lowercase()].as_str())
+    }
+
+    /// Sets a value; returns the canonical name when the change must be reported by ParameterStatus.
+    pub fn set(&mut self, name: &str, value: &str) -> Result<Option<&'static str>> {
+        let c = canonical(name).ok_or_else(|| Error::UnknownSetting(name.to_string()))?;
+        if READ_ONLY.contains(&c) {
+            return Err(Error::CantChangeSetting(c.to_string()));
+        }
+        let value = normalize(c, value)?;
+        self.values.insert(c.to_ascii_lowercase(), value);
+        Ok(DEFAULTS.iter().find(|(k, _, _)| *k == c).filter(|(_, _, report)| *report).map(|(k, _, _)| *k))
+    }
+
+    pub fn reset(&mut self, name: &str) -> Result<Option<&'static str>> {
+        let c = canonical(name).ok_or_else(|| Error::UnknownSetting(name.to_string()))?;
+        let default = DEFAULTS.iter().find(|(k, _, _)| *k == c).map(|(_, v, _)| *v).unwrap_or_default();
+        self.set(c, default)
+    }
+
+    /// Every setting with its current value, for `SHOW ALL`.
+    pub fn all(&self) -> Vec<(&'static str, String)> {
+        DEFAULTS.iter().map(|(k, _, _)| (*k, self.values[&k.to_ascii_lowercase()].clone())).collect()
+    }
+
+    /// The settings PostgreSQL reports in ParameterStatus at startup.
+    pub fn reported(&self) -> Vec<(&'static str, String)> {
+        DEFAULTS
+            .iter()
+            .filter(|(_, _, report)| *report)
+            .map(|(k, _, _)| (*k, self.values[&k.to_ascii_lowercase()].clone()))
+            .collect()
+    }
+
+    /// `statement_timeout` in milliseconds (0 = none).
+    pub fn statement_timeout_ms(&self) -> u64 {
+        parse_duration_ms(&self.values["statement_timeout"]).unwrap_or(0)
+    }
+}
+
+fn normalize(name: &str, value: &str) -> Result<String> {
+    let invalid = || Error::InvalidSettingValue { name: name.to_string(), value: value.to_string() };
+    match name {
+        "client_encoding" | "server_encoding" => {
+            let v = value.to_ascii_uppercase().replace('-', "");
+            if v == "UTF8" || v == "UNICODE" { Ok("UTF8".into()) } else { Err(Error::Unsupported(format!("client_encoding \"{value}\""))) }
+        }
+        "statement_timeout" | "lock_timeout" | "idle_in_transaction_session_timeout" => {
+            parse_duration_ms(value).map(|ms| ms.to_string()).ok_or_else(invalid)
+        }
+        "extra_float_digits" => match value.trim().parse::<i32>() {
+            Ok(n) if (-15..=3).contains(&n) => Ok(n.to_string()),
+            _ => Err(invalid()),
+        },
+        "TimeZone" => {
+            let v = value.trim();
+            if v.eq_ignore_ascii_case("utc") || v.eq_ignore_ascii_case("etc/utc") || v == "GMT" || v == "Z" || v == "+00:00" || v == "0" {
+                Ok("UTC".into())
+            } else {
+                Err(Error::Unsupported(format!("TimeZone \"{v}\" (only UTC for now)")))
+            }
+        }
+        "standard_conforming_strings" => match value.to_ascii_lowercase().as_str() {
+            "on" | "true" | "1" => Ok("on".into()),
+            _ => Err(Error::Unsupported("standard_conforming_strings = off".into())),
+        },
+        _ => Ok(value.to_string()),
+    }
+}
+
+/// Parses a PostgreSQL duration setting (`0`, `500`, `5s`, `2min`, `1h`; bare numbers are ms).
+fn parse_duration_ms(value: &str) -> Option<u64> {
+    let v = value.trim().trim_matches('\'');
+    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (num, unit) = v.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    let factor = match unit.trim() {
+        "" | "ms" => 1,
+        "s" => 1_000,
+        "min" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    n.checked_mul(factor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_case_insensitive_and_reported_when_needed() {
+        let mut s = Settings::default();
+        assert_eq!(s.get("datestyle").unwrap(), "ISO, MDY");
+        assert_eq!(s.set("application_name", "psql").unwrap(), Some("application_name"));
+        assert_eq!(s.get("APPLICATION_NAME").unwrap(), "psql");
+        assert_eq!(s.set("search_path", "public").unwrap(), None);
+        assert!(matches!(s.set("no_such_thing", "1"), Err(Error::UnknownSetting(_))));
+        assert!(matches!(s.set("server_version", "1"), Err(Error::CantChangeSetting(_))));
+    }
+
+    #[test]
+    fn durations_parse_like_postgres() {
+        let mut s = Settings::default();
+        s.set("statement_timeout", "2s").unwrap();
+        assert_eq!(s.statement_timeout_ms(), 2000);
+        s.set("statement_timeout", "150").unwrap();
+        assert_eq!(s.statement_timeout_ms(), 150);
+        assert!(s.set("statement_timeout", "soon").is_err());
+        s.reset("statement_timeout").unwrap();
+        assert_eq!(s.statement_timeout_ms(), 0);
+    }
+}

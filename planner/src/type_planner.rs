@@ -1,0 +1,21 @@
+//! Makes DataFusion plan SQL type names (in CAST, `::type`, literals) exactly as QuartzDB stores
+//! them, including the Postgres types DataFusion does not know (uuid, json, timestamptz, ...).
+
+use std::sync::Arc;
+
+use arrow::datatypes::{Field, FieldRef};
+use datafusion::error::Result;
+use datafusion::logical_expr::planner::TypePlanner;
+use datafusion::sql::sqlparser::ast;
+
+use crate::types::column_type;
+
+#[derive(Debug, Default)]
+pub struct PgTypePlanner;
+
+impl TypePlanner for PgTypePlanner {
+    fn plan_type_field(&self, sql_type: &ast::DataType) -> Result<Option<FieldRef>> {
+        // Types QuartzDB does not map fall through to DataFusion's own planning.
+        Ok(column_type(sql_type).ok().filter(|t| !t.serial).map(|t| Arc::new(Field::new("", t.arrow, true))))
+    }
+}

@@ -1,0 +1,36 @@
+//! Views: stored as SQL text and planned when a query names them.
+
+use std::sync::{Arc, Mutex};
+
+use datafusion::catalog::TableProvider;
+use datafusion::catalog::view::ViewTable;
+use datafusion::error::Result as DfResult;
+use datafusion::logical_expr::LogicalPlanBuilder;
+use datafusion::sql::parser::Statement as DFStatement;
+use quartzdb_storage::{Storage, ViewMeta};
+
+use crate::catalog_provider::PlanningScope;
+use crate::error::Error;
+
+/// Plans a view's query in a fresh context over the same catalog, so it sees committed data.
+pub async fn view_provider(storage: &Arc<Storage>, database: &str, _schema: &str, name: &str, view: &ViewMeta) -> DfResult<Arc<dyn TableProvider>> {
+    let ctx = crate::session::build_context(storage, database, "", 0, Arc::new(Mutex::new(PlanningScope::default())));
+    let mut stmts = quartzdb_sql::parse(&view.query).map_err(Error::from)?;
+    if stmts.len() != 1 {
+        return Err(Error::Internal(format!("view {name} has an invalid stored query")).into());
+    }
+    let plan = ctx.state().statement_to_plan(DFStatement::Statement(Box::new(stmts.remove(0)))).await?;
+    let plan = if view.columns.is_empty() {
+        plan
+    } else {
+        let exprs = plan
+            .schema()
+            .columns()
+            .into_iter()
+            .zip(&view.columns)
+            .map(|(c, alias)| datafusion::logical_expr::col(c).alias(alias))
+            .collect::<Vec<_>>();
+        LogicalPlanBuilder::from(plan).project(exprs)?.build()?
+    };
+    Ok(Arc::new(ViewTable::new(plan, Some(view.query.clone()))))
+}

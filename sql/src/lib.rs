@@ -1,0 +1,12 @@
+//! QuartzDB's SQL front: the PostgreSQL dialect of `sqlparser` (the copy DataFusion re-exports),
+//! parsing, and the AST rewrites that make Postgres clients' SQL plannable.
+//!
+//! - [`parser`]: text → statements.
+//! - [`error`]: parse errors.
+
+pub mod error;
+pub mod parser;
+
+pub use datafusion::sql::sqlparser::ast;
+pub use error::{Error, Result};
+pub use parser::{parse, parse_expr};

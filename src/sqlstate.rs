@@ -1,0 +1,316 @@
+//! The one mapping from QuartzDB's errors to PostgreSQL SQLSTATE codes, applied at the wire boundary.
+//!
+//! Errors travel up as typed values (storage → planner → DataFusion's `External`), so the code is
+//! found by walking the chain here rather than by each layer guessing. A user's mistake must never
+//! leave as `XX000`; that code is reserved for bugs.
+
+use std::error::Error as StdError;
+
+use arrow::error::ArrowError;
+use datafusion::common::SchemaError;
+use datafusion::error::DataFusionError;
+use quartzdb_planner::Error as PlannerError;
+use quartzdb_planner::StorageError;
+
+/// PostgreSQL error codes QuartzDB sends (Appendix A of the PostgreSQL manual).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqlState {
+    FeatureNotSupported,
+    InvalidCatalogName,
+    SyntaxError,
+    UndefinedTable,
+    UndefinedColumn,
+    UndefinedObject,
+    UndefinedFunction,
+    UndefinedParameter,
+    AmbiguousColumn,
+    DuplicateTable,
+    DuplicateSchema,
+    DuplicateColumn,
+    InvalidSchemaName,
+    DatatypeMismatch,
+    WrongObjectType,
+    InvalidTableDefinition,
+    InvalidParameterValue,
+    CantChangeRuntimeParam,
+    DependentObjectsStillExist,
+    GeneratedAlways,
+    InsufficientPrivilege,
+    NotNullViolation,
+    UniqueViolation,
+    DivisionByZero,
+    InvalidTextRepresentation,
+    NumericValueOutOfRange,
+    StringDataRightTruncation,
+    DataException,
+    SequenceGeneratorLimitExceeded,
+    SerializationFailure,
+    QueryCanceled,
+    OutOfMemory,
+    IoError,
+    ProtocolViolation,
+    InternalError,
+}
+
+impl SqlState {
+    pub fn code(self) -> &'static str {
+        use SqlState::*;
+        match self {
+            FeatureNotSupported => "0A000",
+            InvalidCatalogName => "3D000",
+            SyntaxError => "42601",
+            UndefinedTable => "42P01",
+            UndefinedColumn => "42703",
+            UndefinedObject => "42704",
+            UndefinedFunction => "42883",
+            UndefinedParameter => "42P02",
+            AmbiguousColumn => "42702",
+            DuplicateTable => "42P07",
+            DuplicateSchema => "42P06",
+            DuplicateColumn => "42701",
+            InvalidSchemaName => "3F000",
+            DatatypeMismatch => "42804",
+            WrongObjectType => "42809",
+            InvalidTableDefinition => "42P16",
+            InvalidParameterValue => "22023",
+            CantChangeRuntimeParam => "55P02",
+            DependentObjectsStillExist => "2BP01",
+            GeneratedAlways => "428C9",
+            InsufficientPrivilege => "42501",
+            NotNullViolation => "23502",
+            UniqueViolation => "23505",
+            DivisionByZero => "22012",
+            InvalidTextRepresentation => "22P02",
+            NumericValueOutOfRange => "22003",
+            StringDataRightTruncation => "22001",
+            DataException => "22000",
+            SequenceGeneratorLimitExceeded => "2200H",
+            SerializationFailure => "40001",
+            QueryCanceled => "57014",
+            OutOfMemory => "53200",
+            IoError => "58030",
+            ProtocolViolation => "08P01",
+            InternalError => "XX000",
+        }
+    }
+}
+
+/// Finds the SQLSTATE for any error QuartzDB can produce, looking through wrappers.
+pub fn classify(err: &(dyn StdError + 'static)) -> SqlState {
+    if let Some(e) = err.downcast_ref::<PlannerError>() {
+        return planner(e);
+    }
+    if let Some(e) = err.downcast_ref::<StorageError>() {
+        return storage(e);
+    }
+    if let Some(e) = err.downcast_ref::<DataFusionError>() {
+        return datafusion(e);
+    }
+    if let Some(e) = err.downcast_ref::<ArrowError>() {
+        return arrow(e);
+    }
+    if let Some(e) = err.downcast_ref::<quartzdb_sql::Error>() {
+        return match e {
+            quartzdb_sql::Error::Syntax(_) => SqlState::SyntaxError,
+        };
+    }
+    match err.source() {
+        Some(inner) => classify(inner),
+        None => SqlState::InternalError,
+    }
+}
+
+fn planner(e: &PlannerError) -> SqlState {
+    use SqlState::*;
+    match e {
+        PlannerError::Storage(e) => storage(e),
+        PlannerError::Sql(_) | PlannerError::Syntax(_) => SyntaxError,
+        PlannerError::DataFusion(e) => datafusion(e),
+        PlannerError::Arrow(e) => arrow(e),
+        PlannerError::UnknownType(_) => UndefinedObject,
+        PlannerError::InvalidTypeModifier(_) | PlannerError::InvalidParameter(_) => InvalidParameterValue,
+        PlannerError::Unsupported(_) | PlannerError::TransactionsUnsupported(_) => FeatureNotSupported,
+        PlannerError::MultiplePrimaryKeys(_) => InvalidTableDefinition,
+        PlannerError::DuplicateColumn(_) => DuplicateColumn,
+        PlannerError::UnknownColumn { .. } => UndefinedColumn,
+        PlannerError::UndefinedParameter(_) => UndefinedParameter,
+        PlannerError::GeneratedAlways(_) => GeneratedAlways,
+        PlannerError::GeneratedAlwaysUpdate(_) => GeneratedAlways,
+        PlannerError::StringTooLong { .. } => StringDataRightTruncation,
+        PlannerError::WrongObjectType(_) => WrongObjectType,
+        PlannerError::PermissionDenied(_) => InsufficientPrivilege,
+        PlannerError::UnknownSetting(_) => UndefinedObject,
+        PlannerError::CantChangeSetting(_) => CantChangeRuntimeParam,
+        PlannerError::InvalidSettingValue { .. } => InvalidParameterValue,
+        PlannerError::Internal(_) => InternalError,
+    }
+}
+
+fn storage(e: &StorageError) -> SqlState {
+    use SqlState::*;
+    match e {
+        StorageError::UnknownDatabase(_) => InvalidCatalogName,
+        StorageError::UnknownSchema(_) => InvalidSchemaName,
+        StorageError::DuplicateSchema(_) => DuplicateSchema,
+        StorageError::SchemaNotEmpty(_) => DependentObjectsStillExist,
+        StorageError::UnknownTable(_) | StorageError::UnknownView(_) => UndefinedTable,
+        StorageError::WrongObjectType { .. } => WrongObjectType,
+        StorageError::DuplicateTable(_) => DuplicateTable,
+        StorageError::UnknownColumn { .. } => UndefinedColumn,
+        StorageError::DuplicateColumn { .. } => DuplicateColumn,
+        StorageError::UnknownSequence(_) => UndefinedTable,
+        StorageError::SequenceExhausted(_) => SequenceGeneratorLimitExceeded,
+        StorageError::UniqueViolation { .. } => UniqueViolation,
+        StorageError::NotNullViolation { .. } => NotNullViolation,
+        StorageError::SerializationFailure(_) => SerializationFailure,
+        StorageError::Unsupported(_) => FeatureNotSupported,
+        StorageError::Io { .. } => IoError,
+        StorageError::DataFusion(e) => datafusion(e),
+        StorageError::Arrow(e) => arrow(e),
+        StorageError::DataDirLocked { .. }
+        | StorageError::CorruptCatalog { .. }
+        | StorageError::Lance(_)
+        | StorageError::Internal(_) => InternalError,
+    }
+}
+
+fn datafusion(e: &DataFusionError) -> SqlState {
+    use SqlState::*;
+    match e {
+        DataFusionError::SQL(..) => SyntaxError,
+        DataFusionError::SchemaError(e, _) => match e.as_ref() {
+            SchemaError::FieldNotFound { .. } => UndefinedColumn,
+            SchemaError::AmbiguousReference { .. } => AmbiguousColumn,
+            SchemaError::DuplicateQualifiedField { .. } | SchemaError::DuplicateUnqualifiedField { .. } => {
+                DuplicateColumn
+            }
+        },
+        DataFusionError::Plan(msg) => plan_message(msg),
+        DataFusionError::Execution(msg) => execution_message(msg),
+        DataFusionError::ExecutionJoin(_) => InternalError,
+        DataFusionError::NotImplemented(_) => FeatureNotSupported,
+        DataFusionError::ResourcesExhausted(_) => OutOfMemory,
+        DataFusionError::IoError(_) | DataFusionError::ObjectStore(_) => IoError,
+        DataFusionError::ArrowError(e, _) => arrow(e),
+        DataFusionError::External(e) => classify(e.as_ref()),
+        DataFusionError::Context(_, e) => datafusion(e),
+        DataFusionError::Shared(e) => datafusion(e),
+        DataFusionError::Diagnostic(_, e) => datafusion(e),
+        DataFusionError::Collection(errs) => errs.first().map(datafusion).unwrap_or(InternalError),
+        DataFusionError::Configuration(_) => InvalidParameterValue,
+        _ => InternalError,
+    }
+}
+
+/// DataFusion reports most planning mistakes as `Plan` with a message; these are the user errors
+/// it distinguishes only by text.
+fn plan_message(msg: &str) -> SqlState {
+    use SqlState::*;
+    let m = msg.to_ascii_lowercase();
+    if m.contains("table") && (m.contains("not found") || m.contains("doesn't exist")) {
+        UndefinedTable
+    } else if m.contains("function") && (m.contains("not found") || m.contains("invalid function") || m.contains("no function matches")) {
+        UndefinedFunction
+    } else if m.contains("placeholder") || m.contains("parameter") {
+        UndefinedParameter
+    } else if m.contains("coerc") || m.contains("cannot cast") || m.contains("not supported for types") || m.contains("type") {
+        DatatypeMismatch
+    } else if m.contains("division by zero") || m.contains("divide by zero") {
+        DivisionByZero
+    } else {
+        SyntaxError
+    }
+}
+
+fn execution_message(msg: &str) -> SqlState {
+    use SqlState::*;
+    let m = msg.to_ascii_lowercase();
+    if m.contains("divide by zero") || m.contains("division by zero") {
+        DivisionByZero
+    } else if m.contains("overflow") || m.contains("out of range") {
+        NumericValueOutOfRange
+    } else if m.contains("cannot cast") || m.contains("invalid") || m.contains("parse") {
+        InvalidTextRepresentation
+    } else {
+        DataException
+    }
+}
+
+fn arrow(e: &ArrowError) -> SqlState {
+    use SqlState::*;
+    match e {
+        ArrowError::DivideByZero => DivisionByZero,
+        ArrowError::ArithmeticOverflow(_) => NumericValueOutOfRange,
+        ArrowError::CastError(m) | ArrowError::ParseError(m) => {
+            if m.to_ascii_lowercase().contains("overflow") || m.contains("too large") {
+                NumericValueOutOfRange
+            } else {
+                InvalidTextRepresentation
+            }
+        }
+        ArrowError::ComputeError(m) if m.to_ascii_lowercase().contains("overflow") => NumericValueOutOfRange,
+        ArrowError::ExternalError(inner) => classify(inner.as_ref()),
+        ArrowError::MemoryError(_) => OutOfMemory,
+        ArrowError::IoError(..) => IoError,
+        _ => DataException,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn df_external(e: PlannerError) -> DataFusionError {
+        DataFusionError::External(Box::new(e))
+    }
+
+    #[test]
+    fn storage_errors_keep_their_code_through_datafusion() {
+        let e = df_external(PlannerError::Storage(StorageError::UniqueViolation {
+            constraint: "t_pkey".into(),
+            detail: "Key (id)=(1) already exists.".into(),
+        }));
+        assert_eq!(classify(&e).code(), "23505");
+        let e = DataFusionError::Context("while inserting".into(), Box::new(df_external(PlannerError::Storage(
+            StorageError::NotNullViolation { table: "t".into(), column: "c".into() },
+        ))));
+        assert_eq!(classify(&e).code(), "23502");
+    }
+
+    #[test]
+    fn each_user_error_has_its_code() {
+        let cases: Vec<(Box<dyn StdError + Send + Sync>, &str)> = vec![
+            (Box::new(StorageError::UnknownDatabase("x".into())), "3D000"),
+            (Box::new(StorageError::UnknownTable("x".into())), "42P01"),
+            (Box::new(StorageError::DuplicateTable("x".into())), "42P07"),
+            (Box::new(StorageError::DuplicateSchema("x".into())), "42P06"),
+            (Box::new(StorageError::UnknownSchema("x".into())), "3F000"),
+            (Box::new(StorageError::SchemaNotEmpty("x".into())), "2BP01"),
+            (Box::new(StorageError::SerializationFailure("x".into())), "40001"),
+            (Box::new(StorageError::SequenceExhausted("x".into())), "2200H"),
+            (Box::new(PlannerError::UnknownType("x".into())), "42704"),
+            (Box::new(PlannerError::Unsupported("x".into())), "0A000"),
+            (Box::new(PlannerError::TransactionsUnsupported("x".into())), "0A000"),
+            (Box::new(PlannerError::StringTooLong { type_name: "x".into() }), "22001"),
+            (Box::new(PlannerError::GeneratedAlways("x".into())), "428C9"),
+            (Box::new(PlannerError::MultiplePrimaryKeys("x".into())), "42P16"),
+            (Box::new(PlannerError::UnknownSetting("x".into())), "42704"),
+            (Box::new(quartzdb_sql::Error::Syntax("x".into())), "42601"),
+            (Box::new(ArrowError::DivideByZero), "22012"),
+            (Box::new(ArrowError::CastError("Cannot cast string 'x' to value of Int32 type".into())), "22P02"),
+            (Box::new(DataFusionError::Plan("table 'quartz.public.nope' not found".into())), "42P01"),
+            (Box::new(DataFusionError::NotImplemented("x".into())), "0A000"),
+            (Box::new(DataFusionError::ResourcesExhausted("x".into())), "53200"),
+            (Box::new(DataFusionError::Execution("Divide by zero error".into())), "22012"),
+        ];
+        for (err, code) in cases {
+            assert_eq!(classify(err.as_ref()).code(), code, "{err}");
+        }
+    }
+
+    #[test]
+    fn only_bugs_are_internal() {
+        assert_eq!(classify(&PlannerError::Internal("bug".into())).code(), "XX000");
+        assert_eq!(classify(&DataFusionError::Internal("bug".into())).code(), "XX000");
+    }
+}

@@ -1,0 +1,88 @@
+//! Errors on the wire: the SQLSTATE from [`crate::sqlstate`], a message without the wrapper
+//! prefixes DataFusion adds, and PostgreSQL's DETAIL where there is one.
+
+use std::error::Error as StdError;
+
+use datafusion::error::DataFusionError;
+use pgwire::error::{ErrorInfo, PgWireError};
+use quartzdb_planner::{Error as PlannerError, StorageError};
+
+use crate::sqlstate::{SqlState, classify};
+
+pub fn to_pgwire(err: &(dyn StdError + 'static)) -> PgWireError {
+    PgWireError::UserError(Box::new(error_info(err)))
+}
+
+pub fn error_info(err: &(dyn StdError + 'static)) -> ErrorInfo {
+    let state = classify(err);
+    if state == SqlState::InternalError {
+        tracing::error!(error = %err, "internal error");
+    }
+    let mut info = ErrorInfo::new("ERROR".into(), state.code().into(), message(err));
+    info.detail = detail(err);
+    info
+}
+
+pub fn cancelled() -> PgWireError {
+    PgWireError::UserError(Box::new(ErrorInfo::new(
+        "ERROR".into(),
+        SqlState::QueryCanceled.code().into(),
+        "canceling statement due to user request".into(),
+    )))
+}
+
+pub fn timed_out() -> PgWireError {
+    PgWireError::UserError(Box::new(ErrorInfo::new(
+        "ERROR".into(),
+        SqlState::QueryCanceled.code().into(),
+        "canceling statement due to statement timeout".into(),
+    )))
+}
+
+/// The innermost meaningful message: typed QuartzDB errors speak for themselves; DataFusion's
+/// wrappers (`External error: `, `Error during planning: `, …) are peeled off.
+fn message(err: &(dyn StdError + 'static)) -> String {
+    if let Some(e) = err.downcast_ref::<DataFusionError>() {
+        return match e {
+            DataFusionError::External(inner) => message(inner.as_ref()),
+            DataFusionError::Context(_, inner) | DataFusionError::Diagnostic(_, inner) => message(inner.as_ref()),
+            DataFusionError::Shared(inner) => message(inner.as_ref()),
+            DataFusionError::ArrowError(inner, _) => message(inner.as_ref()),
+            DataFusionError::Plan(m) | DataFusionError::Execution(m) | DataFusionError::NotImplemented(m) => m.clone(),
+            DataFusionError::SQL(inner, _) => inner.to_string(),
+            DataFusionError::SchemaError(inner, _) => inner.to_string(),
+            other => other.to_string(),
+        };
+    }
+    if let Some(PlannerError::DataFusion(e)) = err.downcast_ref::<PlannerError>() {
+        return message(e);
+    }
+    if let Some(PlannerError::Storage(e)) = err.downcast_ref::<PlannerError>() {
+        return message(e);
+    }
+    if let Some(StorageError::DataFusion(e)) = err.downcast_ref::<StorageError>() {
+        return message(e);
+    }
+    if let Some(arrow::error::ArrowError::ExternalError(inner)) = err.downcast_ref::<arrow::error::ArrowError>() {
+        return message(inner.as_ref());
+    }
+    err.to_string()
+}
+
+fn detail(err: &(dyn StdError + 'static)) -> Option<String> {
+    if let Some(StorageError::UniqueViolation { detail, .. }) = err.downcast_ref::<StorageError>() {
+        return Some(detail.clone());
+    }
+    if let Some(e) = err.downcast_ref::<DataFusionError>() {
+        return match e {
+            DataFusionError::External(inner) => detail(inner.as_ref()),
+            DataFusionError::Context(_, inner) | DataFusionError::Diagnostic(_, inner) => detail(inner.as_ref()),
+            _ => None,
+        };
+    }
+    match err.downcast_ref::<PlannerError>() {
+        Some(PlannerError::Storage(e)) => detail(e),
+        Some(PlannerError::DataFusion(e)) => detail(e),
+        _ => None,
+    }
+}

@@ -1,0 +1,75 @@
+//! The PostgreSQL wire protocol (v3), spoken through `pgwire`.
+//!
+//! Each connection gets its own [`Connection`], which holds its session and implements pgwire's
+//! handler traits: startup ([`startup`]), simple and extended query ([`query`]). Results are
+//! Arrow batches encoded by `arrow-pg` ([`encode`]); errors get their SQLSTATE from
+//! [`crate::sqlstate`] ([`error`]). Cancel requests reach the running query through [`cancel`].
+
+pub mod cancel;
+pub mod encode;
+pub mod error;
+pub mod params;
+pub mod query;
+pub mod startup;
+
+use std::sync::Arc;
+
+use pgwire::api::PgWireServerHandlers;
+use quartzdb_planner::{Engine, Session};
+use tokio::sync::Mutex;
+
+use self::cancel::{CancelRegistry, CancelState};
+
+/// One client connection: its session (after startup) and the way to cancel its queries.
+pub struct Connection {
+    engine: Arc<Engine>,
+    registry: Arc<CancelRegistry>,
+    session: Arc<Mutex<Option<Session>>>,
+    parser: Arc<query::StatementParser>,
+    cancel: Arc<CancelState>,
+    /// This connection's backend PID, once startup assigned it; unregistered on drop.
+    pid: std::sync::Mutex<Option<i32>>,
+}
+
+impl Connection {
+    pub fn new(engine: Arc<Engine>, registry: Arc<CancelRegistry>) -> Arc<Self> {
+        let session = Arc::new(Mutex::new(None));
+        Arc::new(Self {
+            engine,
+            registry,
+            parser: Arc::new(query::StatementParser::new(session.clone())),
+            session,
+            cancel: Arc::new(CancelState::default()),
+            pid: std::sync::Mutex::new(None),
+        })
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if let Some(pid) = *self.pid.lock().expect("pid lock") {
+            self.registry.unregister(pid);
+        }
+    }
+}
+
+/// pgwire asks a factory for each handler; every one is the connection itself.
+pub struct Handlers(pub Arc<Connection>);
+
+impl PgWireServerHandlers for Handlers {
+    fn simple_query_handler(&self) -> Arc<impl pgwire::api::query::SimpleQueryHandler> {
+        self.0.clone()
+    }
+
+    fn extended_query_handler(&self) -> Arc<impl pgwire::api::query::ExtendedQueryHandler> {
+        self.0.clone()
+    }
+
+    fn startup_handler(&self) -> Arc<impl pgwire::api::auth::StartupHandler> {
+        self.0.clone()
+    }
+
+    fn cancel_handler(&self) -> Arc<impl pgwire::api::cancel::CancelHandler> {
+        self.0.registry.clone()
+    }
+}

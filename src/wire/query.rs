@@ -1,0 +1,282 @@
+//! Simple and extended query: statements go to the connection's session; results stream back.
+
+use std::fmt::Debug;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow::datatypes::{DataType, SchemaRef};
+use async_trait::async_trait;
+use futures::{Sink, SinkExt, StreamExt};
+use pgwire::api::portal::Portal;
+use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
+use pgwire::api::results::{DescribePortalResponse, DescribeStatementResponse, FieldInfo, QueryResponse, Response};
+use pgwire::api::stmt::{QueryParser, StoredStatement};
+use pgwire::api::store::PortalStore;
+use pgwire::api::{ClientInfo, ClientPortalStore, Type};
+use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::startup::ParameterStatus;
+use quartzdb_planner::Session;
+use quartzdb_sql::ast::Statement;
+use tokio::sync::Mutex;
+
+use super::Connection;
+use super::encode::{self, Format};
+use super::error::{cancelled, error_info, timed_out, to_pgwire};
+use super::params;
+use crate::sqlstate::SqlState;
+
+/// A statement prepared by Parse: parsed and described once.
+#[derive(Debug)]
+pub struct Prepared {
+    /// `None` for an empty query string.
+    statement: Option<Statement>,
+    /// Types of `$1…$n` as reported to the client: its own where it gave them, else inferred.
+    param_types: Vec<Type>,
+    /// The Arrow type each parameter is converted to before binding.
+    param_arrow: Vec<Option<DataType>>,
+    columns: Option<SchemaRef>,
+}
+
+/// Parses and describes statements for the extended protocol, with the connection's session.
+#[derive(Debug)]
+pub struct StatementParser {
+    session: Arc<Mutex<Option<Session>>>,
+}
+
+impl StatementParser {
+    pub fn new(session: Arc<Mutex<Option<Session>>>) -> Self {
+        Self { session }
+    }
+}
+
+fn user_error(code: SqlState, message: impl Into<String>) -> PgWireError {
+    PgWireError::UserError(Box::new(ErrorInfo::new("ERROR".into(), code.code().into(), message.into())))
+}
+
+fn no_session() -> PgWireError {
+    user_error(SqlState::ProtocolViolation, "query before startup completed")
+}
+
+#[async_trait]
+impl QueryParser for StatementParser {
+    type Statement = Arc<Prepared>;
+
+    async fn parse_sql<C>(&self, _client: &C, sql: &str, types: &[Option<Type>]) -> PgWireResult<Self::Statement>
+    where
+        C: ClientInfo + Unpin + Send + Sync,
+    {
+        let mut statements = quartzdb_sql::parse(sql).map_err(|e| to_pgwire(&e))?;
+        if statements.len() > 1 {
+            return Err(user_error(SqlState::SyntaxError, "cannot insert multiple commands into a prepared statement"));
+        }
+        let Some(statement) = statements.pop() else {
+            return Ok(Arc::new(Prepared { statement: None, param_types: vec![], param_arrow: vec![], columns: None }));
+        };
+        let mut guard = self.session.lock().await;
+        let session = guard.as_mut().ok_or_else(no_session)?;
+        let description = session.describe(&statement).await.map_err(|e| to_pgwire(&e))?;
+        let n = description.params.len().max(types.len());
+        let mut param_types = Vec::with_capacity(n);
+        let mut param_arrow = Vec::with_capacity(n);
+        for i in 0..n {
+            let inferred = description.params.get(i).cloned().flatten();
+            match types.get(i).cloned().flatten().filter(|t| *t != Type::UNKNOWN) {
+                Some(given) => {
+                    param_arrow.push(inferred.or_else(|| params::arrow_type(&given)));
+                    param_types.push(given);
+                }
+                None => {
+                    param_types.push(params::pg_type(inferred.as_ref()));
+                    param_arrow.push(inferred);
+                }
+            }
+        }
+        Ok(Arc::new(Prepared { statement: Some(statement), param_types, param_arrow, columns: description.columns }))
+    }
+
+    fn get_parameter_types(&self, stmt: &Self::Statement) -> PgWireResult<Vec<Type>> {
+        Ok(stmt.param_types.clone())
+    }
+
+    fn get_result_schema(&self, stmt: &Self::Statement, format: Option<&Format>) -> PgWireResult<Vec<FieldInfo>> {
+        match &stmt.columns {
+            Some(schema) => encode::fields(schema, format.unwrap_or(&Format::UnifiedText)),
+            None => Ok(vec![]),
+        }
+    }
+}
+
+impl Connection {
+    /// Runs one statement under the connection's cancel signal and `statement_timeout`, and
+    /// turns its output into a response.
+    async fn run<C>(&self, client: &mut C, session: &mut Session, statement: Statement, params: Option<datafusion::common::ParamValues>, format: &Format) -> PgWireResult<Response>
+    where
+        C: Sink<PgWireBackendMessage> + Unpin + Send,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let generation = self.cancel.generation();
+        let timeout = session.settings().statement_timeout_ms();
+        let execute = Box::pin(session.execute(statement, params));
+        let output = tokio::select! {
+            biased;
+            _ = self.cancel.cancelled(generation) => return Err(cancelled()),
+            _ = sleep_ms(timeout) => return Err(timed_out()),
+            output = execute => output,
+        };
+        for (name, value) in session.take_changed_settings() {
+            client.feed(PgWireBackendMessage::ParameterStatus(ParameterStatus::new(name.to_string(), value))).await?;
+        }
+        let output = output.map_err(|e| to_pgwire(&e))?;
+        encode::response(output, format, self.cancel.clone(), generation)
+    }
+}
+
+/// Sleeps `ms` milliseconds, or forever when `ms` is 0 (no timeout).
+async fn sleep_ms(ms: u64) {
+    if ms == 0 {
+        std::future::pending::<()>().await;
+    }
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+}
+
+/// Runs a result's row stream to the end, so that the next statement of a multi-statement
+/// query cannot run before this one's rows are read.
+async fn materialize(response: Response) -> Response {
+    match response {
+        Response::Query(q) => {
+            let (command_tag, row_schema, data_rows) = (q.command_tag, q.row_schema, q.data_rows);
+            let rows: Vec<PgWireResult<_>> = data_rows.collect().await;
+            if let Some(Err(e)) = rows.iter().find(|r| r.is_err()) {
+                return Response::Error(Box::new(ErrorInfo::from(clone_error(e))));
+            }
+            let mut q = QueryResponse::new(row_schema, futures::stream::iter(rows));
+            q.command_tag = command_tag;
+            Response::Query(q)
+        }
+        other => other,
+    }
+}
+
+fn clone_error(e: &PgWireError) -> PgWireError {
+    match e {
+        PgWireError::UserError(info) => {
+            let mut copy = ErrorInfo::new(info.severity.clone(), info.code.clone(), info.message.clone());
+            copy.detail = info.detail.clone();
+            PgWireError::UserError(Box::new(copy))
+        }
+        other => user_error(SqlState::InternalError, other.to_string()),
+    }
+}
+
+fn into_error_response(e: PgWireError) -> Response {
+    Response::Error(Box::new(ErrorInfo::from(e)))
+}
+
+#[async_trait]
+impl SimpleQueryHandler for Connection {
+    async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let statements = match quartzdb_sql::parse(query) {
+            Ok(s) => s,
+            Err(e) => return Ok(vec![Response::Error(Box::new(error_info(&e)))]),
+        };
+        if statements.is_empty() {
+            return Ok(vec![Response::EmptyQuery]);
+        }
+        let several = statements.len() > 1;
+        let mut guard = self.session.lock().await;
+        let session = guard.as_mut().ok_or_else(no_session)?;
+        let mut responses = Vec::with_capacity(statements.len());
+        for statement in statements {
+            let response = match self.run(client, session, statement, None, &encode::text()).await {
+                Ok(r) if several => materialize(r).await,
+                Ok(r) => r,
+                Err(e) => into_error_response(e),
+            };
+            let failed = matches!(response, Response::Error(_));
+            responses.push(response);
+            if failed {
+                // PostgreSQL stops a multi-statement query at its first error.
+                break;
+            }
+        }
+        Ok(responses)
+    }
+}
+
+#[async_trait]
+impl ExtendedQueryHandler for Connection {
+    type Statement = Arc<Prepared>;
+    type QueryParser = StatementParser;
+
+    fn query_parser(&self) -> Arc<Self::QueryParser> {
+        self.parser.clone()
+    }
+
+    async fn do_describe_statement<C>(&self, _client: &mut C, target: &StoredStatement<Self::Statement>) -> PgWireResult<DescribeStatementResponse>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let prepared = &target.statement;
+        let fields = self.parser.get_result_schema(prepared, None)?;
+        Ok(DescribeStatementResponse::new(prepared.param_types.clone(), fields))
+    }
+
+    async fn do_describe_portal<C>(&self, _client: &mut C, portal: &Portal<Self::Statement>) -> PgWireResult<DescribePortalResponse>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let fields = self.parser.get_result_schema(&portal.statement.statement, Some(&portal.result_column_format))?;
+        Ok(DescribePortalResponse::new(fields))
+    }
+
+    async fn do_query<C>(&self, client: &mut C, portal: &Portal<Self::Statement>, _max_rows: usize) -> PgWireResult<Response>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let prepared = portal.statement.statement.clone();
+        let Some(statement) = prepared.statement.clone() else {
+            return Ok(Response::EmptyQuery);
+        };
+        if portal.parameters.len() != prepared.param_types.len() {
+            return Err(user_error(
+                SqlState::ProtocolViolation,
+                format!(
+                    "bind message supplies {} parameters, but prepared statement requires {}",
+                    portal.parameters.len(),
+                    prepared.param_types.len()
+                ),
+            ));
+        }
+        let mut values = Vec::with_capacity(portal.parameters.len());
+        for (i, value) in portal.parameters.iter().enumerate() {
+            let format = portal.parameter_format.format_for(i);
+            values.push(params::decode(value.as_ref(), format, &prepared.param_types[i])?);
+        }
+        let values = quartzdb_planner::params::coerce(values, &prepared.param_arrow).map_err(|e| to_pgwire(&e))?;
+        let mut guard = self.session.lock().await;
+        let session = guard.as_mut().ok_or_else(no_session)?;
+        let params = if prepared.param_types.is_empty() { None } else { Some(values) };
+        let response = self.run(client, session, statement, params, &portal.result_column_format).await?;
+        match response {
+            Response::Error(e) => Err(PgWireError::UserError(e)),
+            other => Ok(other),
+        }
+    }
+}
+

@@ -1,0 +1,253 @@
+//! The durable catalog: databases, schemas, tables, views, sequences and roles.
+//!
+//! It is the one source of truth for each table's committed Lance version: readers open that
+//! version, and a write becomes visible (and acknowledged) only when a new catalog naming its new
+//! version has been written with [`crate::durable::write_atomic`]. Lance versions that were never
+//! published are ignored after a crash.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// First OID handed to user objects, as in PostgreSQL (lower ones belong to the system).
+pub const FIRST_USER_OID: u32 = 16384;
+const FORMAT: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Catalog {
+    pub format: u32,
+    pub next_oid: u32,
+    pub roles: BTreeMap<String, RoleMeta>,
+    pub databases: BTreeMap<String, DatabaseMeta>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RoleMeta {
+    pub oid: u32,
+    pub superuser: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DatabaseMeta {
+    pub oid: u32,
+    pub schemas: BTreeMap<String, SchemaMeta>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SchemaMeta {
+    pub oid: u32,
+    pub tables: BTreeMap<String, TableMeta>,
+    pub views: BTreeMap<String, ViewMeta>,
+    pub sequences: BTreeMap<String, SequenceMeta>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TableMeta {
+    pub oid: u32,
+    /// Directory of the Lance dataset under `tables/`: an opaque id, never derived from the name.
+    pub dir: String,
+    pub columns: Vec<ColumnMeta>,
+    pub constraints: Vec<ConstraintMeta>,
+    /// The committed Lance version readers see.
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ColumnMeta {
+    pub name: String,
+    /// The column's type as PostgreSQL prints it (`format_type`), e.g. `numeric(10,2)`.
+    pub type_name: String,
+    pub not_null: bool,
+    /// Default expression in SQL text, planned at each INSERT.
+    pub default: Option<String>,
+    /// `GENERATED ALWAYS AS IDENTITY`: INSERT may not give a value (428C9).
+    #[serde(default)]
+    pub generated_always: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub enum ConstraintKind {
+    PrimaryKey,
+    Unique,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConstraintMeta {
+    pub name: String,
+    pub kind: ConstraintKind,
+    pub columns: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ViewMeta {
+    pub oid: u32,
+    /// The view's query as SQL text, re-planned on each use.
+    pub query: String,
+    /// Column aliases given in `CREATE VIEW v (a, b)`, if any.
+    pub columns: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SequenceMeta {
+    pub oid: u32,
+    pub increment: i64,
+    pub min_value: i64,
+    pub max_value: i64,
+    pub start: i64,
+    /// The last value handed out, or `None` before the first `nextval`.
+    pub last_value: Option<i64>,
+    /// `table.column` when created by serial/identity, so DROP TABLE drops it too.
+    pub owned_by: Option<(String, String)>,
+}
+
+impl SequenceMeta {
+    pub fn new(oid: u32, owned_by: Option<(String, String)>) -> Self {
+        Self { oid, increment: 1, min_value: 1, max_value: i64::MAX, start: 1, last_value: None, owned_by }
+    }
+
+    /// Hands out `n` values; fails (leaving the sequence unchanged) when it would pass its bound.
+    pub fn next_values(&mut self, name: &str, n: usize) -> Result<Vec<i64>> {
+        let mut out = Vec::with_capacity(n);
+        let mut last = self.last_value;
+        for _ in 0..n {
+            let next = match last {
+                None => self.start,
+                Some(v) => v.checked_add(self.increment).ok_or_else(|| Error::SequenceExhausted(name.into()))?,
+            };
+            if next > self.max_value || next < self.min_value {
+                return Err(Error::SequenceExhausted(name.into()));
+            }
+            out.push(next);
+            last = Some(next);
+        }
+        self.last_value = last;
+        Ok(out)
+    }
+}
+
+/// A schema-qualified object name inside one database.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct QualifiedName {
+    pub schema: String,
+    pub name: String,
+}
+
+impl QualifiedName {
+    pub fn new(schema: impl Into<String>, name: impl Into<String>) -> Self {
+        Self { schema: schema.into(), name: name.into() }
+    }
+}
+
+impl std::fmt::Display for QualifiedName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.schema, self.name)
+    }
+}
+
+impl Catalog {
+    /// The catalog of a fresh data directory: databases `quartz` and `postgres`, each with schema
+    /// `public`, and the superuser role `quartz`.
+    pub fn bootstrap() -> Self {
+        let mut c = Catalog { format: FORMAT, next_oid: FIRST_USER_OID, roles: BTreeMap::new(), databases: BTreeMap::new() };
+        let role = c.allocate_oid();
+        c.roles.insert("quartz".into(), RoleMeta { oid: role, superuser: true });
+        for db in ["postgres", "quartz"] {
+            let oid = c.allocate_oid();
+            let public = SchemaMeta { oid: c.allocate_oid(), ..Default::default() };
+            c.databases.insert(db.into(), DatabaseMeta { oid, schemas: BTreeMap::from([("public".into(), public)]) });
+        }
+        c
+    }
+
+    pub fn from_json(bytes: &[u8]) -> std::result::Result<Self, String> {
+        let c: Catalog = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        if c.format != FORMAT {
+            return Err(format!("unsupported catalog format {}", c.format));
+        }
+        Ok(c)
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec_pretty(self).expect("catalog serializes")
+    }
+
+    pub fn allocate_oid(&mut self) -> u32 {
+        let oid = self.next_oid;
+        self.next_oid += 1;
+        oid
+    }
+
+    pub fn database(&self, db: &str) -> Result<&DatabaseMeta> {
+        self.databases.get(db).ok_or_else(|| Error::UnknownDatabase(db.into()))
+    }
+
+    pub fn schema(&self, db: &str, schema: &str) -> Result<&SchemaMeta> {
+        self.database(db)?.schemas.get(schema).ok_or_else(|| Error::UnknownSchema(schema.into()))
+    }
+
+    pub fn schema_mut(&mut self, db: &str, schema: &str) -> Result<&mut SchemaMeta> {
+        self.databases
+            .get_mut(db)
+            .ok_or_else(|| Error::UnknownDatabase(db.into()))?
+            .schemas
+            .get_mut(schema)
+            .ok_or_else(|| Error::UnknownSchema(schema.into()))
+    }
+
+    pub fn table(&self, db: &str, name: &QualifiedName) -> Result<&TableMeta> {
+        self.schema(db, &name.schema)?.tables.get(&name.name).ok_or_else(|| Error::UnknownTable(name.name.clone()))
+    }
+
+    pub fn table_mut(&mut self, db: &str, name: &QualifiedName) -> Result<&mut TableMeta> {
+        self.schema_mut(db, &name.schema)?
+            .tables
+            .get_mut(&name.name)
+            .ok_or_else(|| Error::UnknownTable(name.name.clone()))
+    }
+
+    /// True when a table, view or sequence of that name exists (they share one namespace).
+    pub fn relation_exists(&self, db: &str, name: &QualifiedName) -> Result<bool> {
+        let s = self.schema(db, &name.schema)?;
+        Ok(s.tables.contains_key(&name.name) || s.views.contains_key(&name.name) || s.sequences.contains_key(&name.name))
+    }
+
+    /// Every table directory the catalog references, for sweeping orphans at startup.
+    pub fn table_dirs(&self) -> impl Iterator<Item = &TableMeta> {
+        self.databases.values().flat_map(|d| d.schemas.values()).flat_map(|s| s.tables.values())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bootstrap_has_the_default_databases_and_role() {
+        let c = Catalog::bootstrap();
+        assert!(c.database("quartz").is_ok());
+        assert!(c.database("postgres").is_ok());
+        assert!(c.schema("quartz", "public").is_ok());
+        assert!(c.roles["quartz"].superuser);
+        assert!(matches!(c.database("nope"), Err(Error::UnknownDatabase(_))));
+    }
+
+    #[test]
+    fn json_round_trips() {
+        let c = Catalog::bootstrap();
+        let back = Catalog::from_json(&c.to_json()).unwrap();
+        assert_eq!(back.next_oid, c.next_oid);
+        assert!(Catalog::from_json(b"{").is_err());
+    }
+
+    #[test]
+    fn sequences_count_and_stop_at_their_bound() {
+        let mut s = SequenceMeta::new(1, None);
+        assert_eq!(s.next_values("s", 3).unwrap(), vec![1, 2, 3]);
+        s.max_value = 4;
+        assert!(s.next_values("s", 2).is_err());
+        assert_eq!(s.last_value, Some(3), "a failed nextval leaves the sequence unchanged");
+        assert_eq!(s.next_values("s", 1).unwrap(), vec![4]);
+    }
+}

@@ -1,0 +1,85 @@
+//! Storage errors. Variants carry the facts a user needs; the wire layer maps them to SQLSTATEs.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("I/O error on {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+
+    #[error("data directory {path} is in use by another QuartzDB process")]
+    DataDirLocked { path: PathBuf },
+
+    #[error("catalog file {path} is corrupt: {reason}")]
+    CorruptCatalog { path: PathBuf, reason: String },
+
+    #[error("database \"{0}\" does not exist")]
+    UnknownDatabase(String),
+
+    #[error("schema \"{0}\" does not exist")]
+    UnknownSchema(String),
+
+    #[error("schema \"{0}\" already exists")]
+    DuplicateSchema(String),
+
+    #[error("schema \"{0}\" cannot be dropped because it is not empty")]
+    SchemaNotEmpty(String),
+
+    #[error("relation \"{0}\" does not exist")]
+    UnknownTable(String),
+
+    #[error("relation \"{0}\" already exists")]
+    DuplicateTable(String),
+
+    #[error("view \"{0}\" does not exist")]
+    UnknownView(String),
+
+    #[error("\"{name}\" is not {expected}")]
+    WrongObjectType { name: String, expected: &'static str },
+
+    #[error("column \"{column}\" of relation \"{table}\" does not exist")]
+    UnknownColumn { table: String, column: String },
+
+    #[error("column \"{column}\" of relation \"{table}\" already exists")]
+    DuplicateColumn { table: String, column: String },
+
+    #[error("sequence \"{0}\" does not exist")]
+    UnknownSequence(String),
+
+    #[error("nextval: reached maximum value of sequence \"{0}\"")]
+    SequenceExhausted(String),
+
+    #[error("duplicate key value violates unique constraint \"{constraint}\"")]
+    UniqueViolation { constraint: String, detail: String },
+
+    #[error("null value in column \"{column}\" of relation \"{table}\" violates not-null constraint")]
+    NotNullViolation { table: String, column: String },
+
+    #[error("could not serialize access due to concurrent update")]
+    SerializationFailure(String),
+
+    #[error("feature not supported: {0}")]
+    Unsupported(String),
+
+    #[error(transparent)]
+    Lance(#[from] lance::Error),
+
+    #[error(transparent)]
+    Arrow(#[from] arrow::error::ArrowError),
+
+    #[error(transparent)]
+    DataFusion(#[from] datafusion::error::DataFusionError),
+
+    /// A bug in QuartzDB, not a user's mistake.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io { path, source }
+    }
+}

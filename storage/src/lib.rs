@@ -1,0 +1,27 @@
+//! QuartzDB storage: a durable catalog and one Lance dataset per table.
+//!
+//! The catalog ([`catalog::Catalog`]) is the one source of truth for each table's committed Lance
+//! version. A write commits a new Lance version and then publishes it with one atomic, fsynced
+//! catalog write; only then is it acknowledged. Versions never published are removed at startup
+//! (and before the next commit), so after a crash every table opens at its last acknowledged
+//! version.
+
+pub mod catalog;
+mod durable;
+pub mod error;
+mod fsync_store;
+mod lance_table;
+mod lock;
+mod maintenance;
+mod store;
+mod unique;
+
+pub use catalog::{
+    Catalog, ColumnMeta, ConstraintKind, ConstraintMeta, QualifiedName, SequenceMeta, TableMeta, ViewMeta,
+};
+pub use error::{Error, Error as StorageError, Result};
+pub use lance_table::LanceTable;
+pub use store::{AlterOp, DropKind, NewTable, RowChange, Storage, WriteGuard, table_schema};
+
+/// Lance's name for the row-address column a scan can add; DML uses it to find rows.
+pub const ROW_ADDR: &str = "_rowaddr";

@@ -1,0 +1,716 @@
+//! [`Storage`]: the data directory, its catalog, and the Lance datasets of its tables.
+//!
+//! Layout of a data directory:
+//!
+//! ```text
+//! LOCK            flock held while a server uses the directory
+//! catalog.json    the catalog, replaced atomically (write, fsync, rename, fsync dir)
+//! tables/<id>/    one Lance dataset per table; <id> is a UUID, never the table's name
+//! ```
+//!
+//! Writers take [`Storage::write_lock`] (one at a time); readers never wait. Each write commits
+//! a new Lance version through an fsyncing object store and then publishes it in the catalog.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use arrow::array::{RecordBatch, RecordBatchIterator};
+use arrow::datatypes::{Schema, SchemaRef};
+use futures::TryStreamExt;
+use lance::dataset::builder::DatasetBuilder;
+use lance::dataset::transaction::{Operation, Transaction, UpdateMode};
+use lance::dataset::{ColumnAlteration, CommitBuilder, Dataset, InsertBuilder, NewColumnTransform, ReadParams, WriteMode, WriteParams};
+use lance_table::io::commit::ManifestNamingScheme;
+
+use crate::catalog::{Catalog, ColumnMeta, ConstraintMeta, QualifiedName, SequenceMeta, TableMeta, ViewMeta};
+use crate::durable;
+use crate::error::{Error, Result};
+use crate::fsync_store::store_params;
+use crate::lock::DataDirLock;
+use crate::unique::UniqueIndex;
+
+const CATALOG_FILE: &str = "catalog.json";
+const TABLES_DIR: &str = "tables";
+
+/// The storage of one data directory. Shared by every session of the server.
+pub struct Storage {
+    root: PathBuf,
+    _lock: DataDirLock,
+    catalog: RwLock<Arc<Catalog>>,
+    /// Serializes catalog changes and their writes to disk.
+    persist: Mutex<()>,
+    /// Set by `nextval`; the next [`Storage::flush_sequences`] writes the catalog.
+    sequences_dirty: AtomicBool,
+    writer: tokio::sync::Mutex<()>,
+    /// The dataset of each table at its published version, by table OID.
+    datasets: Mutex<HashMap<u32, Arc<Dataset>>>,
+    /// Key sets of constrained tables, built on first write; dropped when a commit fails.
+    uniques: Mutex<HashMap<u32, UniqueIndex>>,
+    pub(crate) maintenance: crate::maintenance::Maintenance,
+}
+
+impl std::fmt::Debug for Storage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Storage").field("root", &self.root).finish_non_exhaustive()
+    }
+}
+
+/// Proof that the caller holds the write lock; every mutating method asks for one.
+pub struct WriteGuard<'a>(#[allow(dead_code)] tokio::sync::MutexGuard<'a, ()>);
+
+/// A table to create.
+#[derive(Debug)]
+pub struct NewTable {
+    pub columns: Vec<ColumnMeta>,
+    pub constraints: Vec<ConstraintMeta>,
+    /// The Arrow schema of the dataset, one field per column, in order.
+    pub schema: SchemaRef,
+    /// Sequences the table owns (serial and identity columns), created with it.
+    pub sequences: Vec<(String, SequenceMeta)>,
+}
+
+/// Rows one statement removes and adds, committed as one Lance version.
+#[derive(Debug, Default)]
+pub struct RowChange {
+    /// Row addresses (`_rowaddr`) of the rows removed.
+    pub deleted_addrs: Vec<u64>,
+    /// The removed rows themselves (table schema), for maintaining unique keys.
+    pub deleted_rows: Vec<RecordBatch>,
+    /// Rows added, in the table's schema.
+    pub inserted: Vec<RecordBatch>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropKind {
+    Table,
+    View,
+    Schema { cascade: bool },
+    Sequence,
+}
+
+#[derive(Debug, Clone)]
+pub enum AlterOp {
+    RenameTable(String),
+    RenameColumn { from: String, to: String },
+    DropColumns { columns: Vec<String>, if_exists: bool },
+    AddColumn { column: ColumnMeta, arrow_type: arrow::datatypes::DataType, if_not_exists: bool },
+}
+
+/// Field-metadata keys QuartzDB sets on columns (see the planner's `types`); Lance's own are dropped.
+const KEPT_METADATA: &[&str] = &["quartzdb.pg_type"];
+
+/// The Arrow schema of a dataset as SQL sees it.
+pub fn table_schema(dataset: &Dataset) -> Schema {
+    let schema = Schema::from(dataset.schema());
+    Schema::new(
+        schema
+            .fields()
+            .iter()
+            .map(|f| {
+                let kept = f.metadata().iter().filter(|(k, _)| KEPT_METADATA.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+                f.as_ref().clone().with_metadata(kept)
+            })
+            .collect::<Vec<_>>(),
+    )
+}
+
+fn write_params(mode: WriteMode) -> WriteParams {
+    WriteParams { mode, store_params: Some(store_params()), skip_auto_cleanup: true, ..Default::default() }
+}
+
+impl Storage {
+    /// Opens (creating if needed) a data directory: takes its lock, loads or bootstraps the
+    /// catalog, and rolls every table back to its published version.
+    pub async fn open(root: impl AsRef<Path>) -> Result<Arc<Self>> {
+        let root = root.as_ref();
+        durable::create_dir_durable(root).map_err(Error::io(root))?;
+        let root = root.canonicalize().map_err(Error::io(root))?;
+        let lock = DataDirLock::acquire(&root)?;
+        let tables = root.join(TABLES_DIR);
+        durable::create_dir_durable(&tables).map_err(Error::io(&tables))?;
+
+        let path = root.join(CATALOG_FILE);
+        let catalog = match std::fs::read(&path) {
+            Ok(bytes) => Catalog::from_json(&bytes).map_err(|reason| Error::CorruptCatalog { path: path.clone(), reason })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let c = Catalog::bootstrap();
+                durable::write_atomic(&path, &c.to_json()).map_err(Error::io(&path))?;
+                tracing::info!(data_dir = %root.display(), "initialized a new data directory");
+                c
+            }
+            Err(e) => return Err(Error::io(&path)(e)),
+        };
+
+        let storage = Arc::new(Self {
+            root,
+            _lock: lock,
+            catalog: RwLock::new(Arc::new(catalog)),
+            persist: Mutex::new(()),
+            sequences_dirty: AtomicBool::new(false),
+            writer: tokio::sync::Mutex::new(()),
+            datasets: Mutex::new(HashMap::new()),
+            uniques: Mutex::new(HashMap::new()),
+            maintenance: Default::default(),
+        });
+        storage.recover()?;
+        Ok(storage)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// A consistent snapshot of the catalog.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog.read().expect("catalog lock").clone()
+    }
+
+    pub async fn write_lock(&self) -> WriteGuard<'_> {
+        WriteGuard(self.writer.lock().await)
+    }
+
+    fn table_path(&self, meta: &TableMeta) -> PathBuf {
+        self.root.join(TABLES_DIR).join(&meta.dir)
+    }
+
+    fn table_uri(&self, meta: &TableMeta) -> String {
+        self.table_path(meta).to_string_lossy().into_owned()
+    }
+
+    /// The table's dataset at its published version.
+    pub async fn dataset(&self, meta: &TableMeta) -> Result<Arc<Dataset>> {
+        if let Some(ds) = self.datasets.lock().expect("dataset cache").get(&meta.oid)
+            && ds.version().version == meta.version
+        {
+            return Ok(ds.clone());
+        }
+        let ds = DatasetBuilder::from_uri(self.table_uri(meta))
+            .with_read_params(ReadParams { store_options: Some(store_params()), ..Default::default() })
+            .with_version(meta.version)
+            .load()
+            .await?;
+        let ds = Arc::new(ds);
+        self.cache_dataset(meta.oid, ds.clone());
+        Ok(ds)
+    }
+
+    /// Applies `change` to the catalog and writes it durably; readers see it only afterwards.
+    pub(crate) fn update_catalog<R>(&self, change: impl FnOnce(&mut Catalog) -> Result<R>) -> Result<R> {
+        let _persist = self.persist.lock().expect("persist lock");
+        let mut next = (*self.catalog()).clone();
+        let out = change(&mut next)?;
+        let path = self.root.join(CATALOG_FILE);
+        durable::write_atomic(&path, &next.to_json()).map_err(Error::io(&path))?;
+        *self.catalog.write().expect("catalog lock") = Arc::new(next);
+        self.sequences_dirty.store(false, Ordering::Release);
+        Ok(out)
+    }
+
+    // ---- sequences ----
+
+    /// Hands out `n` values of a sequence. They are durable once [`Self::flush_sequences`] (run
+    /// at the end of every statement, before it is acknowledged) or any later catalog write ran.
+    pub fn nextval(&self, db: &str, name: &QualifiedName, n: usize) -> Result<Vec<i64>> {
+        let _persist = self.persist.lock().expect("persist lock");
+        let mut next = (*self.catalog()).clone();
+        let seq = next
+            .schema_mut(db, &name.schema)?
+            .sequences
+            .get_mut(&name.name)
+            .ok_or_else(|| Error::UnknownSequence(name.name.clone()))?;
+        let values = seq.next_values(&name.name, n)?;
+        *self.catalog.write().expect("catalog lock") = Arc::new(next);
+        self.sequences_dirty.store(true, Ordering::Release);
+        Ok(values)
+    }
+
+    /// Writes sequence advances made by `nextval` since the last catalog write.
+    pub fn flush_sequences(&self) -> Result<()> {
+        if self.sequences_dirty.load(Ordering::Acquire) {
+            self.update_catalog(|_| Ok(()))?;
+        }
+        Ok(())
+    }
+
+    // ---- DDL ----
+
+    pub async fn create_schema(&self, _g: &WriteGuard<'_>, db: &str, name: &str, if_not_exists: bool) -> Result<bool> {
+        self.update_catalog(|c| {
+            let oid = c.allocate_oid();
+            let schemas = &mut c.databases.get_mut(db).ok_or_else(|| Error::UnknownDatabase(db.into()))?.schemas;
+            if schemas.contains_key(name) {
+                return if if_not_exists { Ok(false) } else { Err(Error::DuplicateSchema(name.into())) };
+            }
+            schemas.insert(name.into(), crate::catalog::SchemaMeta { oid, ..Default::default() });
+            Ok(true)
+        })
+    }
+
+    /// Creates the table's (empty) dataset, then publishes it. Returns false when it existed and
+    /// `if_not_exists` was given.
+    pub async fn create_table(&self, _g: &WriteGuard<'_>, db: &str, name: &QualifiedName, table: NewTable, if_not_exists: bool) -> Result<bool> {
+        let catalog = self.catalog();
+        if catalog.relation_exists(db, name)? {
+            return if if_not_exists { Ok(false) } else { Err(Error::DuplicateTable(name.name.clone())) };
+        }
+        for (seq, _) in &table.sequences {
+            if catalog.relation_exists(db, &QualifiedName::new(&name.schema, seq))? {
+                return Err(Error::DuplicateTable(seq.clone()));
+            }
+        }
+        let mut meta = TableMeta {
+            oid: 0,
+            dir: uuid::Uuid::new_v4().simple().to_string(),
+            columns: table.columns,
+            constraints: table.constraints,
+            version: 0,
+        };
+        let empty = RecordBatchIterator::new(Vec::<std::result::Result<RecordBatch, arrow::error::ArrowError>>::new(), table.schema.clone());
+        let ds = InsertBuilder::new(self.table_uri(&meta).as_str())
+            .with_params(&write_params(WriteMode::Create))
+            .execute_stream(empty)
+            .await?;
+        meta.version = ds.version().version;
+        durable::sync_dir(&self.root.join(TABLES_DIR)).map_err(Error::io(self.root.join(TABLES_DIR)))?;
+        let result = self.update_catalog(|c| {
+            meta.oid = c.allocate_oid();
+            let mut sequences = Vec::new();
+            for (seq_name, mut seq) in table.sequences {
+                seq.oid = c.allocate_oid();
+                sequences.push((seq_name, seq));
+            }
+            let schema = c.schema_mut(db, &name.schema)?;
+            schema.sequences.extend(sequences);
+            schema.tables.insert(name.name.clone(), meta.clone());
+            Ok(())
+        });
+        if let Err(e) = result {
+            let _ = std::fs::remove_dir_all(self.table_path(&meta));
+            return Err(e);
+        }
+        self.datasets.lock().expect("dataset cache").insert(meta.oid, Arc::new(ds));
+        Ok(true)
+    }
+
+    pub async fn create_view(&self, _g: &WriteGuard<'_>, db: &str, name: &QualifiedName, mut view: ViewMeta, or_replace: bool, if_not_exists: bool) -> Result<bool> {
+        self.update_catalog(|c| {
+            let oid = c.allocate_oid();
+            let schema = c.schema_mut(db, &name.schema)?;
+            let exists_as_other = schema.tables.contains_key(&name.name) || schema.sequences.contains_key(&name.name);
+            if let Some(old) = schema.views.get(&name.name) {
+                if if_not_exists {
+                    return Ok(false);
+                }
+                if !or_replace {
+                    return Err(Error::DuplicateTable(name.name.clone()));
+                }
+                view.oid = old.oid;
+            } else if exists_as_other {
+                return if if_not_exists { Ok(false) } else { Err(Error::DuplicateTable(name.name.clone())) };
+            } else {
+                view.oid = oid;
+            }
+            schema.views.insert(name.name.clone(), view);
+            Ok(true)
+        })
+    }
+
+    /// Drops objects, all or none: every name is checked before anything changes.
+    pub async fn drop_objects(&self, _g: &WriteGuard<'_>, db: &str, kind: DropKind, names: &[QualifiedName], if_exists: bool) -> Result<()> {
+        let mut removed_dirs = Vec::new();
+        self.update_catalog(|c| {
+            for name in names {
+                match kind {
+                    DropKind::Schema { cascade } => {
+                        let schemas = &mut c.databases.get_mut(db).ok_or_else(|| Error::UnknownDatabase(db.into()))?.schemas;
+                        let Some(schema) = schemas.get(&name.schema) else {
+                            if if_exists {
+                                continue;
+                            }
+                            return Err(Error::UnknownSchema(name.schema.clone()));
+                        };
+                        let empty = schema.tables.is_empty() && schema.views.is_empty() && schema.sequences.is_empty();
+                        if !empty && !cascade {
+                            return Err(Error::SchemaNotEmpty(name.schema.clone()));
+                        }
+                        let schema = schemas.remove(&name.schema).expect("checked above");
+                        removed_dirs.extend(schema.tables.into_values());
+                    }
+                    DropKind::Table => {
+                        let schema = match c.schema_mut(db, &name.schema) {
+                            Ok(s) => s,
+                            Err(_) if if_exists => continue,
+                            Err(e) => return Err(e),
+                        };
+                        if schema.views.contains_key(&name.name) {
+                            return Err(Error::WrongObjectType { name: name.name.clone(), expected: "a table" });
+                        }
+                        let Some(table) = schema.tables.remove(&name.name) else {
+                            if if_exists {
+                                continue;
+                            }
+                            return Err(Error::UnknownTable(name.name.clone()));
+                        };
+                        schema.sequences.retain(|_, s| s.owned_by.as_ref().map(|(t, _)| t != &name.name).unwrap_or(true));
+                        removed_dirs.push(table);
+                    }
+                    DropKind::View => {
+                        let schema = match c.schema_mut(db, &name.schema) {
+                            Ok(s) => s,
+                            Err(_) if if_exists => continue,
+                            Err(e) => return Err(e),
+                        };
+                        if schema.tables.contains_key(&name.name) {
+                            return Err(Error::WrongObjectType { name: name.name.clone(), expected: "a view" });
+                        }
+                        if schema.views.remove(&name.name).is_none() && !if_exists {
+                            return Err(Error::UnknownView(name.name.clone()));
+                        }
+                    }
+                    DropKind::Sequence => {
+                        let schema = match c.schema_mut(db, &name.schema) {
+                            Ok(s) => s,
+                            Err(_) if if_exists => continue,
+                            Err(e) => return Err(e),
+                        };
+                        if schema.sequences.remove(&name.name).is_none() && !if_exists {
+                            return Err(Error::UnknownSequence(name.name.clone()));
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        for table in removed_dirs {
+            self.forget(table.oid);
+            // The catalog no longer names it; a failure here leaves an orphan swept at startup.
+            if let Err(e) = std::fs::remove_dir_all(self.table_path(&table)) {
+                tracing::warn!(error = %e, dir = %table.dir, "could not remove a dropped table's files");
+            }
+        }
+        Ok(())
+    }
+
+    fn forget(&self, oid: u32) {
+        self.datasets.lock().expect("dataset cache").remove(&oid);
+        self.maintenance.forget(oid);
+        self.uniques.lock().expect("unique keys").remove(&oid);
+    }
+
+    /// Empties tables (one new Lance version each, published together); `restart_identity`
+    /// resets the sequences they own.
+    pub async fn truncate(&self, _g: &WriteGuard<'_>, db: &str, names: &[QualifiedName], restart_identity: bool) -> Result<()> {
+        let catalog = self.catalog();
+        let metas = names.iter().map(|n| catalog.table(db, n).cloned()).collect::<Result<Vec<_>>>()?;
+        let mut versions = Vec::new();
+        for meta in &metas {
+            let dataset = self.dataset(meta).await?;
+            let ids: Vec<u64> = dataset.get_fragments().iter().map(|f| f.id() as u64).collect();
+            if ids.is_empty() {
+                versions.push(meta.version);
+                continue;
+            }
+            let op = Operation::Delete { updated_fragments: vec![], deleted_fragment_ids: ids, predicate: "true".into() };
+            let ds = self.commit_operation(meta, dataset, op).await?;
+            versions.push(ds.version().version);
+        }
+        self.update_catalog(|c| {
+            for (name, version) in names.iter().zip(&versions) {
+                c.table_mut(db, name)?.version = *version;
+                if restart_identity {
+                    let owned = meta_owner(&name.name);
+                    for seq in c.schema_mut(db, &name.schema)?.sequences.values_mut() {
+                        if owned(seq) {
+                            seq.last_value = None;
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        for meta in &metas {
+            self.uniques.lock().expect("unique keys").remove(&meta.oid);
+        }
+        Ok(())
+    }
+
+    pub async fn alter_table(&self, _g: &WriteGuard<'_>, db: &str, name: &QualifiedName, ops: Vec<AlterOp>, if_exists: bool) -> Result<()> {
+        let catalog = self.catalog();
+        let mut meta = match catalog.table(db, name) {
+            Ok(m) => m.clone(),
+            Err(Error::UnknownTable(_)) if if_exists => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        let oid = meta.oid;
+        let mut new_name = name.name.clone();
+        let mut renamed_columns: Vec<(String, String)> = Vec::new();
+        let mut dataset = (*self.dataset(&meta).await?).clone();
+        let missing = |column: &str| Error::UnknownColumn { table: name.name.clone(), column: column.into() };
+        for op in ops {
+            match op {
+                AlterOp::RenameTable(to) => {
+                    if to != name.name && catalog.relation_exists(db, &QualifiedName::new(&name.schema, &to))? {
+                        return Err(Error::DuplicateTable(to));
+                    }
+                    new_name = to;
+                }
+                AlterOp::RenameColumn { from, to } => {
+                    let Some(col) = meta.columns.iter().position(|c| c.name == from) else { return Err(missing(&from)) };
+                    if meta.columns.iter().any(|c| c.name == to) {
+                        return Err(Error::DuplicateColumn { table: name.name.clone(), column: to });
+                    }
+                    dataset.alter_columns(&[ColumnAlteration::new(from.clone()).rename(to.clone())]).await?;
+                    meta.columns[col].name = to.clone();
+                    for c in &mut meta.constraints {
+                        for cc in &mut c.columns {
+                            if *cc == from {
+                                *cc = to.clone();
+                            }
+                        }
+                    }
+                    renamed_columns.push((from, to));
+                }
+                AlterOp::DropColumns { columns, if_exists } => {
+                    let mut drop = Vec::new();
+                    for column in columns {
+                        if meta.columns.iter().any(|c| c.name == column) {
+                            drop.push(column);
+                        } else if !if_exists {
+                            return Err(missing(&column));
+                        }
+                    }
+                    if drop.is_empty() {
+                        continue;
+                    }
+                    if drop.len() >= meta.columns.len() {
+                        return Err(Error::Unsupported("dropping every column of a table".into()));
+                    }
+                    let refs: Vec<&str> = drop.iter().map(String::as_str).collect();
+                    dataset.drop_columns(&refs).await?;
+                    meta.columns.retain(|c| !drop.contains(&c.name));
+                    // PostgreSQL drops constraints (and indexes) that use a dropped column.
+                    meta.constraints.retain(|c| !c.columns.iter().any(|cc| drop.contains(cc)));
+                }
+                AlterOp::AddColumn { column, arrow_type, if_not_exists } => {
+                    if meta.columns.iter().any(|c| c.name == column.name) {
+                        if if_not_exists {
+                            continue;
+                        }
+                        return Err(Error::DuplicateColumn { table: name.name.clone(), column: column.name });
+                    }
+                    let mut field = arrow::datatypes::Field::new(&column.name, arrow_type, true);
+                    if matches!(column.type_name.as_str(), "uuid" | "json" | "jsonb") {
+                        field = field.with_metadata([(KEPT_METADATA[0].to_string(), column.type_name.clone())].into());
+                    }
+                    dataset.add_columns(NewColumnTransform::AllNulls(Arc::new(Schema::new(vec![field]))), None, None).await?;
+                    meta.columns.push(column);
+                }
+            }
+        }
+        meta.version = dataset.version().version;
+        self.update_catalog(|c| {
+            let schema = c.schema_mut(db, &name.schema)?;
+            schema.tables.remove(&name.name);
+            for seq in schema.sequences.values_mut() {
+                if let Some((t, col)) = &mut seq.owned_by
+                    && *t == name.name
+                {
+                    *t = new_name.clone();
+                    if let Some((_, to)) = renamed_columns.iter().find(|(from, _)| from == col) {
+                        *col = to.clone();
+                    }
+                }
+            }
+            schema.tables.insert(new_name.clone(), meta);
+            Ok(())
+        })?;
+        self.forget(oid);
+        Ok(())
+    }
+
+    // ---- DML ----
+
+    /// Commits one statement's row changes as one Lance version and publishes it. Unique keys are
+    /// checked first, so a violating statement changes nothing.
+    pub async fn commit_rows(&self, g: &WriteGuard<'_>, db: &str, name: &QualifiedName, change: RowChange) -> Result<()> {
+        if change.deleted_addrs.is_empty() && change.inserted.iter().all(|b| b.num_rows() == 0) {
+            return Ok(());
+        }
+        let meta = self.catalog().table(db, name)?.clone();
+        let dataset = self.dataset(&meta).await?;
+        self.check_unique(&meta, &dataset, &change).await?;
+        let committed = self.commit_change(&meta, dataset, change).await;
+        let published = committed.and_then(|ds| self.publish(db, name, meta.oid, ds));
+        if let Err(e) = published {
+            // The key sets already include this change; rebuild them on the next write.
+            self.uniques.lock().expect("unique keys").remove(&meta.oid);
+            return Err(e);
+        }
+        self.maintenance.wrote(meta.oid);
+        self.maintain(g, db, name, false).await;
+        Ok(())
+    }
+
+    /// Makes `ds` the table's published version.
+    pub(crate) fn publish(&self, db: &str, name: &QualifiedName, oid: u32, ds: Dataset) -> Result<Arc<Dataset>> {
+        let version = ds.version().version;
+        self.update_catalog(|c| {
+            c.table_mut(db, name)?.version = version;
+            Ok(())
+        })?;
+        let ds = Arc::new(ds);
+        self.cache_dataset(oid, ds.clone());
+        Ok(ds)
+    }
+
+    fn cache_dataset(&self, oid: u32, ds: Arc<Dataset>) {
+        let mut cache = self.datasets.lock().expect("dataset cache");
+        match cache.get(&oid) {
+            Some(cached) if cached.version().version >= ds.version().version => {}
+            _ => {
+                if let Some(old) = cache.insert(oid, ds) {
+                    self.maintenance.retire(oid, &old);
+                }
+            }
+        }
+    }
+
+    async fn check_unique(&self, meta: &TableMeta, dataset: &Dataset, change: &RowChange) -> Result<()> {
+        if meta.constraints.is_empty() {
+            return Ok(());
+        }
+        let loaded = self.uniques.lock().expect("unique keys").remove(&meta.oid);
+        let mut index = match loaded {
+            Some(index) => index,
+            None => {
+                let schema = table_schema(dataset);
+                let mut index = UniqueIndex::new(&meta.constraints, &schema)?;
+                let mut stream = dataset.scan().try_into_stream().await?;
+                while let Some(batch) = stream.try_next().await? {
+                    index.load(&batch)?;
+                }
+                index
+            }
+        };
+        let result = index.apply(&change.deleted_rows, &change.inserted);
+        self.uniques.lock().expect("unique keys").insert(meta.oid, index);
+        result
+    }
+
+    async fn commit_change(&self, meta: &TableMeta, dataset: Arc<Dataset>, change: RowChange) -> Result<Dataset> {
+        // Deletions: extend each touched fragment's deletion vector.
+        let mut by_fragment: BTreeMap<u64, Vec<u32>> = BTreeMap::new();
+        for addr in change.deleted_addrs {
+            by_fragment.entry(addr >> 32).or_default().push(addr as u32);
+        }
+        let mut removed_fragment_ids = Vec::new();
+        let mut updated_fragments = Vec::new();
+        for (id, offsets) in by_fragment {
+            let fragment = dataset
+                .get_fragment(id as usize)
+                .ok_or_else(|| Error::Internal(format!("row address names unknown fragment {id}")))?;
+            match fragment.extend_deletions(offsets).await? {
+                None => removed_fragment_ids.push(id),
+                Some(f) => updated_fragments.push(f.metadata().clone()),
+            }
+        }
+        let inserted: Vec<RecordBatch> = change.inserted.into_iter().filter(|b| b.num_rows() > 0).collect();
+        let new_fragments = if inserted.is_empty() {
+            Vec::new()
+        } else {
+            let txn = InsertBuilder::new(dataset.clone()).with_params(&write_params(WriteMode::Append)).execute_uncommitted(inserted).await?;
+            match txn.operation {
+                Operation::Append { fragments } => fragments,
+                other => return Err(Error::Internal(format!("insert produced {other:?}"))),
+            }
+        };
+        let op = if removed_fragment_ids.is_empty() && updated_fragments.is_empty() {
+            Operation::Append { fragments: new_fragments }
+        } else if new_fragments.is_empty() {
+            Operation::Delete { updated_fragments, deleted_fragment_ids: removed_fragment_ids, predicate: "quartzdb".into() }
+        } else {
+            Operation::Update {
+                removed_fragment_ids,
+                updated_fragments,
+                new_fragments,
+                fields_modified: vec![],
+                compacted_sstables: vec![],
+                fields_for_preserving_frag_bitmap: vec![],
+                update_mode: Some(UpdateMode::RewriteRows),
+                inserted_rows_filter: None,
+                updated_fragment_offsets: None,
+            }
+        };
+        self.commit_operation(meta, dataset, op).await
+    }
+
+    /// Commits `op` on top of the published version. Versions left by a failed statement (a
+    /// commit whose publication failed) are removed first so they can never be built upon.
+    pub(crate) async fn commit_operation(&self, meta: &TableMeta, dataset: Arc<Dataset>, op: Operation) -> Result<Dataset> {
+        self.prepare_commit(meta, &dataset).await?;
+        let txn = Transaction::new(meta.version, op, None);
+        let ds = CommitBuilder::new(dataset).with_store_params(store_params()).with_skip_auto_cleanup(true).execute(txn).await?;
+        Ok(ds)
+    }
+
+    pub(crate) async fn prepare_commit(&self, meta: &TableMeta, dataset: &Dataset) -> Result<()> {
+        if dataset.latest_version_id().await? != meta.version {
+            remove_unpublished_versions(&self.table_path(meta), meta.version)?;
+        }
+        Ok(())
+    }
+
+    /// Every table opens at its published version: later (unpublished) manifests are removed,
+    /// and dataset directories the catalog does not name (a crash during CREATE or DROP) too.
+    fn recover(&self) -> Result<()> {
+        let catalog = self.catalog();
+        let mut known = std::collections::HashSet::new();
+        for meta in catalog.table_dirs() {
+            known.insert(meta.dir.clone());
+            remove_unpublished_versions(&self.table_path(meta), meta.version)?;
+        }
+        let tables = self.root.join(TABLES_DIR);
+        for entry in std::fs::read_dir(&tables).map_err(Error::io(&tables))? {
+            let entry = entry.map_err(Error::io(&tables))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !known.contains(&name) {
+                tracing::info!(dir = %name, "removing a table directory the catalog does not name");
+                std::fs::remove_dir_all(entry.path()).map_err(Error::io(entry.path()))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn meta_owner(table: &str) -> impl Fn(&SequenceMeta) -> bool + '_ {
+    move |s| s.owned_by.as_ref().map(|(t, _)| t == table).unwrap_or(false)
+}
+
+/// Deletes manifests of versions after `published` from a dataset directory.
+fn remove_unpublished_versions(dir: &Path, published: u64) -> Result<()> {
+    let versions = dir.join("_versions");
+    let entries = match std::fs::read_dir(&versions) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(&versions)(e)),
+    };
+    let mut removed = false;
+    for entry in entries {
+        let entry = entry.map_err(Error::io(&versions))?;
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some(scheme) = ManifestNamingScheme::detect_scheme(&file) else { continue };
+        if let Some(v) = scheme.parse_version(&file)
+            && v > published
+        {
+            tracing::info!(dir = %dir.display(), version = v, published, "removing an unpublished table version");
+            std::fs::remove_file(entry.path()).map_err(Error::io(entry.path()))?;
+            removed = true;
+        }
+    }
+    if removed {
+        durable::sync_dir(&versions).map_err(Error::io(&versions))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,15 @@
+//! End-to-end tests: a real QuartzDB server on a loopback socket, real clients.
+//!
+//! One test binary (see Cargo.toml); the modules under `tests/e2e/` group the tests by area.
+
+#[path = "e2e/harness.rs"]
+mod harness;
+
+#[path = "e2e/durability.rs"]
+mod durability;
+#[path = "e2e/protocol.rs"]
+mod protocol;
+#[path = "e2e/slt.rs"]
+mod slt;
+#[path = "e2e/sql.rs"]
+mod sql;

@@ -1,7 +1,7 @@
 //! Resolving SQL object names the way PostgreSQL does: unquoted identifiers fold to lower case,
 //! quoted ones keep their case, and an unqualified name lives in the current schema.
 
-use datafusion::sql::sqlparser::ast::{Ident, ObjectName};
+use datafusion::sql::sqlparser::ast::{Expr as SqlExpr, Ident, ObjectName, Query, SelectItem, SetExpr};
 use quartzdb_storage::QualifiedName;
 
 use crate::error::{Error, Result};
@@ -35,6 +35,51 @@ pub fn single(name: &ObjectName) -> Result<String> {
     }
 }
 
+/// The column name PostgreSQL gives an unaliased expression: the column's or function's name,
+/// a cast's inner name, else `?column?`.
+pub fn column_name(e: &SqlExpr) -> String {
+    match e {
+        SqlExpr::Identifier(i) => ident(i),
+        SqlExpr::CompoundIdentifier(parts) => parts.last().map(ident).unwrap_or_default(),
+        SqlExpr::Function(f) => f.name.0.last().and_then(|p| p.as_ident()).map(ident).unwrap_or_default(),
+        SqlExpr::Cast { expr, .. } | SqlExpr::Nested(expr) => column_name(expr),
+        SqlExpr::Case { .. } => "case".to_string(),
+        SqlExpr::Exists { .. } => "exists".to_string(),
+        _ => "?column?".to_string(),
+    }
+}
+
+/// Names a query's result columns as PostgreSQL does (`count`, `sum`, `?column?`) rather than
+/// as DataFusion does (`count(*)`, `sum(t.x) ORDER BY …`). DataFusion needs unique names, so a
+/// name that would repeat another output column's is left as DataFusion's.
+pub fn name_output_columns(query: &mut Query) {
+    let mut body = query.body.as_mut();
+    while let SetExpr::SetOperation { left, .. } = body {
+        body = left.as_mut();
+    }
+    let SetExpr::Select(select) = body else { return };
+    let names: Vec<Option<String>> = select
+        .projection
+        .iter()
+        .map(|item| match item {
+            SelectItem::UnnamedExpr(e) => Some(column_name(e)),
+            SelectItem::ExprWithAlias { alias, .. } => Some(ident(alias)),
+            _ => None,
+        })
+        .collect();
+    for (i, item) in select.projection.iter_mut().enumerate() {
+        let SelectItem::UnnamedExpr(e) = item else { continue };
+        if matches!(e, SqlExpr::Identifier(_) | SqlExpr::CompoundIdentifier(_)) {
+            continue;
+        }
+        let name = names[i].clone().expect("unnamed expressions have a name");
+        if names.iter().filter(|n| n.as_deref() == Some(name.as_str())).count() > 1 {
+            continue;
+        }
+        *item = SelectItem::ExprWithAlias { expr: e.clone(), alias: Ident::with_quote('"', name) };
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,5 +96,25 @@ mod tests {
         assert_eq!(qualified(&name("s.t"), "quartz", "public").unwrap(), QualifiedName::new("s", "t"));
         assert_eq!(qualified(&name("quartz.s.t"), "quartz", "public").unwrap(), QualifiedName::new("s", "t"));
         assert!(qualified(&name("other.s.t"), "quartz", "public").is_err());
+    }
+}
+
+#[cfg(test)]
+mod output_name_tests {
+    use super::*;
+
+    fn named(sql: &str) -> String {
+        let mut stmts = quartzdb_sql::parse(sql).unwrap();
+        let datafusion::sql::sqlparser::ast::Statement::Query(q) = &mut stmts[0] else { panic!() };
+        name_output_columns(q);
+        q.to_string()
+    }
+
+    #[test]
+    fn names_columns_like_postgres() {
+        assert_eq!(named("SELECT count(*), x, t.y FROM t"), "SELECT count(*) AS \"count\", x, t.y FROM t");
+        assert_eq!(named("SELECT 1 + 1"), "SELECT 1 + 1 AS \"?column?\"");
+        assert_eq!(named("SELECT 1, 2"), "SELECT 1, 2", "repeated names are left to DataFusion");
+        assert_eq!(named("SELECT x::text FROM t"), "SELECT x::TEXT AS \"x\" FROM t");
     }
 }

@@ -163,7 +163,10 @@ impl Session {
 
     /// Plans a read-only statement; anything that would write or change state is refused.
     pub(crate) async fn plan_query(&self, stmt: Statement) -> Result<LogicalPlan> {
-        let stmt = explain_options(stmt)?;
+        let mut stmt = explain_options(stmt)?;
+        if let Statement::Query(q) = &mut stmt {
+            names::name_output_columns(q);
+        }
         let plan = self.ctx.state().statement_to_plan(DFStatement::Statement(Box::new(stmt))).await?;
         SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false).verify_plan(&plan)?;
         Ok(plan)

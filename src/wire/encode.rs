@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
-use arrow::array::RecordBatch;
+use arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::execution::SendableRecordBatchStream;
 use futures::StreamExt;
 use pgwire::api::Type;
-use pgwire::api::results::{FieldInfo, QueryResponse, Response, Tag};
+use pgwire::api::results::{FieldFormat, FieldInfo, QueryResponse, Response, Tag};
 use pgwire::error::PgWireResult;
 use pgwire::messages::data::DataRow;
 use pgwire::types::format::FormatOptions;
@@ -50,14 +50,52 @@ pub fn wire_schema(schema: &Schema) -> SchemaRef {
     ))
 }
 
-fn to_wire(batch: RecordBatch, schema: &SchemaRef) -> datafusion::error::Result<RecordBatch> {
-    let columns = batch
-        .columns()
-        .iter()
-        .zip(schema.fields())
-        .map(|(c, f)| if c.data_type() == f.data_type() { Ok(c.clone()) } else { cast(c, f.data_type()) })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(RecordBatch::try_new(schema.clone(), columns)?)
+/// Casts a batch to its wire schema. Floats sent as text are formatted here, as PostgreSQL
+/// prints them (`4`, not `4.0`; `Infinity`), which `arrow-pg` does not do.
+fn to_wire(batch: RecordBatch, schema: &SchemaRef, text: &[bool]) -> datafusion::error::Result<RecordBatch> {
+    let mut fields = Vec::with_capacity(schema.fields().len());
+    let mut columns = Vec::with_capacity(schema.fields().len());
+    for (i, (c, f)) in batch.columns().iter().zip(schema.fields()).enumerate() {
+        let c = if c.data_type() == f.data_type() { c.clone() } else { cast(c, f.data_type())? };
+        if text[i] && matches!(f.data_type(), DataType::Float32 | DataType::Float64) {
+            let strings: StringArray = if f.data_type() == &DataType::Float32 {
+                c.as_primitive::<arrow::datatypes::Float32Type>().iter().map(|v| v.map(pg_float4)).collect()
+            } else {
+                c.as_primitive::<arrow::datatypes::Float64Type>().iter().map(|v| v.map(pg_float)).collect()
+            };
+            fields.push(Field::new(f.name(), DataType::Utf8, true));
+            columns.push(Arc::new(strings) as ArrayRef);
+        } else {
+            fields.push(f.as_ref().clone());
+            columns.push(c);
+        }
+    }
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+}
+
+/// `real` keeps its own shortest form (`1.1`, not `1.100000023841858`).
+fn pg_float4(v: f32) -> String {
+    let wide = pg_float(v as f64);
+    if wide.contains('e') || !v.is_finite() { wide } else { format!("{v}") }
+}
+
+/// PostgreSQL's text form of a float (extra_float_digits = 1: shortest exact representation).
+pub fn pg_float(v: f64) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+    }
+    let abs = v.abs();
+    if abs != 0.0 && !(1e-4..1e15).contains(&abs) {
+        // `1.5e-7` → `1.5e-07`, `1e300` → `1e+300`, as C's %g prints exponents.
+        let s = format!("{v:e}");
+        let (mantissa, exp) = s.split_once('e').expect("exponent form");
+        let (sign, digits) = exp.strip_prefix('-').map(|d| ('-', d)).unwrap_or(('+', exp));
+        return format!("{mantissa}e{sign}{digits:0>2}");
+    }
+    format!("{v}")
 }
 
 fn format_options() -> Arc<FormatOptions> {
@@ -110,7 +148,8 @@ pub fn response(output: Output, format: &Format, cancel: Arc<CancelState>, gener
         Output::Command(t) => Ok(Response::Execution(tag(&t))),
         Output::Rows { schema, stream, command } => {
             let fields = Arc::new(fields(&schema, format)?);
-            let rows = rows(stream, wire_schema(&schema), fields.clone(), cancel, generation);
+            let text = (0..schema.fields().len()).map(|i| format.format_for(i) == FieldFormat::Text).collect();
+            let rows = rows(stream, wire_schema(&schema), text, fields.clone(), cancel, generation);
             let mut response = QueryResponse::new(fields, rows);
             // pgwire appends the row count; INSERT … RETURNING's tag also has the OID (0).
             response.command_tag = if command.oid { format!("{} 0", command.command) } else { command.command };
@@ -124,6 +163,7 @@ type RowIter = Box<dyn Iterator<Item = PgWireResult<DataRow>> + Send>;
 fn rows(
     stream: SendableRecordBatchStream,
     schema: SchemaRef,
+    text: Vec<bool>,
     fields: Arc<Vec<FieldInfo>>,
     cancel: Arc<CancelState>,
     generation: u64,
@@ -131,6 +171,7 @@ fn rows(
     let state = (stream, None::<RowIter>, false);
     futures::stream::unfold(state, move |(mut stream, mut current, done)| {
         let schema = schema.clone();
+        let text = text.clone();
         let fields = fields.clone();
         let cancel = cancel.clone();
         async move {
@@ -149,7 +190,7 @@ fn rows(
                 match next {
                     None => return None,
                     Some(Err(e)) => return Some((Err(to_pgwire(&e)), (stream, None, true))),
-                    Some(Ok(batch)) => match to_wire(batch, &schema) {
+                    Some(Ok(batch)) => match to_wire(batch, &schema, &text) {
                         Ok(batch) => current = Some(arrow_pg::datatypes::encode_recordbatch(fields.clone(), batch)),
                         Err(e) => return Some((Err(to_pgwire(&e)), (stream, None, true))),
                     },
@@ -164,3 +205,21 @@ pub fn text() -> Format {
     Format::UnifiedText
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::pg_float;
+
+    #[test]
+    fn floats_print_as_in_postgres() {
+        assert_eq!(pg_float(4.0), "4");
+        assert_eq!(pg_float(1.5), "1.5");
+        assert_eq!(pg_float(0.1 + 0.2), "0.30000000000000004");
+        assert_eq!(pg_float(-0.0001), "-0.0001");
+        assert_eq!(pg_float(1.5e-7), "1.5e-07");
+        assert_eq!(pg_float(1e300), "1e+300");
+        assert_eq!(pg_float(f64::INFINITY), "Infinity");
+        assert_eq!(pg_float(f64::NAN), "NaN");
+        assert_eq!(super::pg_float4(1.1), "1.1");
+    }
+}

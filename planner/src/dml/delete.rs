@@ -57,7 +57,7 @@ fn row_query(session: &Session, delete: Delete) -> Result<(Target, String, Optio
         return Err(Error::Syntax("DELETE names one table; use USING for others".into()));
     };
     let target = target(session, table)?;
-    let mut sql = format!("SELECT {a}.{addr}, {a}.* FROM {}", target.from, a = quote(&target.alias), addr = ROW_ADDR);
+    let mut sql = format!("SELECT {a}.{addr} AS __rowaddr, {a}.* FROM {}", target.from, a = quote(&target.alias), addr = ROW_ADDR);
     for using in delete.using.iter().flatten() {
         sql.push_str(&format!(", {using}"));
     }

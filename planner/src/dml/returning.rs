@@ -8,7 +8,7 @@ use arrow::datatypes::SchemaRef;
 use datafusion::datasource::MemTable;
 use datafusion::logical_expr::Expr;
 use datafusion::prelude::DataFrame;
-use datafusion::sql::sqlparser::ast::{Expr as SqlExpr, SelectItem};
+use datafusion::sql::sqlparser::ast::SelectItem;
 use quartzdb_storage::QualifiedName;
 
 use crate::error::{Error, Result};
@@ -54,7 +54,7 @@ fn project(df: DataFrame, items: &[SelectItem]) -> Result<DataFrame> {
             SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..) => {
                 exprs.extend(df.schema().columns().into_iter().map(Expr::Column));
             }
-            SelectItem::UnnamedExpr(e) => exprs.push(df.parse_sql_expr(&e.to_string())?.alias(column_name(e))),
+            SelectItem::UnnamedExpr(e) => exprs.push(df.parse_sql_expr(&e.to_string())?.alias(crate::names::column_name(e))),
             SelectItem::ExprWithAlias { expr, alias } => {
                 exprs.push(df.parse_sql_expr(&expr.to_string())?.alias(crate::names::ident(alias)))
             }
@@ -62,19 +62,4 @@ fn project(df: DataFrame, items: &[SelectItem]) -> Result<DataFrame> {
         }
     }
     Ok(df.select(exprs)?)
-}
-
-/// The column name PostgreSQL gives an unaliased expression: the column's or function's name,
-/// else `?column?`.
-pub fn column_name(e: &SqlExpr) -> String {
-    match e {
-        SqlExpr::Identifier(i) => crate::names::ident(i),
-        SqlExpr::CompoundIdentifier(parts) => parts.last().map(crate::names::ident).unwrap_or_default(),
-        SqlExpr::Function(f) => f.name.0.last().and_then(|p| p.as_ident()).map(crate::names::ident).unwrap_or_default(),
-        SqlExpr::Cast { expr, .. } | SqlExpr::Nested(expr) => match column_name(expr).as_str() {
-            "?column?" => "?column?".to_string(),
-            name => name.to_string(),
-        },
-        _ => "?column?".to_string(),
-    }
 }

@@ -93,16 +93,17 @@ fn row_query(target: &Target, meta: &TableMeta, update: Update) -> Result<(Strin
         }
     }
     let a = quote(&target.alias);
-    let mut select = vec![format!("{a}.{ROW_ADDR}")];
-    for col in &meta.columns {
+    // Output names only need to be unique: rows are read by position.
+    let mut select = vec![format!("{a}.{ROW_ADDR} AS __rowaddr")];
+    for (i, col) in meta.columns.iter().enumerate() {
         let c = quote(&col.name);
         select.push(match assigned.get(&col.name) {
-            Some(e) => format!("CAST(({e}) AS {}) AS {c}", col.type_name),
-            None => format!("{a}.{c}"),
+            Some(e) => format!("CAST(({e}) AS {}) AS __new_{i}", col.type_name),
+            None => format!("{a}.{c} AS __new_{i}"),
         });
     }
-    for col in &meta.columns {
-        select.push(format!("{a}.{}", quote(&col.name)));
+    for (i, col) in meta.columns.iter().enumerate() {
+        select.push(format!("{a}.{} AS __old_{i}", quote(&col.name)));
     }
     let mut sql = format!("SELECT {} FROM {}", select.join(", "), target.from);
     if let Some(UpdateTableFromKind::AfterSet(from) | UpdateTableFromKind::BeforeSet(from)) = &update.from {

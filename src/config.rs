@@ -14,7 +14,8 @@ pub mod defaults {
     /// 5433 rather than 5432 so QuartzDB can run beside a local PostgreSQL.
     pub const LISTEN: &str = "127.0.0.1:5433";
     pub const MAX_CONNECTIONS: usize = 100;
-    pub const LOG: &str = "info";
+    /// Lance logs every dataset load at info; its warnings are what matter to an operator.
+    pub const LOG: &str = "info,lance=warn";
 }
 
 /// QuartzDB: a PostgreSQL-wire-compatible SQL database with vector search.
@@ -33,7 +34,7 @@ pub struct Args {
     #[arg(long, env = "QUARTZDB_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
 
-    /// Log filter, in tracing's EnvFilter syntax [default: info]
+    /// Log filter, in tracing's EnvFilter syntax [default: info,lance=warn]
     #[arg(long, env = "QUARTZDB_LOG")]
     pub log: Option<String>,
 

@@ -27,6 +27,18 @@ pub fn field_metadata(pg_name: &str) -> std::collections::HashMap<String, String
     }
 }
 
+/// Refuses column types Lance 14 cannot store (it has no interval type).
+pub fn check_storable(ty: &ColumnType) -> Result<()> {
+    let mut unsupported = matches!(ty.arrow, DataType::Interval(_));
+    if let DataType::List(f) = &ty.arrow {
+        unsupported |= matches!(f.data_type(), DataType::Interval(_));
+    }
+    if unsupported {
+        return Err(Error::Unsupported(format!("columns of type {} (interval values work in expressions)", ty.pg_name)));
+    }
+    Ok(())
+}
+
 /// A column type as declared in SQL.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ColumnType {

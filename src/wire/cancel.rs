@@ -68,7 +68,7 @@ impl CancelHandler for CancelRegistry {
             let connections = self.connections.lock().expect("cancel registry");
             match connections.get(&request.pid) {
                 // A wrong key is ignored silently, as PostgreSQL does.
-                Some((key, state)) if *key == request.secret_key => Some(state.clone()),
+                Some((key, state)) if key.eq_value(&request.secret_key) => Some(state.clone()),
                 _ => None,
             }
         };

@@ -65,12 +65,58 @@ fn to_wire(batch: RecordBatch, schema: &SchemaRef, text: &[bool]) -> datafusion:
             };
             fields.push(Field::new(f.name(), DataType::Utf8, true));
             columns.push(Arc::new(strings) as ArrayRef);
+        } else if text[i] && matches!(f.data_type(), DataType::Timestamp(..) | DataType::Time32(_) | DataType::Time64(_)) {
+            fields.push(Field::new(f.name(), DataType::Utf8, true));
+            columns.push(Arc::new(pg_datetime_text(&c)?) as ArrayRef);
         } else {
             fields.push(f.as_ref().clone());
             columns.push(c);
         }
     }
     Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+}
+
+/// Timestamps and times as PostgreSQL prints them: fractional seconds only when non-zero and
+/// without trailing zeros; `timestamptz` in the session time zone (UTC) with its offset.
+fn pg_datetime_text(c: &ArrayRef) -> datafusion::error::Result<StringArray> {
+    use arrow::datatypes::{Time64MicrosecondType, TimestampMicrosecondType, TimeUnit};
+    match c.data_type() {
+        DataType::Timestamp(_, tz) => {
+            let micros = cast(c, &DataType::Timestamp(TimeUnit::Microsecond, None))?;
+            let suffix = if tz.is_some() { "+00" } else { "" };
+            Ok(micros
+                .as_primitive::<TimestampMicrosecondType>()
+                .iter()
+                .map(|v| v.map(|us| pg_timestamp(us, suffix)))
+                .collect())
+        }
+        _ => {
+            let micros = cast(c, &DataType::Time64(TimeUnit::Microsecond))?;
+            Ok(micros.as_primitive::<Time64MicrosecondType>().iter().map(|v| v.map(pg_time)).collect())
+        }
+    }
+}
+
+fn fraction(micros: i64) -> String {
+    if micros == 0 {
+        return String::new();
+    }
+    let digits = format!(".{micros:06}");
+    digits.trim_end_matches('0').to_string()
+}
+
+pub fn pg_timestamp(us: i64, suffix: &str) -> String {
+    let secs = us.div_euclid(1_000_000);
+    let frac = us.rem_euclid(1_000_000);
+    match chrono::DateTime::from_timestamp(secs, 0) {
+        Some(t) => format!("{}{}{suffix}", t.naive_utc().format("%Y-%m-%d %H:%M:%S"), fraction(frac)),
+        None => format!("{us}"),
+    }
+}
+
+fn pg_time(us: i64) -> String {
+    let secs = us.div_euclid(1_000_000);
+    format!("{:02}:{:02}:{:02}{}", secs / 3600, secs / 60 % 60, secs % 60, fraction(us.rem_euclid(1_000_000)))
 }
 
 /// `real` keeps its own shortest form (`1.1`, not `1.100000023841858`).
@@ -142,14 +188,14 @@ pub fn tag(t: &CommandTag) -> Tag {
 
 /// A statement's output as a pgwire response. Row streams stop with 57014 when the connection's
 /// query is cancelled (`cancel` moving past `generation`).
-pub fn response(output: Output, format: &Format, cancel: Arc<CancelState>, generation: u64) -> PgWireResult<Response> {
+pub fn response(output: Output, format: &Format, cancel: Arc<CancelState>, generation: u64, deadline: Option<tokio::time::Instant>) -> PgWireResult<Response> {
     match output {
         Output::Empty => Ok(Response::EmptyQuery),
         Output::Command(t) => Ok(Response::Execution(tag(&t))),
         Output::Rows { schema, stream, command } => {
             let fields = Arc::new(fields(&schema, format)?);
             let text = (0..schema.fields().len()).map(|i| format.format_for(i) == FieldFormat::Text).collect();
-            let rows = rows(stream, wire_schema(&schema), text, fields.clone(), cancel, generation);
+            let rows = rows(stream, wire_schema(&schema), text, fields.clone(), cancel, generation, deadline);
             let mut response = QueryResponse::new(fields, rows);
             // pgwire appends the row count; INSERT … RETURNING's tag also has the OID (0).
             response.command_tag = if command.oid { format!("{} 0", command.command) } else { command.command };
@@ -167,6 +213,7 @@ fn rows(
     fields: Arc<Vec<FieldInfo>>,
     cancel: Arc<CancelState>,
     generation: u64,
+    deadline: Option<tokio::time::Instant>,
 ) -> impl futures::Stream<Item = PgWireResult<DataRow>> + Send + 'static {
     let state = (stream, None::<RowIter>, false);
     futures::stream::unfold(state, move |(mut stream, mut current, done)| {
@@ -185,6 +232,7 @@ fn rows(
                 let next = tokio::select! {
                     biased;
                     _ = cancel.cancelled(generation) => return Some((Err(cancelled()), (stream, None, true))),
+                    _ = super::query::sleep_until(deadline) => return Some((Err(super::error::timed_out()), (stream, None, true))),
                     next = stream.next() => next,
                 };
                 match next {
@@ -221,5 +269,8 @@ mod tests {
         assert_eq!(pg_float(f64::INFINITY), "Infinity");
         assert_eq!(pg_float(f64::NAN), "NaN");
         assert_eq!(super::pg_float4(1.1), "1.1");
+        assert_eq!(super::pg_timestamp(0, "+00"), "1970-01-01 00:00:00+00");
+        assert_eq!(super::pg_timestamp(1_500_000, ""), "1970-01-01 00:00:01.5");
+        assert_eq!(super::pg_time(3_723_000_001), "01:02:03.000001");
     }
 }

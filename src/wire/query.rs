@@ -117,27 +117,28 @@ impl Connection {
     {
         let generation = self.cancel.generation();
         let timeout = session.settings().statement_timeout_ms();
+        let deadline = (timeout > 0).then(|| tokio::time::Instant::now() + Duration::from_millis(timeout));
         let execute = Box::pin(session.execute(statement, params));
         let output = tokio::select! {
             biased;
             _ = self.cancel.cancelled(generation) => return Err(cancelled()),
-            _ = sleep_ms(timeout) => return Err(timed_out()),
+            _ = sleep_until(deadline) => return Err(timed_out()),
             output = execute => output,
         };
         for (name, value) in session.take_changed_settings() {
             client.feed(PgWireBackendMessage::ParameterStatus(ParameterStatus::new(name.to_string(), value))).await?;
         }
         let output = output.map_err(|e| to_pgwire(&e))?;
-        encode::response(output, format, self.cancel.clone(), generation)
+        encode::response(output, format, self.cancel.clone(), generation, deadline)
     }
 }
 
-/// Sleeps `ms` milliseconds, or forever when `ms` is 0 (no timeout).
-async fn sleep_ms(ms: u64) {
-    if ms == 0 {
-        std::future::pending::<()>().await;
+/// Sleeps until `deadline`, or forever when there is none (no statement_timeout).
+pub(crate) async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
     }
-    tokio::time::sleep(Duration::from_millis(ms)).await;
 }
 
 /// Runs a result's row stream to the end, so that the next statement of a multi-statement

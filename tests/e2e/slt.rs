@@ -62,6 +62,8 @@ impl AsyncDB for Wire {
         }
     }
 
+    async fn shutdown(&mut self) {}
+
     fn engine_name(&self) -> &str {
         "quartzdb"
     }

@@ -31,6 +31,7 @@ pub async fn execute(session: &mut Session, alter: AlterTable) -> Result<Output>
                     return Err(Error::Unsupported("ADD COLUMN with DEFAULT or constraints".into()));
                 }
                 let ty = crate::types::column_type(&column_def.data_type)?;
+                crate::types::check_storable(&ty)?;
                 if ty.serial {
                     return Err(Error::Unsupported("ADD COLUMN of a serial type".into()));
                 }

@@ -52,6 +52,7 @@ pub(crate) fn table_definition(qname: &QualifiedName, create: &CreateTable) -> R
             return Err(Error::DuplicateColumn(name));
         }
         let ty = column_type(&col.data_type)?;
+        crate::types::check_storable(&ty)?;
         let mut meta = ColumnMeta {
             name: name.clone(),
             type_name: ty.pg_name.clone(),

@@ -38,7 +38,12 @@ pub struct Args {
     #[arg(long, env = "QUARTZDB_LOG")]
     pub log: Option<String>,
 
-    /// Optional TOML file with the same settings (data_dir, listen, max_connections, log)
+    /// Accept connections from non-loopback addresses. There are no passwords yet, so every
+    /// client that can reach the port is trusted [default: false]
+    #[arg(long, env = "QUARTZDB_ALLOW_REMOTE")]
+    pub allow_remote: Option<bool>,
+
+    /// Optional TOML file with the same settings (data_dir, listen, max_connections, log, allow_remote)
     #[arg(long, env = "QUARTZDB_CONFIG")]
     pub config: Option<PathBuf>,
 }
@@ -51,6 +56,7 @@ struct FileConfig {
     listen: Option<SocketAddr>,
     max_connections: Option<usize>,
     log: Option<String>,
+    allow_remote: Option<bool>,
 }
 
 /// The resolved configuration the server runs with.
@@ -60,6 +66,8 @@ pub struct Config {
     pub listen: SocketAddr,
     pub max_connections: usize,
     pub log: String,
+    /// Trust connections from any address (only loopback ones otherwise).
+    pub allow_remote: bool,
 }
 
 impl Default for Config {
@@ -69,6 +77,7 @@ impl Default for Config {
             listen: defaults::LISTEN.parse().expect("default listen address parses"),
             max_connections: defaults::MAX_CONNECTIONS,
             log: defaults::LOG.to_string(),
+            allow_remote: false,
         }
     }
 }
@@ -96,6 +105,7 @@ impl Config {
             listen: args.listen.or(file.listen).unwrap_or(d.listen),
             max_connections: args.max_connections.or(file.max_connections).unwrap_or(d.max_connections),
             log: args.log.or(file.log).unwrap_or(d.log),
+            allow_remote: args.allow_remote.or(file.allow_remote).unwrap_or(d.allow_remote),
         };
         if config.max_connections == 0 {
             return Err(ConfigError::ZeroConnections);

@@ -63,7 +63,7 @@ pub async fn run(listener: TcpListener, engine: Arc<Engine>, config: &Config, sh
             tokio::spawn(refuse(socket));
             continue;
         };
-        let connection = Connection::new(engine.clone(), registry.clone());
+        let connection = Connection::new(engine.clone(), registry.clone(), config.allow_remote);
         connections.spawn(async move {
             if let Err(e) = pgwire::tokio::process_socket(socket, None, Handlers(connection)).await {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");

@@ -24,6 +24,8 @@ use self::cancel::{CancelRegistry, CancelState};
 pub struct Connection {
     engine: Arc<Engine>,
     registry: Arc<CancelRegistry>,
+    /// Trust non-loopback peers too (`--allow-remote`).
+    allow_remote: bool,
     session: Arc<Mutex<Option<Session>>>,
     parser: Arc<query::StatementParser>,
     cancel: Arc<CancelState>,
@@ -32,11 +34,12 @@ pub struct Connection {
 }
 
 impl Connection {
-    pub fn new(engine: Arc<Engine>, registry: Arc<CancelRegistry>) -> Arc<Self> {
+    pub fn new(engine: Arc<Engine>, registry: Arc<CancelRegistry>, allow_remote: bool) -> Arc<Self> {
         let session = Arc::new(Mutex::new(None));
         Arc::new(Self {
             engine,
             registry,
+            allow_remote,
             parser: Arc::new(query::StatementParser::new(session.clone())),
             session,
             cancel: Arc::new(CancelState::default()),

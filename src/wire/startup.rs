@@ -39,6 +39,13 @@ impl StartupHandler for Connection {
             return Err(fatal("28000", "no PostgreSQL user name specified in startup packet".into()));
         };
         let database = metadata.get("database").cloned().unwrap_or_else(|| user.clone());
+        let peer = client.socket_addr().ip();
+        if !peer.is_loopback() && !self.allow_remote {
+            return Err(fatal(
+                "28000",
+                format!("no pg_hba.conf entry for host \"{peer}\", user \"{user}\", database \"{database}\", no encryption (start QuartzDB with --allow-remote to trust other hosts)"),
+            ));
+        }
         if !self.engine.has_role(&user) {
             return Err(fatal("28000", format!("role \"{user}\" does not exist")));
         }

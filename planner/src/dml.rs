@@ -11,6 +11,7 @@ pub mod delete;
 pub mod insert;
 pub mod returning;
 pub mod update;
+pub mod upsert;
 
 use datafusion::sql::sqlparser::ast::Statement;
 

@@ -36,6 +36,15 @@ pub enum Error {
     #[error("cannot insert a non-DEFAULT value into column \"{0}\"")]
     GeneratedAlways(String),
 
+    #[error("there is no unique or exclusion constraint matching the ON CONFLICT specification")]
+    InvalidConflictTarget,
+
+    #[error("constraint \"{0}\" does not exist")]
+    UnknownConstraint(String),
+
+    #[error("ON CONFLICT DO UPDATE command cannot affect row a second time")]
+    CardinalityViolation,
+
     #[error("column \"{0}\" can only be updated to DEFAULT")]
     GeneratedAlwaysUpdate(String),
 

@@ -13,7 +13,7 @@ use datafusion::sql::sqlparser::ast::{
 use datafusion::common::ParamValues;
 use quartzdb_storage::{QualifiedName, RowChange, TableMeta};
 
-use crate::dml::{check, returning};
+use crate::dml::{check, returning, upsert};
 use crate::error::{Error, Result};
 use crate::names;
 use crate::output::{CommandTag, Output};
@@ -22,9 +22,10 @@ use crate::session::{Description, Session, row_count};
 
 pub async fn execute(session: &mut Session, mut insert: Insert, params: Option<ParamValues>) -> Result<Output> {
     let qname = target(session, &insert)?;
-    if insert.on.is_some() {
-        return Err(Error::Unsupported("INSERT … ON CONFLICT".into()));
-    }
+    let on = insert.on.take();
+    // DataFusion does not take `INSERT INTO t AS a`; the alias only matters to ON CONFLICT and
+    // RETURNING, which QuartzDB evaluates itself.
+    let alias = insert.table_alias.take().map(|a| names::ident(&a.alias));
     let returning = insert.returning.take();
     let storage = session.storage().clone();
     let guard = storage.write_lock().await;
@@ -37,15 +38,23 @@ pub async fn execute(session: &mut Session, mut insert: Insert, params: Option<P
     let plan = params::bind(plan, params)?;
     let rows = session.collect(plan).await?;
     let rows = check::conform(&qname.name, &meta, &schema, rows)?;
+    let schema = std::sync::Arc::new(schema);
+    let (change, rows) = match on {
+        None => (RowChange { inserted: rows.clone(), ..Default::default() }, rows),
+        Some(on) => {
+            let upsert = upsert::plan(session, &qname, alias.as_deref(), &meta, &schema, rows, on).await?;
+            (upsert.change, upsert.written)
+        }
+    };
     let n = row_count(&rows);
     if n > 0 {
-        storage.commit_rows(&guard, session.database(), &qname, RowChange { inserted: rows.clone(), ..Default::default() }).await?;
+        storage.commit_rows(&guard, session.database(), &qname, change).await?;
     }
     drop(guard);
     let tag = CommandTag::insert(n);
     match returning {
         None => Ok(Output::Command(tag)),
-        Some(items) => returning::output(session, &qname.name, None, std::sync::Arc::new(schema), rows, items, tag).await,
+        Some(items) => returning::output(session, &qname.name, alias.as_deref(), schema, rows, items, tag).await,
     }
 }
 
@@ -53,6 +62,7 @@ pub async fn describe(session: &Session, mut insert: Insert) -> Result<Descripti
     let qname = target(session, &insert)?;
     let returning = insert.returning.take();
     insert.on = None;
+    insert.table_alias = None;
     let catalog = session.storage().catalog();
     let meta = catalog.table(session.database(), &qname)?.clone();
     let plan = plan_rows(session, insert, &meta).await?;

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::common::ParamValues;
-use datafusion::sql::sqlparser::ast::{AssignmentTarget, Expr as SqlExpr, SelectItem, Update, UpdateTableFromKind};
+use datafusion::sql::sqlparser::ast::{Assignment, AssignmentTarget, Expr as SqlExpr, SelectItem, Update, UpdateTableFromKind};
 use quartzdb_storage::{ROW_ADDR, RowChange, TableMeta};
 
 use crate::dml::{Target, check, columns, matching_rows, plan_matching, quote, returning, row_addrs, target};
@@ -61,8 +61,24 @@ fn row_query(target: &Target, meta: &TableMeta, update: Update) -> Result<(Strin
     if update.limit.is_some() || !update.order_by.is_empty() {
         return Err(Error::Syntax("UPDATE does not take ORDER BY or LIMIT".into()));
     }
+    let assigned = assignments(&target.qname.name, meta, update.assignments)?;
+    let a = quote(&target.alias);
+    let mut sql = format!("SELECT {a}.{ROW_ADDR} AS __rowaddr, {} FROM {}", new_and_old(&a, meta, &assigned), target.from);
+    if let Some(UpdateTableFromKind::AfterSet(from) | UpdateTableFromKind::BeforeSet(from)) = &update.from {
+        for t in from {
+            sql.push_str(&format!(", {t}"));
+        }
+    }
+    if let Some(selection) = &update.selection {
+        sql.push_str(&format!(" WHERE {selection}"));
+    }
+    Ok((sql, update.returning))
+}
+
+/// Checks SET assignments against the table and resolves `DEFAULT`: column name → expression.
+pub(crate) fn assignments(table: &str, meta: &TableMeta, list: Vec<Assignment>) -> Result<HashMap<String, SqlExpr>> {
     let mut assigned: HashMap<String, SqlExpr> = HashMap::new();
-    for a in update.assignments {
+    for a in list {
         let names = match &a.target {
             AssignmentTarget::ColumnName(n) => vec![n.clone()],
             AssignmentTarget::Tuple(_) => return Err(Error::Unsupported("UPDATE SET (a, b) = …".into())),
@@ -74,7 +90,7 @@ fn row_query(target: &Target, meta: &TableMeta, update: Update) -> Result<(Strin
         }
         .ok_or_else(|| Error::Syntax(format!("invalid column in SET: {}", names[0])))?;
         let Some(col) = meta.columns.iter().find(|c| c.name == column) else {
-            return Err(Error::UnknownColumn { table: target.qname.name.clone(), column });
+            return Err(Error::UnknownColumn { table: table.to_string(), column });
         };
         let is_default = matches!(&a.value, SqlExpr::Identifier(i) if i.quote_style.is_none() && i.value.eq_ignore_ascii_case("default"));
         if col.generated_always && !is_default {
@@ -92,27 +108,23 @@ fn row_query(target: &Target, meta: &TableMeta, update: Update) -> Result<(Strin
             return Err(Error::Syntax(format!("multiple assignments to same column \"{column}\"")));
         }
     }
-    let a = quote(&target.alias);
-    // Output names only need to be unique: rows are read by position.
-    let mut select = vec![format!("{a}.{ROW_ADDR} AS __rowaddr")];
+    Ok(assigned)
+}
+
+/// `<new values>, <old values>` of every column, for the row query of an UPDATE: assigned
+/// columns take `CAST(expr AS type)`, the others keep `alias.col`. Output names only need to be
+/// unique; rows are read by position.
+pub(crate) fn new_and_old(alias: &str, meta: &TableMeta, assigned: &HashMap<String, SqlExpr>) -> String {
+    let mut select = Vec::with_capacity(2 * meta.columns.len());
     for (i, col) in meta.columns.iter().enumerate() {
         let c = quote(&col.name);
         select.push(match assigned.get(&col.name) {
             Some(e) => format!("CAST(({e}) AS {}) AS __new_{i}", col.type_name),
-            None => format!("{a}.{c} AS __new_{i}"),
+            None => format!("{alias}.{c} AS __new_{i}"),
         });
     }
     for (i, col) in meta.columns.iter().enumerate() {
-        select.push(format!("{a}.{} AS __old_{i}", quote(&col.name)));
+        select.push(format!("{alias}.{} AS __old_{i}", quote(&col.name)));
     }
-    let mut sql = format!("SELECT {} FROM {}", select.join(", "), target.from);
-    if let Some(UpdateTableFromKind::AfterSet(from) | UpdateTableFromKind::BeforeSet(from)) = &update.from {
-        for t in from {
-            sql.push_str(&format!(", {t}"));
-        }
-    }
-    if let Some(selection) = &update.selection {
-        sql.push_str(&format!(" WHERE {selection}"));
-    }
-    Ok((sql, update.returning))
+    select.join(", ")
 }

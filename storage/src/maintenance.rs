@@ -6,7 +6,7 @@
 //! versions older than the published one are deleted. `VACUUM` does both at once.
 //!
 //! Cleanup must not delete files a running query still reads: each dataset handed to a reader
-//! is an `Arc`, and cleanup waits until no reader holds a dataset older than the published one.
+//! is an `Arc`, and cleanup keeps every version from the oldest one a reader still holds.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -52,12 +52,13 @@ impl Maintenance {
         self.tables.lock().expect("maintenance").get(&oid).map(|s| s.commits_since_cleanup >= CLEANUP_EVERY_COMMITS).unwrap_or(false)
     }
 
-    /// True when no reader holds an older version of the table.
-    fn readers_gone(&self, oid: u32) -> bool {
+    /// The commit time of the oldest superseded version some reader still holds: versions
+    /// from then on must keep their files.
+    fn oldest_read(&self, oid: u32) -> Option<chrono::DateTime<chrono::Utc>> {
         let mut tables = self.tables.lock().expect("maintenance");
-        let Some(state) = tables.get_mut(&oid) else { return true };
+        let state = tables.get_mut(&oid)?;
         state.retired.retain(|w| w.strong_count() > 0);
-        state.retired.is_empty()
+        state.retired.iter().filter_map(Weak::upgrade).map(|d| d.version().timestamp).min()
     }
 
     fn cleaned(&self, oid: u32) {
@@ -93,8 +94,10 @@ impl Storage {
                 published = self.publish(db, name, meta.oid, ds)?;
             }
         }
-        if (force || self.maintenance.cleanup_due(meta.oid)) && self.maintenance.readers_gone(meta.oid) {
-            let policy = CleanupPolicyBuilder::default().before_timestamp(chrono_now()).delete_unverified(true).build();
+        drop(dataset);
+        if force || self.maintenance.cleanup_due(meta.oid) {
+            let before = self.maintenance.oldest_read(meta.oid).map_or_else(chrono_now, |t| t.min(chrono_now()));
+            let policy = CleanupPolicyBuilder::default().before_timestamp(before).delete_unverified(true).build();
             let stats = published.cleanup_with_policy(policy).await?;
             tracing::debug!(table = %name, old_versions = stats.old_versions, bytes = stats.bytes_removed, "cleaned up");
             self.maintenance.cleaned(meta.oid);
@@ -127,4 +130,55 @@ impl Storage {
 
 fn chrono_now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{Int64Array, RecordBatch};
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    use super::*;
+    use crate::catalog::ColumnMeta;
+    use crate::store::{NewTable, RowChange};
+
+    fn files_under(dir: &std::path::Path) -> usize {
+        std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn many_small_writes_stay_compact_and_keep_every_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Storage::open(dir.path()).await.unwrap();
+        let name = QualifiedName::new("public", "t");
+        let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, true)]));
+        let column = ColumnMeta { name: "id".into(), type_name: "bigint".into(), not_null: false, default: None, generated_always: false };
+        {
+            let g = storage.write_lock().await;
+            let table = NewTable { columns: vec![column], constraints: vec![], schema: schema.clone(), sequences: vec![] };
+            storage.create_table(&g, "quartz", &name, table, false).await.unwrap();
+        }
+        let writes = 3 * COMPACT_AT_FRAGMENTS as i64;
+        for i in 0..writes {
+            let g = storage.write_lock().await;
+            let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(Int64Array::from(vec![i]))]).unwrap();
+            storage.commit_rows(&g, "quartz", &name, RowChange { inserted: vec![batch], ..Default::default() }).await.unwrap();
+        }
+        let meta = storage.catalog().table("quartz", &name).unwrap().clone();
+        let dataset = storage.dataset(&meta).await.unwrap();
+        assert!(dataset.get_fragments().len() < COMPACT_AT_FRAGMENTS, "{} fragments", dataset.get_fragments().len());
+        assert_eq!(dataset.count_rows(None).await.unwrap(), writes as usize);
+        drop(dataset);
+
+        let g = storage.write_lock().await;
+        storage.vacuum(&g, "quartz", &[]).await.unwrap();
+        let meta = storage.catalog().table("quartz", &name).unwrap().clone();
+        let table_dir = dir.path().join("tables").join(&meta.dir);
+        let dataset = storage.dataset(&meta).await.unwrap();
+        assert_eq!(dataset.get_fragments().len(), 1, "VACUUM leaves one fragment");
+        assert_eq!(dataset.count_rows(None).await.unwrap(), writes as usize);
+        assert!(files_under(&table_dir.join("_versions")) <= 2, "old versions were cleaned up");
+        assert!(files_under(&table_dir.join("data")) <= 2, "old data files were cleaned up");
+    }
 }

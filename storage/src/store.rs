@@ -186,14 +186,29 @@ impl Storage {
         {
             return Ok(ds.clone());
         }
-        let ds = DatasetBuilder::from_uri(self.table_uri(meta))
-            .with_read_params(ReadParams { store_options: Some(store_params()), ..Default::default() })
-            .with_version(meta.version)
-            .load()
-            .await?;
+        let ds = match self.load(meta, meta.version).await {
+            Ok(ds) => ds,
+            Err(e) => {
+                // A reader whose catalog snapshot is older than a cleanup reads the version
+                // published since (statements see the latest committed data anyway).
+                let current = self.catalog().table_dirs().find(|t| t.oid == meta.oid).map(|t| t.version);
+                match current {
+                    Some(v) if v != meta.version => self.load(meta, v).await?,
+                    _ => return Err(e),
+                }
+            }
+        };
         let ds = Arc::new(ds);
         self.cache_dataset(meta.oid, ds.clone());
         Ok(ds)
+    }
+
+    async fn load(&self, meta: &TableMeta, version: u64) -> Result<Dataset> {
+        Ok(DatasetBuilder::from_uri(self.table_uri(meta))
+            .with_read_params(ReadParams { store_options: Some(store_params()), ..Default::default() })
+            .with_version(version)
+            .load()
+            .await?)
     }
 
     /// Applies `change` to the catalog and writes it durably; readers see it only afterwards.

@@ -100,3 +100,35 @@ pub(crate) fn columns(batches: &[RecordBatch], range: std::ops::Range<usize>, sc
         .map(|b| Ok(RecordBatch::try_new(schema.clone(), b.columns()[range.clone()].to_vec())?))
         .collect()
 }
+
+/// The result of a DML statement on `target`: its tag, or the RETURNING rows evaluated over
+/// `rows` (the written or deleted rows, in the table's schema).
+pub(crate) async fn finish(
+    session: &Session,
+    target: &Target,
+    schema: arrow::datatypes::SchemaRef,
+    rows: Vec<RecordBatch>,
+    returning: Option<Vec<datafusion::sql::sqlparser::ast::SelectItem>>,
+    tag: crate::output::CommandTag,
+) -> Result<crate::output::Output> {
+    match returning {
+        None => Ok(crate::output::Output::Command(tag)),
+        Some(items) => returning::output(session, &target.qname.name, Some(&target.alias), schema, rows, items, tag).await,
+    }
+}
+
+/// Describe for UPDATE and DELETE: parameter types of the row query, RETURNING columns.
+pub(crate) async fn describe_matching(
+    session: &Session,
+    target: &Target,
+    sql: &str,
+    returning: Option<Vec<datafusion::sql::sqlparser::ast::SelectItem>>,
+) -> Result<Description> {
+    let plan = plan_matching(session, target, sql).await?;
+    let params = crate::params::parameter_types(&plan)?;
+    let columns = match returning {
+        Some(items) => Some(returning::schema(session, &target.qname, Some(&target.alias), &items).await?),
+        None => None,
+    };
+    Ok(Description { params, columns })
+}

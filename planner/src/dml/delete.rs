@@ -6,10 +6,9 @@ use datafusion::common::ParamValues;
 use datafusion::sql::sqlparser::ast::{Delete, FromTable};
 use quartzdb_storage::{RowChange, ROW_ADDR};
 
-use crate::dml::{Target, columns, matching_rows, plan_matching, quote, returning, row_addrs, target};
+use crate::dml::{Target, columns, describe_matching, finish, matching_rows, quote, row_addrs, target};
 use crate::error::{Error, Result};
 use crate::output::{CommandTag, Output};
-use crate::params;
 use crate::session::{Description, Session, row_count};
 
 pub async fn execute(session: &mut Session, delete: Delete, params: Option<ParamValues>) -> Result<Output> {
@@ -27,22 +26,12 @@ pub async fn execute(session: &mut Session, delete: Delete, params: Option<Param
         storage.commit_rows(&guard, session.database(), &target.qname, change).await?;
     }
     drop(guard);
-    let tag = CommandTag::new("DELETE").with_rows(n);
-    match returning {
-        None => Ok(Output::Command(tag)),
-        Some(items) => returning::output(session, &target.qname.name, Some(&target.alias), schema, old, items, tag).await,
-    }
+    finish(session, &target, schema, old, returning, CommandTag::new("DELETE").with_rows(n)).await
 }
 
 pub async fn describe(session: &Session, delete: Delete) -> Result<Description> {
     let (target, sql, returning) = row_query(session, delete)?;
-    let plan = plan_matching(session, &target, &sql).await?;
-    let params = params::parameter_types(&plan)?;
-    let columns = match returning {
-        Some(items) => Some(returning::schema(session, &target.qname, Some(&target.alias), &items).await?),
-        None => None,
-    };
-    Ok(Description { params, columns })
+    describe_matching(session, &target, &sql, returning).await
 }
 
 /// `SELECT a._rowaddr, a.* FROM t AS a [, using…] [WHERE …]`.

@@ -11,11 +11,10 @@ use datafusion::common::ParamValues;
 use datafusion::sql::sqlparser::ast::{Assignment, AssignmentTarget, Expr as SqlExpr, SelectItem, Update, UpdateTableFromKind};
 use quartzdb_storage::{ROW_ADDR, RowChange, TableMeta};
 
-use crate::dml::{Target, check, columns, matching_rows, plan_matching, quote, returning, row_addrs, target};
+use crate::dml::{Target, check, columns, describe_matching, finish, matching_rows, quote, row_addrs, target};
 use crate::error::{Error, Result};
 use crate::names;
 use crate::output::{CommandTag, Output};
-use crate::params;
 use crate::session::{Description, Session, row_count};
 
 pub async fn execute(session: &mut Session, update: Update, params: Option<ParamValues>) -> Result<Output> {
@@ -37,24 +36,14 @@ pub async fn execute(session: &mut Session, update: Update, params: Option<Param
         storage.commit_rows(&guard, session.database(), &target.qname, change).await?;
     }
     drop(guard);
-    let tag = CommandTag::new("UPDATE").with_rows(n);
-    match returning {
-        None => Ok(Output::Command(tag)),
-        Some(items) => returning::output(session, &target.qname.name, Some(&target.alias), schema, new, items, tag).await,
-    }
+    finish(session, &target, schema, new, returning, CommandTag::new("UPDATE").with_rows(n)).await
 }
 
 pub async fn describe(session: &Session, update: Update) -> Result<Description> {
     let target = target(session, &update.table)?;
     let meta = session.storage().catalog().table(session.database(), &target.qname)?.clone();
     let (sql, returning) = row_query(&target, &meta, update)?;
-    let plan = plan_matching(session, &target, &sql).await?;
-    let params = params::parameter_types(&plan)?;
-    let columns = match returning {
-        Some(items) => Some(returning::schema(session, &target.qname, Some(&target.alias), &items).await?),
-        None => None,
-    };
-    Ok(Description { params, columns })
+    describe_matching(session, &target, &sql, returning).await
 }
 
 fn row_query(target: &Target, meta: &TableMeta, update: Update) -> Result<(String, Option<Vec<SelectItem>>)> {

@@ -97,6 +97,11 @@ impl Settings {
     }
 
     /// `statement_timeout` in milliseconds (0 = none).
+    /// The session time zone `timestamptz` values are shown in.
+    pub fn time_zone(&self) -> chrono_tz::Tz {
+        self.values["timezone"].parse().unwrap_or(chrono_tz::UTC)
+    }
+
     pub fn statement_timeout_ms(&self) -> u64 {
         parse_duration_ms(&self.values["statement_timeout"]).unwrap_or(0)
     }
@@ -121,7 +126,8 @@ fn normalize(name: &str, value: &str) -> Result<String> {
             if v.eq_ignore_ascii_case("utc") || v.eq_ignore_ascii_case("etc/utc") || v == "GMT" || v == "Z" || v == "+00:00" || v == "0" {
                 Ok("UTC".into())
             } else {
-                Err(Error::Unsupported(format!("TimeZone \"{v}\" (only UTC for now)")))
+                // Zone names are case-insensitive in PostgreSQL.
+                chrono_tz::TZ_VARIANTS.iter().find(|tz| tz.name().eq_ignore_ascii_case(v)).map(|tz| tz.name().to_string()).ok_or_else(invalid)
             }
         }
         "standard_conforming_strings" => match value.to_ascii_lowercase().as_str() {

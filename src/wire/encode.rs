@@ -52,7 +52,7 @@ pub fn wire_schema(schema: &Schema) -> SchemaRef {
 
 /// Casts a batch to its wire schema. Floats sent as text are formatted here, as PostgreSQL
 /// prints them (`4`, not `4.0`; `Infinity`), which `arrow-pg` does not do.
-fn to_wire(batch: RecordBatch, schema: &SchemaRef, text: &[bool]) -> datafusion::error::Result<RecordBatch> {
+fn to_wire(batch: RecordBatch, schema: &SchemaRef, text: &[bool], tz: chrono_tz::Tz) -> datafusion::error::Result<RecordBatch> {
     let mut fields = Vec::with_capacity(schema.fields().len());
     let mut columns = Vec::with_capacity(schema.fields().len());
     for (i, (c, f)) in batch.columns().iter().zip(schema.fields()).enumerate() {
@@ -67,7 +67,7 @@ fn to_wire(batch: RecordBatch, schema: &SchemaRef, text: &[bool]) -> datafusion:
             columns.push(Arc::new(strings) as ArrayRef);
         } else if text[i] && matches!(f.data_type(), DataType::Timestamp(..) | DataType::Time32(_) | DataType::Time64(_)) {
             fields.push(Field::new(f.name(), DataType::Utf8, true));
-            columns.push(Arc::new(pg_datetime_text(&c)?) as ArrayRef);
+            columns.push(Arc::new(pg_datetime_text(&c, tz)?) as ArrayRef);
         } else {
             fields.push(f.as_ref().clone());
             columns.push(c);
@@ -78,17 +78,16 @@ fn to_wire(batch: RecordBatch, schema: &SchemaRef, text: &[bool]) -> datafusion:
 
 /// Timestamps and times as PostgreSQL prints them: fractional seconds only when non-zero and
 /// without trailing zeros; `timestamptz` in the session time zone (UTC) with its offset.
-fn pg_datetime_text(c: &ArrayRef) -> datafusion::error::Result<StringArray> {
+fn pg_datetime_text(c: &ArrayRef, zone: chrono_tz::Tz) -> datafusion::error::Result<StringArray> {
     use arrow::datatypes::{Time64MicrosecondType, TimestampMicrosecondType, TimeUnit};
     match c.data_type() {
         DataType::Timestamp(_, tz) => {
             let micros = cast(c, &DataType::Timestamp(TimeUnit::Microsecond, None))?;
-            let suffix = if tz.is_some() { "+00" } else { "" };
-            Ok(micros
-                .as_primitive::<TimestampMicrosecondType>()
-                .iter()
-                .map(|v| v.map(|us| pg_timestamp(us, suffix)))
-                .collect())
+            let micros = micros.as_primitive::<TimestampMicrosecondType>();
+            Ok(match tz {
+                None => micros.iter().map(|v| v.map(|us| pg_timestamp(us, ""))).collect(),
+                Some(_) => micros.iter().map(|v| v.map(|us| pg_timestamptz(us, zone))).collect(),
+            })
         }
         _ => {
             let micros = cast(c, &DataType::Time64(TimeUnit::Microsecond))?;
@@ -112,6 +111,19 @@ pub fn pg_timestamp(us: i64, suffix: &str) -> String {
         Some(t) => format!("{}{}{suffix}", t.naive_utc().format("%Y-%m-%d %H:%M:%S"), fraction(frac)),
         None => format!("{us}"),
     }
+}
+
+/// A `timestamptz` in the session time zone with its UTC offset (`+02`, `-03:30`).
+pub fn pg_timestamptz(us: i64, zone: chrono_tz::Tz) -> String {
+    use chrono::{Offset, TimeZone};
+    let secs = us.div_euclid(1_000_000);
+    let Some(utc) = chrono::DateTime::from_timestamp(secs, 0) else { return format!("{us}") };
+    let offset = zone.offset_from_utc_datetime(&utc.naive_utc()).fix().local_minus_utc();
+    let local = utc.naive_utc() + chrono::Duration::seconds(offset as i64);
+    let sign = if offset < 0 { '-' } else { '+' };
+    let (h, m) = (offset.abs() / 3600, offset.abs() / 60 % 60);
+    let offset = if m == 0 { format!("{sign}{h:02}") } else { format!("{sign}{h:02}:{m:02}") };
+    format!("{}{}{offset}", local.format("%Y-%m-%d %H:%M:%S"), fraction(us.rem_euclid(1_000_000)))
 }
 
 fn pg_time(us: i64) -> String {
@@ -188,14 +200,14 @@ pub fn tag(t: &CommandTag) -> Tag {
 
 /// A statement's output as a pgwire response. Row streams stop with 57014 when the connection's
 /// query is cancelled (`cancel` moving past `generation`).
-pub fn response(output: Output, format: &Format, cancel: Arc<CancelState>, generation: u64, deadline: Option<tokio::time::Instant>) -> PgWireResult<Response> {
+pub fn response(output: Output, format: &Format, tz: chrono_tz::Tz, cancel: Arc<CancelState>, generation: u64, deadline: Option<tokio::time::Instant>) -> PgWireResult<Response> {
     match output {
         Output::Empty => Ok(Response::EmptyQuery),
         Output::Command(t) => Ok(Response::Execution(tag(&t))),
         Output::Rows { schema, stream, command } => {
             let fields = Arc::new(fields(&schema, format)?);
             let text = (0..schema.fields().len()).map(|i| format.format_for(i) == FieldFormat::Text).collect();
-            let rows = rows(stream, wire_schema(&schema), text, fields.clone(), cancel, generation, deadline);
+            let rows = rows(stream, wire_schema(&schema), text, tz, fields.clone(), cancel, generation, deadline);
             let mut response = QueryResponse::new(fields, rows);
             // pgwire appends the row count; INSERT … RETURNING's tag also has the OID (0).
             response.command_tag = if command.oid { format!("{} 0", command.command) } else { command.command };
@@ -210,6 +222,7 @@ fn rows(
     stream: SendableRecordBatchStream,
     schema: SchemaRef,
     text: Vec<bool>,
+    tz: chrono_tz::Tz,
     fields: Arc<Vec<FieldInfo>>,
     cancel: Arc<CancelState>,
     generation: u64,
@@ -238,7 +251,7 @@ fn rows(
                 match next {
                     None => return None,
                     Some(Err(e)) => return Some((Err(to_pgwire(&e)), (stream, None, true))),
-                    Some(Ok(batch)) => match to_wire(batch, &schema, &text) {
+                    Some(Ok(batch)) => match to_wire(batch, &schema, &text, tz) {
                         Ok(batch) => current = Some(arrow_pg::datatypes::encode_recordbatch(fields.clone(), batch)),
                         Err(e) => return Some((Err(to_pgwire(&e)), (stream, None, true))),
                     },
@@ -272,5 +285,8 @@ mod tests {
         assert_eq!(super::pg_timestamp(0, "+00"), "1970-01-01 00:00:00+00");
         assert_eq!(super::pg_timestamp(1_500_000, ""), "1970-01-01 00:00:01.5");
         assert_eq!(super::pg_time(3_723_000_001), "01:02:03.000001");
+        assert_eq!(super::pg_timestamptz(0, chrono_tz::UTC), "1970-01-01 00:00:00+00");
+        assert_eq!(super::pg_timestamptz(0, chrono_tz::Asia::Kolkata), "1970-01-01 05:30:00+05:30");
+        assert_eq!(super::pg_timestamptz(1_700_000_000_000_000, chrono_tz::America::New_York), "2023-11-14 17:13:20-05");
     }
 }

@@ -129,7 +129,7 @@ impl Connection {
             client.feed(PgWireBackendMessage::ParameterStatus(ParameterStatus::new(name.to_string(), value))).await?;
         }
         let output = output.map_err(|e| to_pgwire(&e))?;
-        encode::response(output, format, self.cancel.clone(), generation, deadline)
+        encode::response(output, format, session.settings().time_zone(), self.cancel.clone(), generation, deadline)
     }
 }
 

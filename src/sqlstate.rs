@@ -249,7 +249,8 @@ fn arrow(e: &ArrowError) -> SqlState {
         ArrowError::DivideByZero => DivisionByZero,
         ArrowError::ArithmeticOverflow(_) => NumericValueOutOfRange,
         ArrowError::CastError(m) | ArrowError::ParseError(m) => {
-            if m.to_ascii_lowercase().contains("overflow") || m.contains("too large") {
+            // "Can't cast value 2147483648 to type Int32": a number that does not fit.
+            if m.to_ascii_lowercase().contains("overflow") || m.contains("too large") || m.starts_with("Can't cast value") {
                 NumericValueOutOfRange
             } else {
                 InvalidTextRepresentation
@@ -305,6 +306,7 @@ mod tests {
             (Box::new(quartzdb_sql::Error::Syntax("x".into())), "42601"),
             (Box::new(ArrowError::DivideByZero), "22012"),
             (Box::new(ArrowError::CastError("Cannot cast string 'x' to value of Int32 type".into())), "22P02"),
+            (Box::new(ArrowError::CastError("Can't cast value 2147483648 to type Int32".into())), "22003"),
             (Box::new(DataFusionError::Plan("table 'quartz.public.nope' not found".into())), "42P01"),
             (Box::new(DataFusionError::NotImplemented("x".into())), "0A000"),
             (Box::new(DataFusionError::ResourcesExhausted("x".into())), "53200"),

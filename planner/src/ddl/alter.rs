@@ -18,6 +18,7 @@ pub async fn execute(session: &mut Session, alter: AlterTable) -> Result<Output>
                 AlterOp::RenameTable(names::qualified(&n, session.database(), &qname.schema)?.name)
             }
             AlterTableOperation::RenameColumn { old_column_name, new_column_name } => {
+                crate::ddl::create_table::check_column_name(&names::ident(&new_column_name))?;
                 AlterOp::RenameColumn { from: names::ident(&old_column_name), to: names::ident(&new_column_name) }
             }
             AlterTableOperation::DropColumn { column_names, if_exists, .. } => {
@@ -32,6 +33,7 @@ pub async fn execute(session: &mut Session, alter: AlterTable) -> Result<Output>
                 }
                 let ty = crate::types::column_type(&column_def.data_type)?;
                 crate::types::check_storable(&ty)?;
+                crate::ddl::create_table::check_column_name(&names::ident(&column_def.name))?;
                 if ty.serial {
                     return Err(Error::Unsupported("ADD COLUMN of a serial type".into()));
                 }

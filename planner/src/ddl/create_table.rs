@@ -48,6 +48,7 @@ pub(crate) fn table_definition(qname: &QualifiedName, create: &CreateTable) -> R
 
     for col in &create.columns {
         let name = names::ident(&col.name);
+        check_column_name(&name)?;
         if !seen.insert(name.clone()) {
             return Err(Error::DuplicateColumn(name));
         }
@@ -162,5 +163,13 @@ async fn validate_default(session: &Session, column: &str, default: &str) -> Res
     let stmt = quartzdb_sql::parse(&format!("SELECT {default}"))?;
     let [stmt] = <[_; 1]>::try_from(stmt).map_err(|_| Error::Syntax(format!("invalid default for column \"{column}\"")))?;
     session.plan_query(stmt).await?;
+    Ok(())
+}
+
+/// Lance reads `.` in a top-level column name as a path into a struct.
+pub(crate) fn check_column_name(name: &str) -> Result<()> {
+    if name.contains('.') {
+        return Err(Error::Unsupported(format!("column names containing \".\" (\"{name}\")")));
+    }
     Ok(())
 }

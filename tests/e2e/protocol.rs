@@ -86,6 +86,17 @@ fn extended_protocol_binds_binary_parameters_and_reports_types() {
         assert_eq!(n, 1);
         let row = client.query_one("SELECT score FROM p WHERE id = 0", &[]).await.unwrap();
         assert_eq!(row.get::<_, f64>(0), 10.0);
+
+        // Upsert through the extended protocol, RETURNING through the table's alias.
+        let rows = client
+            .query(
+                "INSERT INTO p AS q (id, name) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET name = excluded.name RETURNING q.id, q.name",
+                &[&0i64, &"renamed"],
+            )
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].get::<_, String>(1), "renamed");
         server.stop().await;
     });
 }

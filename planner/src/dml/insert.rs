@@ -62,13 +62,13 @@ pub async fn describe(session: &Session, mut insert: Insert) -> Result<Descripti
     let qname = target(session, &insert)?;
     let returning = insert.returning.take();
     insert.on = None;
-    insert.table_alias = None;
+    let alias = insert.table_alias.take().map(|a| names::ident(&a.alias));
     let catalog = session.storage().catalog();
     let meta = catalog.table(session.database(), &qname)?.clone();
     let plan = plan_rows(session, insert, &meta).await?;
     let params = params::parameter_types(&plan)?;
     let columns = match returning {
-        Some(items) => Some(returning::schema(session, &qname, None, &items).await?),
+        Some(items) => Some(returning::schema(session, &qname, alias.as_deref(), &items).await?),
         None => None,
     };
     Ok(Description { params, columns })

@@ -178,3 +178,21 @@ fn statement_timeout_cancels_with_57014() {
         server.stop().await;
     });
 }
+
+#[test]
+fn ssl_and_gssenc_requests_are_answered_n() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    run(async {
+        let server = TestServer::start().await;
+        for code in [80877103i32, 80877104] {
+            let mut socket = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+            let mut request = 8i32.to_be_bytes().to_vec();
+            request.extend(code.to_be_bytes());
+            socket.write_all(&request).await.unwrap();
+            let mut answer = [0u8; 1];
+            socket.read_exact(&mut answer).await.unwrap();
+            assert_eq!(answer[0], b'N', "request code {code}");
+        }
+        server.stop().await;
+    });
+}

@@ -49,6 +49,31 @@ pub fn column_name(e: &SqlExpr) -> String {
     }
 }
 
+/// Types bare integer literals in a query's select list as PostgreSQL does: `integer` when the
+/// value fits, else `bigint` (DataFusion makes every integer literal `bigint`). Only whole select
+/// items are touched, so positional `ORDER BY 1`, LIMIT and arithmetic keep DataFusion's typing.
+pub fn type_select_literals(query: &mut Query) {
+    use datafusion::sql::sqlparser::ast::{DataType, Value};
+    let mut body = query.body.as_mut();
+    while let SetExpr::SetOperation { left, .. } = body {
+        body = left.as_mut();
+    }
+    let SetExpr::Select(select) = body else { return };
+    for item in select.projection.iter_mut() {
+        let (SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. }) = item else { continue };
+        let fits = matches!(e, SqlExpr::Value(v) if matches!(&v.value, Value::Number(n, _) if n.parse::<i32>().is_ok()));
+        if fits {
+            *e = SqlExpr::Cast {
+                kind: datafusion::sql::sqlparser::ast::CastKind::Cast,
+                expr: Box::new(e.clone()),
+                data_type: DataType::Integer(None),
+                array: false,
+                format: None,
+            };
+        }
+    }
+}
+
 /// Names a query's result columns as PostgreSQL does (`count`, `sum`, `?column?`) rather than
 /// as DataFusion does (`count(*)`, `sum(t.x) ORDER BY …`). DataFusion needs unique names, so a
 /// name that would repeat another output column's is left as DataFusion's.
@@ -116,5 +141,9 @@ mod output_name_tests {
         assert_eq!(named("SELECT 1 + 1"), "SELECT 1 + 1 AS \"?column?\"");
         assert_eq!(named("SELECT 1, 2"), "SELECT 1, 2", "repeated names are left to DataFusion");
         assert_eq!(named("SELECT x::text FROM t"), "SELECT x::TEXT AS \"x\" FROM t");
+        let mut stmts = quartzdb_sql::parse("SELECT 1, 3000000000, 1.5, a + 1 FROM t ORDER BY 1 LIMIT 2").unwrap();
+        let datafusion::sql::sqlparser::ast::Statement::Query(q) = &mut stmts[0] else { panic!() };
+        type_select_literals(q);
+        assert_eq!(q.to_string(), "SELECT CAST(1 AS INTEGER), 3000000000, 1.5, a + 1 FROM t ORDER BY 1 LIMIT 2");
     }
 }

@@ -165,6 +165,7 @@ impl Session {
     pub(crate) async fn plan_query(&self, stmt: Statement) -> Result<LogicalPlan> {
         let mut stmt = explain_options(stmt)?;
         if let Statement::Query(q) = &mut stmt {
+            names::type_select_literals(q);
             names::name_output_columns(q);
         }
         let plan = self.ctx.state().statement_to_plan(DFStatement::Statement(Box::new(stmt))).await?;

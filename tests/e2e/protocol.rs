@@ -77,6 +77,11 @@ fn extended_protocol_binds_binary_parameters_and_reports_types() {
         assert!(!rows[0].get::<_, bool>(3));
         assert_eq!(rows[1].get::<_, i16>(4), 2);
 
+        // Integer literals are typed as PostgreSQL types them.
+        let literals = client.prepare("SELECT 1, 3000000000").await.unwrap();
+        let types: Vec<Type> = literals.columns().iter().map(|c| c.type_().clone()).collect();
+        assert_eq!(types, vec![Type::INT4, Type::INT8]);
+
         // Parameters inside a cast and in UPDATE/DELETE.
         let row = client.query_one("SELECT $1::bigint + 1", &[&41i64]).await.unwrap();
         assert_eq!(row.get::<_, i64>(0), 42);
@@ -159,7 +164,7 @@ fn cancel_request_stops_a_running_query() {
         canceller.await.unwrap();
         // The connection is still usable.
         let row = client.query_one("SELECT 1", &[]).await.unwrap();
-        assert_eq!(row.get::<_, i64>(0), 1);
+        assert_eq!(row.get::<_, i32>(0), 1, "integer literals are int4, as in PostgreSQL");
         server.stop().await;
     });
 }

@@ -96,7 +96,7 @@ impl Storage {
         }
         drop(dataset);
         if force || self.maintenance.cleanup_due(meta.oid) {
-            let before = self.maintenance.oldest_read(meta.oid).map_or_else(chrono_now, |t| t.min(chrono_now()));
+            let before = self.maintenance.oldest_read(meta.oid).map_or_else(chrono::Utc::now, |t| t.min(chrono::Utc::now()));
             let policy = CleanupPolicyBuilder::default().before_timestamp(before).delete_unverified(true).build();
             let stats = published.cleanup_with_policy(policy).await?;
             tracing::debug!(table = %name, old_versions = stats.old_versions, bytes = stats.bytes_removed, "cleaned up");
@@ -126,10 +126,6 @@ impl Storage {
         }
         Ok(())
     }
-}
-
-fn chrono_now() -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc::now()
 }
 
 #[cfg(test)]

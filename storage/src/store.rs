@@ -368,7 +368,8 @@ impl Storage {
                             }
                             return Err(Error::UnknownTable(name.name.clone()));
                         };
-                        schema.sequences.retain(|_, s| s.owned_by.as_ref().map(|(t, _)| t != &name.name).unwrap_or(true));
+                        let owned = meta_owner(&name.name);
+                        schema.sequences.retain(|_, s| !owned(s));
                         removed_dirs.push(table);
                     }
                     DropKind::View => {

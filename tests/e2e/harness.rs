@@ -26,7 +26,6 @@ pub fn run<F: Future<Output = ()>>(test: F) {
 /// A server running in this process.
 pub struct TestServer {
     pub addr: SocketAddr,
-    pub data_dir: PathBuf,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     _temp: Option<tempfile::TempDir>,
@@ -54,7 +53,7 @@ impl TestServer {
             })
             .await;
         });
-        Self { addr, data_dir: dir.to_path_buf(), shutdown: Some(tx), task: Some(task), _temp: None }
+        Self { addr, shutdown: Some(tx), task: Some(task), _temp: None }
     }
 
     pub fn url(&self, database: &str) -> String {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, AsArray, RecordBatch, UInt64Array};
 use arrow::compute::{concat_batches, filter_record_batch};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, UInt64Type};
-use datafusion::catalog::{MemoryCatalogProvider, MemorySchemaProvider, SchemaProvider};
+use datafusion::catalog::{CatalogProvider as _, MemoryCatalogProvider, MemorySchemaProvider, SchemaProvider};
 use datafusion::common::ScalarValue;
 use datafusion::datasource::MemTable;
 use datafusion::sql::sqlparser::ast::{ConflictTarget, OnConflict, OnConflictAction, OnInsert};
@@ -197,5 +197,3 @@ async fn run(session: &Session, qname: &QualifiedName, sql: &str) -> Result<Vec<
     let plan = session.plan_with_row_addr(qname, stmt).await?;
     session.collect(plan).await
 }
-
-use datafusion::catalog::CatalogProvider as _;

@@ -11,6 +11,7 @@ use datafusion::common::SchemaError;
 use datafusion::error::DataFusionError;
 use quartzdb_planner::Error as PlannerError;
 use quartzdb_planner::StorageError;
+use quartzdb_planner::vector::VectorError;
 
 /// PostgreSQL error codes QuartzDB sends (Appendix A of the PostgreSQL manual).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +45,9 @@ pub enum SqlState {
     StringDataRightTruncation,
     DataException,
     SequenceGeneratorLimitExceeded,
+    ProgramLimitExceeded,
+    NullValueNotAllowed,
+    CannotCoerce,
     SerializationFailure,
     QueryCanceled,
     CardinalityViolation,
@@ -75,6 +79,9 @@ impl SqlState {
             WrongObjectType => "42809",
             InvalidTableDefinition => "42P16",
             InvalidParameterValue => "22023",
+            ProgramLimitExceeded => "54000",
+            NullValueNotAllowed => "22004",
+            CannotCoerce => "42846",
             CantChangeRuntimeParam => "55P02",
             DependentObjectsStillExist => "2BP01",
             GeneratedAlways => "428C9",
@@ -150,6 +157,29 @@ fn planner(e: &PlannerError) -> SqlState {
         PlannerError::CantChangeSetting(_) => CantChangeRuntimeParam,
         PlannerError::InvalidSettingValue { .. } => InvalidParameterValue,
         PlannerError::Internal(_) => InternalError,
+        PlannerError::Vector(e) => vector(e),
+        PlannerError::UndefinedFunction(_) => UndefinedFunction,
+        PlannerError::UndefinedObject(_) => UndefinedObject,
+        PlannerError::DependentObjects { .. } => DependentObjectsStillExist,
+        PlannerError::CannotCast { .. } => CannotCoerce,
+    }
+}
+
+/// pgvector's codes for its errors.
+pub fn vector(e: &VectorError) -> SqlState {
+    use SqlState::*;
+    match e {
+        VectorError::InvalidInput { .. } => InvalidTextRepresentation,
+        VectorError::OutOfRange { .. } | VectorError::Overflow | VectorError::Underflow => NumericValueOutOfRange,
+        VectorError::TooManyDims { .. } => ProgramLimitExceeded,
+        VectorError::TypmodTooSmall { .. } | VectorError::TypmodTooLarge { .. } => InvalidParameterValue,
+        VectorError::ArrayNulls => NullValueNotAllowed,
+        VectorError::Empty { .. }
+        | VectorError::NaN { .. }
+        | VectorError::Infinite { .. }
+        | VectorError::DifferentDims { .. }
+        | VectorError::ExpectedDims { .. }
+        | VectorError::ArrayNot1D => DataException,
     }
 }
 

@@ -15,6 +15,22 @@ pub enum Error {
     #[error(transparent)]
     Arrow(#[from] arrow::error::ArrowError),
 
+    #[error(transparent)]
+    Vector(#[from] crate::vector::VectorError),
+
+    #[error("{0}")]
+    UndefinedFunction(String),
+
+    #[error("{0}")]
+    UndefinedObject(String),
+
+    /// 2BP01, with PostgreSQL's DETAIL naming the dependent objects.
+    #[error("{message}")]
+    DependentObjects { message: String, detail: String },
+
+    #[error("cannot cast type {from} to {to}")]
+    CannotCast { from: String, to: String },
+
     #[error("type \"{0}\" does not exist")]
     UnknownType(String),
 

@@ -14,6 +14,7 @@ pub mod ddl;
 pub mod dml;
 pub mod engine;
 pub mod error;
+pub mod float_text;
 pub mod functions;
 pub mod names;
 pub mod output;
@@ -22,6 +23,7 @@ pub mod session;
 pub mod settings;
 pub mod type_planner;
 pub mod types;
+pub mod vector;
 pub mod view;
 
 pub use engine::Engine;

@@ -60,12 +60,28 @@ pub fn bind(plan: LogicalPlan, values: Option<ParamValues>) -> Result<LogicalPla
     }
 }
 
+/// Whether a value bound to a parameter is converted by QuartzDB's vector cast.
+fn vector_param(t: &DataType, _: &ScalarValue) -> bool {
+    crate::vector::is_vector_type(t)
+}
+
+fn vector_dims(t: &DataType) -> Option<usize> {
+    match t {
+        DataType::FixedSizeList(_, n) => Some(*n as usize),
+        _ => None,
+    }
+}
+
 /// Casts each bound value to the type the plan expects, so `$1` sent as text for an integer
 /// column arrives as an integer.
 pub fn coerce(values: Vec<ScalarValue>, types: &[Option<DataType>]) -> Result<ParamValues> {
     let mut out = Vec::with_capacity(values.len());
     for (i, v) in values.into_iter().enumerate() {
         match types.get(i).cloned().flatten() {
+            Some(t) if v.data_type() != t && !v.is_null() && vector_param(&t, &v) => {
+                let array = crate::vector::cast::to_vector(&v.to_array()?, vector_dims(&t))?;
+                out.push(ScalarValue::try_from_array(&array, 0)?)
+            }
             Some(t) if v.data_type() != t && !v.is_null() => out.push(v.cast_to(&t)?),
             Some(t) if v.is_null() => out.push(ScalarValue::try_from(&t)?),
             _ => out.push(v),

@@ -130,6 +130,8 @@ impl Session {
                 ddl::schema::create(self, schema_name, if_not_exists).await
             }
             Statement::CreateView(view) => ddl::view::create(self, view).await,
+            Statement::CreateExtension(create) => ddl::extension::create(self, create).await,
+            Statement::DropExtension(drop) => ddl::extension::drop(self, drop).await,
             Statement::AlterTable(alter) => ddl::alter::execute(self, alter).await,
             Statement::Vacuum(vacuum) => ddl::vacuum::execute(self, vacuum).await,
             Statement::Set(set) => self.set(set),
@@ -259,11 +261,8 @@ pub(crate) fn build_context(storage: &Arc<Storage>, database: &str, user: &str, 
     opts.sql_parser.default_null_ordering = "nulls_max".into();
     opts.sql_parser.recursion_limit = 200;
     opts.execution.time_zone = Some("+00:00".into());
-    let state = SessionStateBuilder::new()
-        .with_config(config)
-        .with_default_features()
-        .with_type_planner(Arc::new(PgTypePlanner))
-        .build();
+    let builder = SessionStateBuilder::new().with_config(config).with_default_features().with_type_planner(Arc::new(PgTypePlanner));
+    let state = crate::vector::register(builder).build();
     let ctx = SessionContext::new_with_state(state);
     ctx.register_catalog(database, Arc::new(QuartzCatalog::new(storage.clone(), database.to_string(), scope)));
     for udf in functions::session_functions(database, user, pid) {

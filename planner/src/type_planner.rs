@@ -8,7 +8,7 @@ use datafusion::error::Result;
 use datafusion::logical_expr::planner::TypePlanner;
 use datafusion::sql::sqlparser::ast;
 
-use crate::types::column_type;
+use crate::types::{column_type, field_metadata};
 
 #[derive(Debug, Default)]
 pub struct PgTypePlanner;
@@ -16,6 +16,11 @@ pub struct PgTypePlanner;
 impl TypePlanner for PgTypePlanner {
     fn plan_type_field(&self, sql_type: &ast::DataType) -> Result<Option<FieldRef>> {
         // Types QuartzDB does not map fall through to DataFusion's own planning.
-        Ok(column_type(sql_type).ok().filter(|t| !t.serial).map(|t| Arc::new(Field::new("", t.arrow, true))))
+        match column_type(sql_type) {
+            Ok(t) if !t.serial => Ok(Some(Arc::new(Field::new("", t.arrow, true).with_metadata(field_metadata(&t.pg_name))))),
+            // A bad vector dimension is the user's error, not a type for DataFusion to try.
+            Err(e @ crate::Error::Vector(_)) => Err(e.into()),
+            _ => Ok(None),
+        }
     }
 }

@@ -21,8 +21,9 @@ pub const PG_TYPE_METADATA: &str = "quartzdb.pg_type";
 
 /// The field metadata a column of type `pg_name` carries.
 pub fn field_metadata(pg_name: &str) -> std::collections::HashMap<String, String> {
-    match pg_name {
-        "uuid" | "json" | "jsonb" => [(PG_TYPE_METADATA.to_string(), pg_name.to_string())].into(),
+    let base = pg_name.split('(').next().unwrap_or(pg_name);
+    match base {
+        "uuid" | "json" | "jsonb" => [(PG_TYPE_METADATA.to_string(), base.to_string())].into(),
         _ => Default::default(),
     }
 }
@@ -96,7 +97,7 @@ pub fn column_type(dt: &ast::DataType) -> Result<ColumnType> {
         D::JSONB => ColumnType::plain(DataType::Utf8, "jsonb"),
         D::Array(ArrayElemTypeDef::SquareBracket(inner, _) | ArrayElemTypeDef::AngleBracket(inner)) => {
             let inner = column_type(inner)?;
-            if matches!(inner.arrow, DataType::List(_)) || inner.serial {
+            if matches!(inner.arrow, DataType::List(_) | DataType::FixedSizeList(..)) || inner.serial {
                 return Err(Error::Unsupported(format!("array of {}", inner.pg_name)));
             }
             ColumnType::plain(
@@ -104,6 +105,7 @@ pub fn column_type(dt: &ast::DataType) -> Result<ColumnType> {
                 format!("{}[]", inner.pg_name),
             )
         }
+        D::Custom(name, modifiers) if name.to_string().eq_ignore_ascii_case(crate::vector::VECTOR) => vector(modifiers)?,
         D::Custom(name, modifiers) if modifiers.is_empty() => custom(&name.to_string().to_ascii_lowercase())?,
         other => return Err(Error::Unsupported(format!("type {other}"))),
     })
@@ -139,6 +141,30 @@ fn decimal(p: u8, s: i8) -> DataType {
     DataType::Decimal128(p, s)
 }
 
+/// `vector` or `vector(n)`, with pgvector's limits on `n`.
+fn vector(modifiers: &[String]) -> Result<ColumnType> {
+    use crate::vector::{VECTOR, VECTOR_MAX_DIM, VectorError, vector_type};
+    let dims = match modifiers {
+        [] => None,
+        [n] => {
+            let n: i64 = n.trim().parse().map_err(|_| Error::InvalidTypeModifier("invalid type modifier".into()))?;
+            if n < 1 {
+                return Err(VectorError::TypmodTooSmall { ty: VECTOR }.into());
+            }
+            if n as usize > VECTOR_MAX_DIM {
+                return Err(VectorError::TypmodTooLarge { ty: VECTOR, max: VECTOR_MAX_DIM }.into());
+            }
+            Some(n as usize)
+        }
+        _ => return Err(Error::InvalidTypeModifier("invalid type modifier".into())),
+    };
+    let pg_name = match dims {
+        Some(n) => format!("vector({n})"),
+        None => "vector".to_string(),
+    };
+    Ok(ColumnType::plain(vector_type(dims), pg_name))
+}
+
 /// Type names sqlparser leaves as custom: serials and Postgres's internal aliases.
 fn custom(name: &str) -> Result<ColumnType> {
     Ok(match name {
@@ -172,6 +198,8 @@ mod tests {
         assert_eq!(parse("timestamp with time zone").unwrap().pg_name, "timestamp with time zone");
         assert_eq!(parse("int[]").unwrap().pg_name, "integer[]");
         assert!(parse("bigserial").unwrap().serial);
+        assert_eq!(parse("vector(3)").unwrap().pg_name, "vector(3)");
+        assert_eq!(parse("vector").unwrap().arrow, crate::vector::vector_type(None));
     }
 
     #[test]
@@ -179,5 +207,7 @@ mod tests {
         assert!(matches!(parse("numeric(50,2)"), Err(Error::InvalidTypeModifier(_))));
         assert!(matches!(parse("numeric(5,6)"), Err(Error::InvalidTypeModifier(_))));
         assert!(matches!(parse("nosuchtype"), Err(Error::UnknownType(_))));
+        assert!(matches!(parse("vector(0)"), Err(Error::Vector(_))));
+        assert!(matches!(parse("vector(16001)"), Err(Error::Vector(_))));
     }
 }

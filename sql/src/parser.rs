@@ -3,6 +3,7 @@
 use datafusion::sql::sqlparser::ast::{Expr, Statement};
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
+use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
 use crate::error::{Error, Result};
 
@@ -11,14 +12,47 @@ const RECURSION_LIMIT: usize = 200;
 
 /// Parses one or more `;`-separated statements. Empty text gives no statements.
 pub fn parse(sql: &str) -> Result<Vec<Statement>> {
-    Parser::new(&PostgreSqlDialect {})
+    let dialect = PostgreSqlDialect {};
+    let tokens = Tokenizer::new(&dialect, sql)
+        .tokenize_with_location()
+        .map_err(|e| Error::Syntax(e.to_string()))?;
+    Parser::new(&dialect)
         .with_recursion_limit(RECURSION_LIMIT)
-        .try_with_sql(sql)
-        .and_then(|mut p| p.parse_statements())
+        .with_tokens_with_locations(vector_operators(tokens))
+        .parse_statements()
         .map_err(|e| match e {
             ParserError::RecursionLimitExceeded => Error::Syntax("statement is nested too deeply".into()),
             ParserError::TokenizerError(m) | ParserError::ParserError(m) => Error::Syntax(m),
         })
+}
+
+/// pgvector's distance operators as PostgreSQL sees them: user-defined operators, all of one
+/// precedence (above comparisons, below `+`). sqlparser reads `<=>` as MySQL's null-safe
+/// equality and `<->` as a geometric operator, each with its own precedence, and splits `<+>`
+/// into `<`, `+`, `>`; all three become one custom operator token here.
+fn vector_operators(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    let mut out: Vec<TokenWithSpan> = Vec::with_capacity(tokens.len());
+    let mut iter = tokens.into_iter().peekable();
+    while let Some(t) = iter.next() {
+        let custom = |s: &str, t: TokenWithSpan| TokenWithSpan::new(Token::CustomBinaryOperator(s.into()), t.span);
+        match &t.token {
+            Token::Spaceship => out.push(custom("<=>", t)),
+            Token::TwoWayArrow => out.push(custom("<->", t)),
+            Token::Lt if matches!(iter.peek().map(|n| &n.token), Some(Token::Plus)) => {
+                let plus = iter.next().expect("peeked");
+                if matches!(iter.peek().map(|n| &n.token), Some(Token::Gt)) {
+                    let gt = iter.next().expect("peeked");
+                    let span = t.span.union(&gt.span);
+                    out.push(TokenWithSpan::new(Token::CustomBinaryOperator("<+>".into()), span));
+                } else {
+                    out.push(t);
+                    out.push(plus);
+                }
+            }
+            _ => out.push(t),
+        }
+    }
+    out
 }
 
 /// Parses a single expression, e.g. a stored column default.
@@ -49,6 +83,19 @@ mod tests {
     #[test]
     fn syntax_errors_are_reported() {
         assert!(matches!(parse("SELEC 1"), Err(Error::Syntax(_))));
+    }
+
+    #[test]
+    fn pgvector_operators_parse_as_one_precedence() {
+        let show = |sql: &str| parse(sql).unwrap()[0].to_string();
+        assert_eq!(show("SELECT a <+> b"), "SELECT a <+> b");
+        assert_eq!(show("SELECT a <-> b < 1"), "SELECT a <-> b < 1");
+        assert_eq!(show("SELECT a<=>b"), "SELECT a <=> b");
+        assert_eq!(show("SELECT a < +b"), "SELECT a < +b");
+        let Statement::Query(q) = &parse("SELECT x = a <=> b").unwrap()[0] else { panic!() };
+        let datafusion::sql::sqlparser::ast::SetExpr::Select(s) = q.body.as_ref() else { panic!() };
+        let datafusion::sql::sqlparser::ast::SelectItem::UnnamedExpr(Expr::BinaryOp { op, .. }) = &s.projection[0] else { panic!() };
+        assert_eq!(op.to_string(), "=", "<=> binds tighter than =");
     }
 
     #[test]

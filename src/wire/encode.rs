@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray};
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::execution::SendableRecordBatchStream;
@@ -13,6 +13,8 @@ use pgwire::api::results::{FieldFormat, FieldInfo, QueryResponse, Response, Tag}
 use pgwire::error::PgWireResult;
 use pgwire::messages::data::DataRow;
 use pgwire::types::format::FormatOptions;
+use quartzdb_planner::float_text::{pg_float4, pg_float8};
+use quartzdb_planner::vector;
 use quartzdb_planner::{CommandTag, Output};
 
 use super::cancel::CancelState;
@@ -40,14 +42,52 @@ pub(crate) fn wire_type(t: &DataType) -> DataType {
     }
 }
 
+/// The schema a result is sent with. Vectors are sent as text or as pgvector's binary layout,
+/// both carried in a `Utf8`/`Binary` column marked as a vector.
 pub fn wire_schema(schema: &Schema) -> SchemaRef {
     Arc::new(Schema::new(
         schema
             .fields()
             .iter()
-            .map(|f| Field::new(f.name(), wire_type(f.data_type()), true).with_metadata(f.metadata().clone()))
+            .map(|f| {
+                if vector::is_vector_field(f) {
+                    return Field::new(f.name(), DataType::Utf8, true).with_metadata(vector_marker());
+                }
+                Field::new(f.name(), wire_type(f.data_type()), true).with_metadata(f.metadata().clone())
+            })
             .collect::<Vec<_>>(),
     ))
+}
+
+/// Marks a wire-schema column as a vector (its Arrow type there is the encoded form).
+fn vector_marker() -> std::collections::HashMap<String, String> {
+    [(quartzdb_planner::types::PG_TYPE_METADATA.to_string(), vector::VECTOR.to_string())].into()
+}
+
+fn is_vector_wire_field(f: &Field) -> bool {
+    f.metadata().get(quartzdb_planner::types::PG_TYPE_METADATA).is_some_and(|t| t == vector::VECTOR)
+}
+
+/// A vector column in text (`[1,2,3]`) or binary (pgvector's send format) form.
+fn vector_column(c: &ArrayRef, text: bool) -> datafusion::error::Result<(DataType, ArrayRef)> {
+    let rows = vector::array::Rows::new(&datafusion::logical_expr::ColumnarValue::Array(c.clone()))?;
+    let n = c.len();
+    Ok(if text {
+        let strings: StringArray = (0..n).map(|i| rows.get(i).map(vector::text::format_vector)).collect();
+        (DataType::Utf8, Arc::new(strings))
+    } else {
+        let mut buf = Vec::new();
+        let bytes: arrow::array::BinaryArray = (0..n)
+            .map(|i| {
+                rows.get(i).map(|v| {
+                    buf.clear();
+                    vector::binary::send_vector(v, &mut buf);
+                    buf.clone()
+                })
+            })
+            .collect();
+        (DataType::Binary, Arc::new(bytes))
+    })
 }
 
 /// Casts a batch to its wire schema. Floats sent as text are formatted here, as PostgreSQL
@@ -56,15 +96,24 @@ fn to_wire(batch: RecordBatch, schema: &SchemaRef, text: &[bool], tz: chrono_tz:
     let mut fields = Vec::with_capacity(schema.fields().len());
     let mut columns = Vec::with_capacity(schema.fields().len());
     for (i, (c, f)) in batch.columns().iter().zip(schema.fields()).enumerate() {
+        if is_vector_wire_field(f) {
+            let (t, column) = vector_column(c, text[i])?;
+            fields.push(Field::new(f.name(), t, true));
+            columns.push(column);
+            continue;
+        }
         let c = if c.data_type() == f.data_type() { c.clone() } else { cast(c, f.data_type())? };
         if text[i] && matches!(f.data_type(), DataType::Float32 | DataType::Float64) {
             let strings: StringArray = if f.data_type() == &DataType::Float32 {
                 c.as_primitive::<arrow::datatypes::Float32Type>().iter().map(|v| v.map(pg_float4)).collect()
             } else {
-                c.as_primitive::<arrow::datatypes::Float64Type>().iter().map(|v| v.map(pg_float)).collect()
+                c.as_primitive::<arrow::datatypes::Float64Type>().iter().map(|v| v.map(pg_float8)).collect()
             };
             fields.push(Field::new(f.name(), DataType::Utf8, true));
             columns.push(Arc::new(strings) as ArrayRef);
+        } else if text[i] && is_float_list(f.data_type()) {
+            fields.push(Field::new(f.name(), DataType::Utf8, true));
+            columns.push(Arc::new(pg_float_array_text(&c)?) as ArrayRef);
         } else if text[i] && matches!(f.data_type(), DataType::Timestamp(..) | DataType::Time32(_) | DataType::Time64(_)) {
             fields.push(Field::new(f.name(), DataType::Utf8, true));
             columns.push(Arc::new(pg_datetime_text(&c, tz)?) as ArrayRef);
@@ -74,6 +123,29 @@ fn to_wire(batch: RecordBatch, schema: &SchemaRef, text: &[bool], tz: chrono_tz:
         }
     }
     Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+}
+
+fn is_float_list(t: &DataType) -> bool {
+    matches!(t, DataType::List(f) if matches!(f.data_type(), DataType::Float32 | DataType::Float64))
+}
+
+/// `real[]` and `double precision[]` as PostgreSQL prints them: `{1,2.5,NULL}`.
+fn pg_float_array_text(c: &ArrayRef) -> datafusion::error::Result<StringArray> {
+    let list = c.as_list::<i32>();
+    let mut out = Vec::with_capacity(list.len());
+    for i in 0..list.len() {
+        if list.is_null(i) {
+            out.push(None);
+            continue;
+        }
+        let row = list.value(i);
+        let parts: Vec<String> = match row.data_type() {
+            DataType::Float32 => row.as_primitive::<arrow::datatypes::Float32Type>().iter().map(|v| v.map_or("NULL".into(), pg_float4)).collect(),
+            _ => row.as_primitive::<arrow::datatypes::Float64Type>().iter().map(|v| v.map_or("NULL".into(), pg_float8)).collect(),
+        };
+        out.push(Some(format!("{{{}}}", parts.join(","))));
+    }
+    Ok(StringArray::from(out))
 }
 
 /// Timestamps and times as PostgreSQL prints them: fractional seconds only when non-zero and
@@ -131,31 +203,6 @@ fn pg_time(us: i64) -> String {
     format!("{:02}:{:02}:{:02}{}", secs / 3600, secs / 60 % 60, secs % 60, fraction(us.rem_euclid(1_000_000)))
 }
 
-/// `real` keeps its own shortest form (`1.1`, not `1.100000023841858`).
-fn pg_float4(v: f32) -> String {
-    let wide = pg_float(v as f64);
-    if wide.contains('e') || !v.is_finite() { wide } else { format!("{v}") }
-}
-
-/// PostgreSQL's text form of a float (extra_float_digits = 1: shortest exact representation).
-pub fn pg_float(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 { "Infinity".into() } else { "-Infinity".into() };
-    }
-    let abs = v.abs();
-    if abs != 0.0 && !(1e-4..1e15).contains(&abs) {
-        // `1.5e-7` → `1.5e-07`, `1e300` → `1e+300`, as C's %g prints exponents.
-        let s = format!("{v:e}");
-        let (mantissa, exp) = s.split_once('e').expect("exponent form");
-        let (sign, digits) = exp.strip_prefix('-').map(|d| ('-', d)).unwrap_or(('+', exp));
-        return format!("{mantissa}e{sign}{digits:0>2}");
-    }
-    format!("{v}")
-}
-
 fn format_options() -> Arc<FormatOptions> {
     let mut options = FormatOptions::default();
     options.date_style = "ISO, MDY".into();
@@ -182,8 +229,14 @@ fn declared_type(f: &Field) -> Option<Type> {
         "uuid" => Some(Type::UUID),
         "json" => Some(Type::JSON),
         "jsonb" => Some(Type::JSONB),
+        vector::VECTOR => Some(vector_pg_type()),
         _ => None,
     }
+}
+
+/// pgvector's `vector` type as the wire reports it (a fixed OID; see `vector::VECTOR_OID`).
+pub fn vector_pg_type() -> Type {
+    Type::new(vector::VECTOR.into(), vector::VECTOR_OID, postgres_types::Kind::Simple, "public".into())
 }
 
 /// The CommandComplete tag of a command.
@@ -206,8 +259,22 @@ pub fn response(output: Output, format: &Format, tz: chrono_tz::Tz, cancel: Arc<
         Output::Command(t) => Ok(Response::Execution(tag(&t))),
         Output::Rows { schema, stream, command } => {
             let fields = Arc::new(fields(&schema, format)?);
-            let text = (0..schema.fields().len()).map(|i| format.format_for(i) == FieldFormat::Text).collect();
-            let rows = rows(stream, wire_schema(&schema), text, tz, fields.clone(), cancel, generation, deadline);
+            let text: Vec<bool> = (0..schema.fields().len()).map(|i| format.format_for(i) == FieldFormat::Text).collect();
+            // Columns QuartzDB formats itself are handed to arrow-pg as plain text, which it
+            // writes as is (for an array type it would quote the string).
+            let encoding = fields
+                .iter()
+                .zip(schema.fields())
+                .zip(&text)
+                .map(|((info, f), text)| {
+                    if *text && is_float_list(&wire_type(f.data_type())) {
+                        FieldInfo::new(info.name().to_string(), None, None, Type::TEXT, info.format()).with_format_options(format_options())
+                    } else {
+                        info.clone()
+                    }
+                })
+                .collect();
+            let rows = rows(stream, wire_schema(&schema), text, tz, Arc::new(encoding), cancel, generation, deadline);
             let mut response = QueryResponse::new(fields, rows);
             // pgwire appends the row count; INSERT … RETURNING's tag also has the OID (0).
             response.command_tag = if command.oid { format!("{} 0", command.command) } else { command.command };
@@ -269,19 +336,9 @@ pub fn text() -> Format {
 
 #[cfg(test)]
 mod tests {
-    use super::pg_float;
 
     #[test]
-    fn floats_print_as_in_postgres() {
-        assert_eq!(pg_float(4.0), "4");
-        assert_eq!(pg_float(1.5), "1.5");
-        assert_eq!(pg_float(0.1 + 0.2), "0.30000000000000004");
-        assert_eq!(pg_float(-0.0001), "-0.0001");
-        assert_eq!(pg_float(1.5e-7), "1.5e-07");
-        assert_eq!(pg_float(1e300), "1e+300");
-        assert_eq!(pg_float(f64::INFINITY), "Infinity");
-        assert_eq!(pg_float(f64::NAN), "NaN");
-        assert_eq!(super::pg_float4(1.1), "1.1");
+    fn datetimes_print_as_in_postgres() {
         assert_eq!(super::pg_timestamp(0, "+00"), "1970-01-01 00:00:00+00");
         assert_eq!(super::pg_timestamp(1_500_000, ""), "1970-01-01 00:00:01.5");
         assert_eq!(super::pg_time(3_723_000_001), "01:02:03.000001");

@@ -9,12 +9,15 @@ use pgwire::api::results::FieldFormat;
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use postgres_types::FromSql;
 
+use quartzdb_planner::vector;
+
 use crate::sqlstate::SqlState;
 
 /// The PostgreSQL type reported for a parameter of Arrow type `t` (unknown ones are text).
 pub fn pg_type(t: Option<&DataType>) -> Type {
     match t {
         None | Some(DataType::Null) => Type::TEXT,
+        Some(t) if vector::is_vector_type(t) => super::encode::vector_pg_type(),
         Some(t) => arrow_pg::datatypes::into_pg_type(&super::encode::wire_type(t)).unwrap_or(Type::TEXT),
     }
 }
@@ -34,6 +37,7 @@ pub fn arrow_type(t: &Type) -> Option<DataType> {
         Type::TIMESTAMP => DataType::Timestamp(TimeUnit::Microsecond, None),
         Type::TIMESTAMPTZ => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
         Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UUID | Type::JSON | Type::JSONB => DataType::Utf8,
+        _ if t.oid() == vector::VECTOR_OID => vector::vector_type(None),
         _ => return None,
     })
 }
@@ -84,6 +88,20 @@ pub fn decode(value: Option<&Bytes>, format: FieldFormat, ty: &Type) -> PgWireRe
         Type::TIMESTAMPTZ => {
             let t = chrono::DateTime::<chrono::Utc>::from_sql(ty, bytes).map_err(bad)?;
             ScalarValue::TimestampMicrosecond(Some(t.timestamp_micros()), Some("UTC".into()))
+        }
+        _ if ty.oid() == vector::VECTOR_OID => {
+            let v = vector::binary::recv_vector(bytes).map_err(|e| {
+                let code = match &e {
+                    vector::binary::RecvError::Vector(v) => crate::sqlstate::vector(v),
+                    vector::binary::RecvError::Unused(_) => SqlState::InvalidParameterValue,
+                    _ => SqlState::ProtocolViolation,
+                };
+                invalid(code, e.to_string())
+            })?;
+            let mut builder = vector::array::Builder::new(None, 1);
+            builder.push(&v);
+            let array = builder.finish().map_err(|e| invalid(SqlState::InternalError, e.to_string()))?;
+            ScalarValue::try_from_array(&array, 0).map_err(|e| invalid(SqlState::InternalError, e.to_string()))?
         }
         _ => {
             return Err(invalid(

@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 /// First OID handed to user objects, as in PostgreSQL (lower ones belong to the system).
-pub const FIRST_USER_OID: u32 = 16384;
+/// Above the OIDs QuartzDB gives its built-in types (pgvector's `vector` is 16385).
+pub const FIRST_USER_OID: u32 = 16400;
 const FORMAT: u32 = 1;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -86,7 +86,11 @@ fn sqllogictest_files_pass() {
     let mut files = Vec::new();
     slt_files(&root, &mut files);
     files.sort();
-    assert!(files.len() >= 8, "expected the sqllogictest suite under {}", root.display());
+    // `QUARTZ_SLT=vector cargo test …` runs only the files whose path contains `vector`.
+    if let Ok(only) = std::env::var("QUARTZ_SLT") {
+        files.retain(|f| f.to_string_lossy().contains(&only));
+    }
+    assert!(!files.is_empty() && (std::env::var("QUARTZ_SLT").is_ok() || files.len() >= 8), "expected the sqllogictest suite under {}", root.display());
     run(async {
         let mut failures = Vec::new();
         for file in &files {

@@ -136,9 +136,12 @@ fn fill_defaults(insert: &mut Insert, meta: &TableMeta) -> Result<()> {
                 } else if col.generated_always {
                     return Err(Error::GeneratedAlways(col.name.clone()));
                 }
+                assignment_cast(expr, col)?;
             }
             for col in &missing {
-                row.content.push(default_expr(col)?);
+                let mut expr = default_expr(col)?;
+                assignment_cast(&mut expr, col)?;
+                row.content.push(expr);
             }
         }
         listed.extend(missing.iter().map(|c| c.name.clone()));
@@ -174,6 +177,15 @@ fn fill_defaults(insert: &mut Insert, meta: &TableMeta) -> Result<()> {
         }
     }
     insert.columns = listed.iter().map(|c| column_name(c)).collect();
+    Ok(())
+}
+
+/// Values for vector columns are cast explicitly: DataFusion's implicit INSERT casts are Arrow's,
+/// which cannot read `'[1,2,3]'`; the explicit cast is QuartzDB's (see `vector::cast`).
+fn assignment_cast(expr: &mut SqlExpr, col: &quartzdb_storage::ColumnMeta) -> Result<()> {
+    if col.type_name.split('(').next() == Some(crate::vector::VECTOR) {
+        *expr = quartzdb_sql::parse_expr(&format!("CAST(({expr}) AS {})", col.type_name))?;
+    }
     Ok(())
 }
 

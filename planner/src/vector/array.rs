@@ -1,0 +1,153 @@
+//! Reading and building Arrow arrays of vectors without per-row allocation.
+//!
+//! A `vector(n)` column is a fixed-size list of float32; a `vector` without a dimension (and
+//! every value whose dimension is only known at run time) a large list of float32; `real[]`
+//! arguments are plain lists. Text arguments (`'[1,2,3]'` left untyped by the planner) are parsed once per call.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, FixedSizeListArray, Float32Array, LargeListArray};
+use arrow::buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow::datatypes::{DataType, Float32Type};
+use datafusion::common::{ScalarValue, exec_err};
+use datafusion::error::Result;
+use datafusion::logical_expr::ColumnarValue;
+
+use super::text::parse_vector;
+use super::vector_item;
+
+/// The rows of one vector argument: an array, or one value broadcast to every row.
+pub struct Rows {
+    array: ArrayRef,
+    scalar: bool,
+}
+
+impl Rows {
+    /// Views a function argument as vectors (fixed or variable lists of float32, or text).
+    pub fn new(arg: &ColumnarValue) -> Result<Self> {
+        let (array, scalar) = match arg {
+            ColumnarValue::Array(a) => (a.clone(), false),
+            ColumnarValue::Scalar(s) => (s.to_array_of_size(1)?, true),
+        };
+        let array = match array.data_type() {
+            DataType::FixedSizeList(f, _) | DataType::List(f) | DataType::LargeList(f) if f.data_type() == &DataType::Float32 => array,
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => parse_text(&array)?,
+            DataType::Null => Arc::new(LargeListArray::new_null(vector_item(), array.len())),
+            other => return exec_err!("expected a vector, got {other}"),
+        };
+        Ok(Self { array, scalar })
+    }
+
+    /// Row `i` as a slice, `None` for NULL.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<&[f32]> {
+        let i = if self.scalar { 0 } else { i };
+        if self.array.is_null(i) {
+            return None;
+        }
+        Some(match self.array.data_type() {
+            DataType::FixedSizeList(_, n) => {
+                let n = *n as usize;
+                let list = self.array.as_fixed_size_list();
+                &values(list.values())[i * n..(i + 1) * n]
+            }
+            DataType::LargeList(_) => {
+                let list = self.array.as_list::<i64>();
+                let offsets = list.value_offsets();
+                &values(list.values())[offsets[i] as usize..offsets[i + 1] as usize]
+            }
+            _ => {
+                let list = self.array.as_list::<i32>();
+                let offsets = list.value_offsets();
+                &values(list.values())[offsets[i] as usize..offsets[i + 1] as usize]
+            }
+        })
+    }
+
+    /// Whether every row is the same single value.
+    pub fn is_scalar(&self) -> bool {
+        self.scalar
+    }
+
+    /// The fixed dimension, when the argument's type has one.
+    pub fn fixed_dims(&self) -> Option<usize> {
+        match self.array.data_type() {
+            DataType::FixedSizeList(_, n) => Some(*n as usize),
+            _ => None,
+        }
+    }
+}
+
+fn values(a: &ArrayRef) -> &[f32] {
+    a.as_primitive::<Float32Type>().values()
+}
+
+fn parse_text(array: &ArrayRef) -> Result<ArrayRef> {
+    let text = arrow::compute::cast(array, &DataType::Utf8)?;
+    let mut out = Builder::new(None, text.len());
+    for v in text.as_string::<i32>().iter() {
+        match v {
+            Some(t) => out.push(&parse_vector(t, None)?),
+            None => out.push_null(),
+        }
+    }
+    out.finish()
+}
+
+/// Builds a vector array row by row: fixed-size when every row has `dims` elements.
+pub struct Builder {
+    dims: Option<usize>,
+    values: Vec<f32>,
+    offsets: Vec<i64>,
+    valid: Vec<bool>,
+}
+
+impl Builder {
+    pub fn new(dims: Option<usize>, rows: usize) -> Self {
+        let mut offsets = Vec::with_capacity(rows + 1);
+        offsets.push(0);
+        Self { dims, values: Vec::with_capacity(rows * dims.unwrap_or(4)), offsets, valid: Vec::with_capacity(rows) }
+    }
+
+    pub fn push(&mut self, v: &[f32]) {
+        self.values.extend_from_slice(v);
+        self.offsets.push(self.values.len() as i64);
+        self.valid.push(true);
+    }
+
+    pub fn push_null(&mut self) {
+        if let Some(n) = self.dims {
+            self.values.extend(std::iter::repeat_n(0.0, n));
+        }
+        self.offsets.push(self.values.len() as i64);
+        self.valid.push(false);
+    }
+
+    /// Appends one row computed in place, avoiding a temporary vector.
+    pub fn push_with(&mut self, len: usize, fill: impl FnOnce(&mut [f32]) -> Result<()>) -> Result<()> {
+        let start = self.values.len();
+        self.values.resize(start + len, 0.0);
+        fill(&mut self.values[start..])?;
+        self.offsets.push(self.values.len() as i64);
+        self.valid.push(true);
+        Ok(())
+    }
+
+    pub fn finish(self) -> Result<ArrayRef> {
+        let nulls = if self.valid.iter().all(|v| *v) { None } else { Some(NullBuffer::from(self.valid)) };
+        let values = Arc::new(Float32Array::new(ScalarBuffer::from(self.values), None));
+        Ok(match self.dims {
+            Some(n) => Arc::new(FixedSizeListArray::try_new(vector_item(), n as i32, values, nulls)?),
+            None => Arc::new(LargeListArray::try_new(vector_item(), OffsetBuffer::new(ScalarBuffer::from(self.offsets)), values, nulls)?),
+        })
+    }
+}
+
+/// Turns a one-row result back into a scalar when every input was a scalar.
+pub fn output(array: ArrayRef, scalar: bool) -> Result<ColumnarValue> {
+    if scalar {
+        Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&array, 0)?))
+    } else {
+        Ok(ColumnarValue::Array(array))
+    }
+}

@@ -1,0 +1,306 @@
+//! pgvector's scalar functions on `vector`, and the functions its operators are planned as:
+//! `<->` l2_distance, `<#>` vector_negative_inner_product, `<=>` cosine_distance, `<+>`
+//! l1_distance, `+` vector_add, `-` vector_sub, `*` vector_mul, `||` vector_concat.
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Float64Array, Int32Array};
+use arrow::datatypes::{DataType, Field, FieldRef};
+use datafusion::common::{ScalarValue, exec_err};
+use datafusion::error::Result;
+use datafusion::logical_expr::{
+    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+
+use super::array::{Builder, Rows, output};
+use super::error::VectorError;
+use super::{VECTOR, VECTOR_MAX_DIM, distance, is_vector_like, sql_type_name, vector_field, vector_type};
+
+/// What a function computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Op {
+    L2,
+    InnerProduct,
+    NegativeInnerProduct,
+    Cosine,
+    L1,
+    Dims,
+    Norm,
+    Normalize,
+    Subvector,
+    Add,
+    Sub,
+    Mul,
+    Concat,
+}
+
+impl Op {
+    /// Number of vector arguments, then of integer ones.
+    fn arity(self) -> (usize, usize) {
+        match self {
+            Op::Dims | Op::Norm | Op::Normalize => (1, 0),
+            Op::Subvector => (1, 2),
+            _ => (2, 0),
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct VectorFunction {
+    name: &'static str,
+    op: Op,
+    signature: Signature,
+}
+
+/// Every scalar vector function, under pgvector's names (and QuartzDB's names for operators).
+pub fn all() -> Vec<ScalarUDF> {
+    let f = |name, op| ScalarUDF::new_from_impl(VectorFunction { name, op, signature: Signature::user_defined(Volatility::Immutable) });
+    vec![
+        f("l2_distance", Op::L2),
+        f("inner_product", Op::InnerProduct),
+        f("vector_negative_inner_product", Op::NegativeInnerProduct),
+        f("cosine_distance", Op::Cosine),
+        f("l1_distance", Op::L1),
+        f("vector_dims", Op::Dims),
+        f("vector_norm", Op::Norm),
+        f("l2_normalize", Op::Normalize),
+        f("subvector", Op::Subvector),
+        f("vector_add", Op::Add),
+        f("vector_sub", Op::Sub),
+        f("vector_mul", Op::Mul),
+        f("vector_concat", Op::Concat),
+    ]
+}
+
+/// The function an operator is planned as, if it is one of pgvector's.
+pub fn operator_function(op: &str) -> Option<&'static str> {
+    Some(match op {
+        "<->" => "l2_distance",
+        "<#>" => "vector_negative_inner_product",
+        "<=>" => "cosine_distance",
+        "<+>" => "l1_distance",
+        "+" => "vector_add",
+        "-" => "vector_sub",
+        "*" => "vector_mul",
+        "||" => "vector_concat",
+        _ => return None,
+    })
+}
+
+fn fixed(t: &DataType) -> Option<usize> {
+    match t {
+        DataType::FixedSizeList(_, n) => Some(*n as usize),
+        _ => None,
+    }
+}
+
+impl ScalarUDFImpl for VectorFunction {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
+        let (vectors, ints) = self.op.arity();
+        let ok = args.len() == vectors + ints
+            && args[..vectors].iter().all(is_vector_like)
+            && args[vectors..].iter().all(|t| t.is_integer() || t == &DataType::Null);
+        if !ok {
+            let names: Vec<String> = args.iter().map(sql_type_name).collect();
+            return Err(crate::Error::UndefinedFunction(format!("function {}({}) does not exist", self.name, names.join(", "))).into());
+        }
+        let mut out = args[..vectors].to_vec();
+        out.extend(std::iter::repeat_n(DataType::Int32, ints));
+        Ok(out)
+    }
+
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        Ok(match self.op {
+            Op::L2 | Op::InnerProduct | Op::NegativeInnerProduct | Op::Cosine | Op::L1 | Op::Norm => DataType::Float64,
+            Op::Dims => DataType::Int32,
+            Op::Normalize => vector_type(fixed(&args[0])),
+            Op::Subvector => vector_type(None),
+            Op::Add | Op::Sub | Op::Mul => match (fixed(&args[0]), fixed(&args[1])) {
+                (Some(a), Some(b)) if a == b => vector_type(Some(a)),
+                _ => vector_type(None),
+            },
+            Op::Concat => match (fixed(&args[0]), fixed(&args[1])) {
+                (Some(a), Some(b)) if a + b <= VECTOR_MAX_DIM => vector_type(Some(a + b)),
+                _ => vector_type(None),
+            },
+        })
+    }
+
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+        let types: Vec<DataType> = args.arg_fields.iter().map(|f| f.data_type().clone()).collect();
+        let t = self.return_type(&types)?;
+        Ok(Arc::new(if matches!(t, DataType::List(_) | DataType::FixedSizeList(..)) {
+            vector_field(self.name, t)
+        } else {
+            Field::new(self.name, t, true)
+        }))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let rows = args.number_rows;
+        let scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let n = if scalar { 1 } else { rows };
+        let (vectors, _) = self.op.arity();
+        let v: Vec<Rows> = args.args[..vectors].iter().map(Rows::new).collect::<Result<_>>()?;
+        let out_fixed = fixed(args.return_field.data_type());
+        let array: ArrayRef = match self.op {
+            Op::L2 | Op::InnerProduct | Op::NegativeInnerProduct | Op::Cosine | Op::L1 => Arc::new(distances(self.op, &v[0], &v[1], n)?),
+            Op::Dims => Arc::new((0..n).map(|i| v[0].get(i).map(|a| a.len() as i32)).collect::<Int32Array>()),
+            Op::Norm => Arc::new((0..n).map(|i| v[0].get(i).map(distance::norm)).collect::<Float64Array>()),
+            Op::Normalize => normalize(&v[0], n, out_fixed)?,
+            Op::Subvector => subvector(&v[0], &args.args[1], &args.args[2], n)?,
+            Op::Add | Op::Sub | Op::Mul | Op::Concat => elementwise(self.op, &v[0], &v[1], n, out_fixed)?,
+        };
+        output(array, scalar)
+    }
+}
+
+fn same_dims(a: &[f32], b: &[f32]) -> Result<()> {
+    if a.len() != b.len() {
+        return Err(VectorError::DifferentDims { ty: VECTOR, a: a.len(), b: b.len() }.into());
+    }
+    Ok(())
+}
+
+/// One distance per row. A constant query's norm is computed once for cosine.
+fn distances(op: Op, a: &Rows, b: &Rows, n: usize) -> Result<Float64Array> {
+    let query_norm = match (op, b.is_scalar(), b.get(0)) {
+        (Op::Cosine, true, Some(q)) => Some(distance::inner(q, q)),
+        _ => None,
+    };
+    let mut out = Vec::with_capacity(n);
+    let mut nulls = Vec::new();
+    for i in 0..n {
+        let (Some(x), Some(y)) = (a.get(i), b.get(i)) else {
+            if nulls.is_empty() {
+                nulls = vec![true; n];
+            }
+            nulls[i] = false;
+            out.push(0.0);
+            continue;
+        };
+        same_dims(x, y)?;
+        out.push(match op {
+            Op::L2 => (distance::l2_squared(x, y) as f64).sqrt(),
+            Op::InnerProduct => distance::inner(x, y) as f64,
+            Op::NegativeInnerProduct => -(distance::inner(x, y) as f64),
+            Op::Cosine => match query_norm {
+                Some(qq) => distance::cosine_with_norm(x, y, qq),
+                None => distance::cosine(x, y),
+            },
+            _ => distance::l1(x, y) as f64,
+        });
+    }
+    let nulls = if nulls.is_empty() { None } else { Some(nulls.into()) };
+    Ok(Float64Array::new(out.into(), nulls))
+}
+
+fn normalize(a: &Rows, n: usize, fixed: Option<usize>) -> Result<ArrayRef> {
+    let mut out = Builder::new(fixed, n);
+    for i in 0..n {
+        let Some(x) = a.get(i) else {
+            out.push_null();
+            continue;
+        };
+        let norm = distance::norm(x);
+        out.push_with(x.len(), |r| {
+            for (r, v) in r.iter_mut().zip(x) {
+                *r = if norm > 0.0 { (*v as f64 / norm) as f32 } else { *v };
+                if r.is_infinite() {
+                    return Err(VectorError::Overflow.into());
+                }
+            }
+            Ok(())
+        })?;
+    }
+    out.finish()
+}
+
+fn int_arg(arg: &ColumnarValue, i: usize) -> Result<Option<i32>> {
+    let v = match arg {
+        ColumnarValue::Scalar(s) => s.clone(),
+        ColumnarValue::Array(a) => ScalarValue::try_from_array(a, i)?,
+    };
+    match v {
+        ScalarValue::Int32(v) => Ok(v),
+        ScalarValue::Null => Ok(None),
+        other => exec_err!("expected an integer, got {other:?}"),
+    }
+}
+
+/// `subvector(v, start, count)`: elements from 1-based `start`, clipped to the vector.
+fn subvector(a: &Rows, start: &ColumnarValue, count: &ColumnarValue, n: usize) -> Result<ArrayRef> {
+    let mut out = Builder::new(None, n);
+    for i in 0..n {
+        let (Some(x), Some(start), Some(count)) = (a.get(i), int_arg(start, i)?, int_arg(count, i)?) else {
+            out.push_null();
+            continue;
+        };
+        let dim = x.len() as i64;
+        let (start, count) = (start as i64, count as i64);
+        if count < 1 {
+            return Err(VectorError::Empty { ty: VECTOR }.into());
+        }
+        let end = if start > dim - count { dim + 1 } else { start + count };
+        let start = if start < 1 {
+            1
+        } else if start > dim {
+            return Err(VectorError::Empty { ty: VECTOR }.into());
+        } else {
+            start
+        };
+        if end - start < 1 {
+            return Err(VectorError::Empty { ty: VECTOR }.into());
+        }
+        out.push(&x[(start - 1) as usize..(end - 1) as usize]);
+    }
+    out.finish()
+}
+
+/// `+ - *` element by element (float32 overflow is an error, as in pgvector) and `||`.
+fn elementwise(op: Op, a: &Rows, b: &Rows, n: usize, fixed: Option<usize>) -> Result<ArrayRef> {
+    let mut out = Builder::new(fixed, n);
+    for i in 0..n {
+        let (Some(x), Some(y)) = (a.get(i), b.get(i)) else {
+            out.push_null();
+            continue;
+        };
+        if op == Op::Concat {
+            if x.len() + y.len() > VECTOR_MAX_DIM {
+                return Err(VectorError::TooManyDims { ty: VECTOR, max: VECTOR_MAX_DIM }.into());
+            }
+            out.push_with(x.len() + y.len(), |r| {
+                r[..x.len()].copy_from_slice(x);
+                r[x.len()..].copy_from_slice(y);
+                Ok(())
+            })?;
+            continue;
+        }
+        same_dims(x, y)?;
+        out.push_with(x.len(), |r| {
+            for ((r, p), q) in r.iter_mut().zip(x).zip(y) {
+                *r = match op {
+                    Op::Add => p + q,
+                    Op::Sub => p - q,
+                    _ => p * q,
+                };
+                if r.is_infinite() {
+                    return Err(VectorError::Overflow.into());
+                }
+                if op == Op::Mul && *r == 0.0 && *p != 0.0 && *q != 0.0 {
+                    return Err(VectorError::Underflow.into());
+                }
+            }
+            Ok(())
+        })?;
+    }
+    out.finish()
+}

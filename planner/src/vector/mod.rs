@@ -1,0 +1,115 @@
+//! pgvector's SQL surface: the `vector` type, its operators, functions, casts and aggregates.
+//!
+//! `vector(n)` is stored as Arrow's `FixedSizeList<Float32>(n)` (what Lance indexes); `vector`
+//! without a dimension, and values whose dimension is only known at run time, as
+//! `LargeList<Float32>`. Both are told apart from `real[]` (`List<Float32>`) by type alone:
+//! DataFusion does not carry field metadata through casts, so a marker there would be lost.
+//!
+//! - [`text`]: text input/output with pgvector's rules and errors ([`error`]).
+//! - [`functions`], [`operators`]: distance and element-wise functions; operators planned as calls.
+//! - [`cast`]: casts to and from vectors (an analyzer rule, since Arrow has no such casts).
+//! - [`aggregate`]: `avg` and `sum` over vectors.
+//! - [`distance`]: the kernels; [`array`]: zero-copy row access and builders.
+
+pub mod aggregate;
+pub mod array;
+pub mod binary;
+pub mod cast;
+pub mod distance;
+pub mod error;
+pub mod functions;
+pub mod operators;
+pub mod text;
+
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, Field, FieldRef};
+use datafusion::execution::SessionStateBuilder;
+
+pub use error::VectorError;
+
+/// The SQL name of the type.
+pub const VECTOR: &str = "vector";
+/// pgvector's `VECTOR_MAX_DIM`.
+pub const VECTOR_MAX_DIM: usize = 16000;
+/// The version `pg_extension` reports: the pgvector release whose behaviour QuartzDB follows.
+pub const EXTENSION_VERSION: &str = "0.8.1";
+
+/// Type OIDs. pgvector's are assigned at CREATE EXTENSION (so clients look them up by name);
+/// QuartzDB's are fixed, above PostgreSQL's built-in range.
+pub const VECTOR_OID: u32 = 16385;
+pub const VECTOR_ARRAY_OID: u32 = 16386;
+
+/// The element field of every vector list.
+pub fn vector_item() -> FieldRef {
+    Arc::new(Field::new("item", DataType::Float32, true))
+}
+
+/// The Arrow type of `vector(dims)`, or of `vector` when `dims` is `None`.
+pub fn vector_type(dims: Option<usize>) -> DataType {
+    match dims {
+        Some(n) => DataType::FixedSizeList(vector_item(), n as i32),
+        None => DataType::LargeList(vector_item()),
+    }
+}
+
+/// A nullable field of a vector type.
+pub fn vector_field(name: &str, t: DataType) -> Field {
+    Field::new(name, t, true)
+}
+
+/// Whether a type is `vector` or `vector(n)`.
+pub fn is_vector_type(t: &DataType) -> bool {
+    matches!(t, DataType::FixedSizeList(f, _) | DataType::LargeList(f) if f.data_type() == &DataType::Float32)
+}
+
+/// Whether a field holds vectors.
+pub fn is_vector_field(f: &Field) -> bool {
+    is_vector_type(f.data_type())
+}
+
+/// Argument types a vector function accepts: vectors, `real[]`, and text it parses.
+pub fn is_vector_like(t: &DataType) -> bool {
+    match t {
+        DataType::FixedSizeList(f, _) | DataType::List(f) | DataType::LargeList(f) => f.data_type() == &DataType::Float32,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null => true,
+        _ => false,
+    }
+}
+
+/// A PostgreSQL-style name of an Arrow type, for "function … does not exist" messages.
+pub fn sql_type_name(t: &DataType) -> String {
+    match t {
+        DataType::Int16 => "smallint".into(),
+        DataType::Int32 => "integer".into(),
+        DataType::Int64 => "bigint".into(),
+        DataType::Float32 => "real".into(),
+        DataType::Float64 => "double precision".into(),
+        DataType::Decimal128(..) | DataType::Decimal256(..) => "numeric".into(),
+        DataType::Boolean => "boolean".into(),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "text".into(),
+        DataType::Null => "unknown".into(),
+        t if is_vector_type(t) => VECTOR.into(),
+        DataType::List(f) | DataType::LargeList(f) => format!("{}[]", sql_type_name(f.data_type())),
+        other => other.to_string(),
+    }
+}
+
+/// Adds the vector operators, functions, casts and aggregates to a session being built.
+pub fn register(mut builder: SessionStateBuilder) -> SessionStateBuilder {
+    let scalars = functions::all();
+    builder
+        .expr_planners()
+        .get_or_insert_with(Vec::new)
+        .insert(0, Arc::new(operators::VectorOperators::new(&scalars)));
+    let udfs = builder.scalar_functions().get_or_insert_with(Vec::new);
+    udfs.extend(scalars.into_iter().map(Arc::new));
+    udfs.push(Arc::new(cast::VectorCast::udf()));
+    udfs.push(Arc::new(cast::VectorText::udf()));
+    let udafs = builder.aggregate_functions().get_or_insert_with(Vec::new);
+    // Replaces the built-in `avg` and `sum` (same names) with their vector-aware wrappers.
+    let wrapped = aggregate::all();
+    udafs.retain(|f| !wrapped.iter().any(|w| w.name() == f.name()));
+    udafs.extend(wrapped.into_iter().map(Arc::new));
+    builder.with_analyzer_rule(Arc::new(cast::VectorCasts::default()))
+}

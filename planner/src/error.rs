@@ -83,8 +83,16 @@ pub enum Error {
     #[error("permission denied: {0}")]
     PermissionDenied(String),
 
-    #[error("transactions are not supported yet: {0} (each statement commits on its own)")]
+    #[error("not supported yet: {0} (each statement commits on its own; transaction blocks may only read)")]
     TransactionsUnsupported(String),
+
+    /// 25P01
+    #[error("{0} can only be used in transaction blocks")]
+    NoTransactionBlock(String),
+
+    /// 25P02
+    #[error("current transaction is aborted, commands ignored until end of transaction block")]
+    InFailedTransaction,
 
     #[error("unrecognized configuration parameter \"{0}\"")]
     UnknownSetting(String),

@@ -21,6 +21,7 @@ pub mod output;
 pub mod params;
 pub mod session;
 pub mod settings;
+pub mod transaction;
 pub mod type_planner;
 pub mod types;
 pub mod vector;

@@ -11,11 +11,18 @@ pub struct CommandTag {
     pub rows: Option<usize>,
     /// INSERT's tag carries an OID (always 0) before the count.
     pub oid: bool,
+    /// Whether the command opened (`Some(true)`) or closed (`Some(false)`) a transaction block.
+    pub block: Option<bool>,
 }
 
 impl CommandTag {
     pub fn new(command: impl Into<String>) -> Self {
-        Self { command: command.into(), rows: None, oid: false }
+        Self { command: command.into(), rows: None, oid: false, block: None }
+    }
+
+    pub fn with_block(mut self, opened: bool) -> Self {
+        self.block = Some(opened);
+        self
     }
 
     pub fn with_rows(mut self, rows: usize) -> Self {
@@ -24,7 +31,7 @@ impl CommandTag {
     }
 
     pub fn insert(rows: usize) -> Self {
-        Self { command: "INSERT".into(), rows: Some(rows), oid: true }
+        Self { command: "INSERT".into(), rows: Some(rows), oid: true, block: None }
     }
 }
 

@@ -20,6 +20,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::output::{CommandTag, Output};
 use crate::settings::Settings;
+use crate::transaction::{Action, Block};
 use crate::type_planner::PgTypePlanner;
 use crate::{ddl, dml, functions, names, params};
 
@@ -41,6 +42,7 @@ pub struct Session {
     settings: Settings,
     /// Settings changed by the last statement that the client must be told about.
     changed_settings: Vec<(&'static str, String)>,
+    block: Block,
 }
 
 impl std::fmt::Debug for Session {
@@ -63,6 +65,7 @@ impl Session {
             scope,
             settings: Settings::default(),
             changed_settings: Vec::new(),
+            block: Block::default(),
         })
     }
 
@@ -95,6 +98,12 @@ impl Session {
         &self.ctx
     }
 
+    /// Records a failure the wire layer saw after the statement returned (e.g. while its rows
+    /// were streamed), so an open transaction block fails as it does in PostgreSQL.
+    pub fn statement_failed(&mut self) {
+        self.block.after_error();
+    }
+
     /// Settings the last statements changed that must be sent as ParameterStatus.
     pub fn take_changed_settings(&mut self) -> Vec<(&'static str, String)> {
         std::mem::take(&mut self.changed_settings)
@@ -109,7 +118,14 @@ impl Session {
     #[tracing::instrument(skip_all)]
     pub async fn execute(&mut self, stmt: Statement, params: Option<ParamValues>) -> Result<Output> {
         tracing::debug!(sql = %stmt, "execute");
-        let result = self.dispatch(stmt, params).await;
+        let result = match self.block.before(&stmt) {
+            Ok(Action::Done(output)) => return Ok(output),
+            Ok(Action::Run) => self.dispatch(stmt, params).await,
+            Err(e) => return Err(e),
+        };
+        if result.is_err() {
+            self.block.after_error();
+        }
         // Sequences advanced by this statement are made durable before its result is sent.
         self.storage().flush_sequences()?;
         result
@@ -136,12 +152,6 @@ impl Session {
             Statement::Vacuum(vacuum) => ddl::vacuum::execute(self, vacuum).await,
             Statement::Set(set) => self.set(set),
             Statement::ShowVariable { variable } => self.show(&variable),
-            Statement::StartTransaction { .. } => Err(Error::TransactionsUnsupported("BEGIN".into())),
-            Statement::Commit { .. } => Err(Error::TransactionsUnsupported("COMMIT".into())),
-            Statement::Rollback { .. } => Err(Error::TransactionsUnsupported("ROLLBACK".into())),
-            Statement::Savepoint { .. } | Statement::ReleaseSavepoint { .. } => {
-                Err(Error::TransactionsUnsupported("SAVEPOINT".into()))
-            }
             Statement::Copy { .. } => Err(Error::Unsupported("COPY".into())),
             other => Err(Error::Unsupported(format!("statement \"{}\"", statement_keyword(&other)))),
         }

@@ -256,6 +256,9 @@ pub fn tag(t: &CommandTag) -> Tag {
 pub fn response(output: Output, format: &Format, tz: chrono_tz::Tz, cancel: Arc<CancelState>, generation: u64, deadline: Option<tokio::time::Instant>) -> PgWireResult<Response> {
     match output {
         Output::Empty => Ok(Response::EmptyQuery),
+        // pgwire keeps the transaction status ReadyForQuery reports from these two.
+        Output::Command(t) if t.block == Some(true) => Ok(Response::TransactionStart(tag(&t))),
+        Output::Command(t) if t.block == Some(false) => Ok(Response::TransactionEnd(tag(&t))),
         Output::Command(t) => Ok(Response::Execution(tag(&t))),
         Output::Rows { schema, stream, command } => {
             let fields = Arc::new(fields(&schema, format)?);

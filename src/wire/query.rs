@@ -201,6 +201,9 @@ impl SimpleQueryHandler for Connection {
                 Err(e) => into_error_response(e),
             };
             let failed = matches!(response, Response::Error(_));
+            if failed {
+                session.statement_failed();
+            }
             responses.push(response);
             if failed {
                 // PostgreSQL stops a multi-statement query at its first error.
@@ -273,8 +276,11 @@ impl ExtendedQueryHandler for Connection {
         let mut guard = self.session.lock().await;
         let session = guard.as_mut().ok_or_else(no_session)?;
         let params = if prepared.param_types.is_empty() { None } else { Some(values) };
-        let response = self.run(client, session, statement, params, &portal.result_column_format).await?;
-        match response {
+        let response = self.run(client, session, statement, params, &portal.result_column_format).await;
+        if matches!(response, Err(_) | Ok(Response::Error(_))) {
+            session.statement_failed();
+        }
+        match response? {
             Response::Error(e) => Err(PgWireError::UserError(e)),
             other => Ok(other),
         }

@@ -8,6 +8,8 @@ use datafusion::catalog::{CatalogProvider, SchemaProvider, TableProvider};
 use datafusion::error::Result as DfResult;
 use quartzdb_storage::{LanceTable, QualifiedName, Storage};
 
+use crate::pg_catalog::{self, PgCatalog};
+
 /// Per-session state the providers consult while one statement is planned.
 #[derive(Debug, Default)]
 pub struct PlanningScope {
@@ -31,10 +33,15 @@ impl QuartzCatalog {
 impl CatalogProvider for QuartzCatalog {
     fn schema_names(&self) -> Vec<String> {
         let catalog = self.storage.catalog();
-        catalog.database(&self.database).map(|d| d.schemas.keys().cloned().collect()).unwrap_or_default()
+        let mut names: Vec<String> = catalog.database(&self.database).map(|d| d.schemas.keys().cloned().collect()).unwrap_or_default();
+        names.push(pg_catalog::SCHEMA.to_string());
+        names
     }
 
     fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
+        if name == pg_catalog::SCHEMA {
+            return Some(Arc::new(PgCatalog::new(self.storage.clone(), self.database.clone())));
+        }
         let catalog = self.storage.catalog();
         catalog.schema(&self.database, name).ok()?;
         Some(Arc::new(QuartzSchema {
@@ -76,7 +83,8 @@ impl SchemaProvider for QuartzSchema {
         if let Some(view) = schema.views.get(name) {
             return Ok(Some(crate::view::view_provider(&self.storage, &self.database, &self.schema, name, view).await?));
         }
-        Ok(None)
+        // PostgreSQL searches pg_catalog implicitly.
+        PgCatalog::new(self.storage.clone(), self.database.clone()).build(name)
     }
 
     fn table_exist(&self, name: &str) -> bool {
@@ -85,5 +93,6 @@ impl SchemaProvider for QuartzSchema {
             .schema(&self.database, &self.schema)
             .map(|s| s.tables.contains_key(name) || s.views.contains_key(name))
             .unwrap_or(false)
+            || PgCatalog::has(name)
     }
 }

@@ -36,17 +36,38 @@ pub fn single(name: &ObjectName) -> Result<String> {
 }
 
 /// The column name PostgreSQL gives an unaliased expression: the column's or function's name,
-/// a cast's inner name, else `?column?`.
+/// a cast's inner name or else its type's, else `?column?`.
 pub fn column_name(e: &SqlExpr) -> String {
+    figure(e).0
+}
+
+/// PostgreSQL's FigureColname: a name and how strongly the expression names itself (column and
+/// function names beat a cast's type name, which beats nothing).
+fn figure(e: &SqlExpr) -> (String, u8) {
     match e {
-        SqlExpr::Identifier(i) => ident(i),
-        SqlExpr::CompoundIdentifier(parts) => parts.last().map(ident).unwrap_or_default(),
-        SqlExpr::Function(f) => f.name.0.last().and_then(|p| p.as_ident()).map(ident).unwrap_or_default(),
-        SqlExpr::Cast { expr, .. } | SqlExpr::Nested(expr) => column_name(expr),
-        SqlExpr::Case { .. } => "case".to_string(),
-        SqlExpr::Exists { .. } => "exists".to_string(),
-        _ => "?column?".to_string(),
+        SqlExpr::Identifier(i) => (ident(i), 2),
+        SqlExpr::CompoundIdentifier(parts) => (parts.last().map(ident).unwrap_or_default(), 2),
+        SqlExpr::Function(f) => (f.name.0.last().and_then(|p| p.as_ident()).map(ident).unwrap_or_default(), 2),
+        SqlExpr::Cast { expr, data_type, .. } => match figure(expr) {
+            (name, 2) => (name, 2),
+            inner => type_column_name(data_type).map(|t| (t, 1)).unwrap_or(inner),
+        },
+        SqlExpr::Nested(expr) => figure(expr),
+        SqlExpr::Case { .. } => ("case".to_string(), 1),
+        SqlExpr::Exists { .. } => ("exists".to_string(), 2),
+        _ => ("?column?".to_string(), 0),
     }
+}
+
+/// The internal name PostgreSQL gives a type (`int4` for `integer`, `vector` for `vector(3)`).
+fn type_column_name(t: &datafusion::sql::sqlparser::ast::DataType) -> Option<String> {
+    let declared = match crate::types::column_type(t) {
+        Ok(c) => c.pg_name,
+        Err(_) => t.to_string(),
+    };
+    let types = crate::pg_catalog::types::types();
+    let oid = crate::pg_catalog::types::resolve(types, &declared)?;
+    types.iter().find(|r| r.oid == oid).map(|r| r.name.clone())
 }
 
 /// Types bare integer literals in a query's select list as PostgreSQL does: `integer` when the

@@ -271,7 +271,17 @@ pub(crate) fn build_context(storage: &Arc<Storage>, database: &str, user: &str, 
     opts.sql_parser.default_null_ordering = "nulls_max".into();
     opts.sql_parser.recursion_limit = 200;
     opts.execution.time_zone = Some("+00:00".into());
-    let builder = SessionStateBuilder::new().with_config(config).with_default_features().with_type_planner(Arc::new(PgTypePlanner));
+    let catalog_functions = crate::pg_catalog::functions::all();
+    // The regtype rule runs before type coercion (which would compare an OID with text); the
+    // vector cast rule after it, so it also sees the casts coercion adds.
+    let mut rules = datafusion::optimizer::Analyzer::new().rules;
+    rules.insert(0, Arc::new(crate::pg_catalog::casts::RegtypeCasts::new(&catalog_functions)));
+    rules.push(Arc::new(crate::vector::cast::VectorCasts::default()));
+    let builder = SessionStateBuilder::new()
+        .with_config(config)
+        .with_default_features()
+        .with_type_planner(Arc::new(PgTypePlanner))
+        .with_analyzer_rules(rules);
     let state = crate::vector::register(builder).build();
     let ctx = SessionContext::new_with_state(state);
     ctx.register_catalog(database, Arc::new(QuartzCatalog::new(storage.clone(), database.to_string(), scope)));
@@ -279,6 +289,9 @@ pub(crate) fn build_context(storage: &Arc<Storage>, database: &str, user: &str, 
         ctx.register_udf(udf);
     }
     ctx.register_udf(functions::NextVal::udf(storage.clone(), database));
+    for udf in catalog_functions {
+        ctx.register_udf(udf);
+    }
     ctx
 }
 

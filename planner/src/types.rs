@@ -23,7 +23,7 @@ pub const PG_TYPE_METADATA: &str = "quartzdb.pg_type";
 pub fn field_metadata(pg_name: &str) -> std::collections::HashMap<String, String> {
     let base = pg_name.split('(').next().unwrap_or(pg_name);
     match base {
-        "uuid" | "json" | "jsonb" => [(PG_TYPE_METADATA.to_string(), base.to_string())].into(),
+        "uuid" | "json" | "jsonb" | "regtype" => [(PG_TYPE_METADATA.to_string(), base.to_string())].into(),
         _ => Default::default(),
     }
 }
@@ -173,6 +173,9 @@ fn custom(name: &str) -> Result<ColumnType> {
         "smallserial" | "serial2" => ColumnType { arrow: DataType::Int16, pg_name: "smallint".into(), serial: true },
         "timestamptz" => ColumnType::plain(DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), "timestamp with time zone"),
         "bpchar" => ColumnType::plain(DataType::Utf8, "character(1)"),
+        "oid" => ColumnType::plain(DataType::UInt32, "oid"),
+        // Shown as the type's name; see `pg_catalog::casts`.
+        "regtype" => ColumnType::plain(DataType::Utf8, "regtype"),
         _ => return Err(Error::UnknownType(name.to_string())),
     })
 }

@@ -197,7 +197,7 @@ impl AnalyzerRule for VectorCasts {
 }
 
 /// The schema a node's expressions are evaluated against.
-fn node_schema(node: &LogicalPlan) -> Result<DFSchema> {
+pub(crate) fn node_schema(node: &LogicalPlan) -> Result<DFSchema> {
     let mut schema = merge_schema(&node.inputs());
     if let LogicalPlan::TableScan(scan) = node {
         let source = DFSchema::try_from_qualified_schema(scan.table_name.clone(), &scan.source.schema())?;

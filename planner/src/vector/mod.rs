@@ -33,7 +33,7 @@ pub const VECTOR: &str = "vector";
 /// pgvector's `VECTOR_MAX_DIM`.
 pub const VECTOR_MAX_DIM: usize = 16000;
 /// The version `pg_extension` reports: the pgvector release whose behaviour QuartzDB follows.
-pub const EXTENSION_VERSION: &str = "0.8.1";
+pub const EXTENSION_VERSION: &str = "0.8.7";
 
 /// Type OIDs. pgvector's are assigned at CREATE EXTENSION (so clients look them up by name);
 /// QuartzDB's are fixed, above PostgreSQL's built-in range.
@@ -95,7 +95,8 @@ pub fn sql_type_name(t: &DataType) -> String {
     }
 }
 
-/// Adds the vector operators, functions, casts and aggregates to a session being built.
+/// Adds the vector operators, functions and aggregates to a session being built (the cast
+/// rule, [`cast::VectorCasts`], is placed among the analyzer rules by the session).
 pub fn register(mut builder: SessionStateBuilder) -> SessionStateBuilder {
     let scalars = functions::all();
     builder
@@ -111,5 +112,5 @@ pub fn register(mut builder: SessionStateBuilder) -> SessionStateBuilder {
     let wrapped = aggregate::all();
     udafs.retain(|f| !wrapped.iter().any(|w| w.name() == f.name()));
     udafs.extend(wrapped.into_iter().map(Arc::new));
-    builder.with_analyzer_rule(Arc::new(cast::VectorCasts::default()))
+    builder
 }

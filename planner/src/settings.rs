@@ -111,7 +111,8 @@ fn normalize(name: &str, value: &str) -> Result<String> {
     let invalid = || Error::InvalidSettingValue { name: name.to_string(), value: value.to_string() };
     match name {
         "client_encoding" | "server_encoding" => {
-            let v = value.to_ascii_uppercase().replace('-', "");
+            // asyncpg sends the value quoted (`'utf-8'`), which PostgreSQL accepts.
+            let v = value.trim().trim_matches('\'').to_ascii_uppercase().replace('-', "");
             if v == "UTF8" || v == "UNICODE" { Ok("UTF8".into()) } else { Err(Error::Unsupported(format!("client_encoding \"{value}\""))) }
         }
         "statement_timeout" | "lock_timeout" | "idle_in_transaction_session_timeout" => {

@@ -23,7 +23,7 @@ pub const PG_TYPE_METADATA: &str = "quartzdb.pg_type";
 pub fn field_metadata(pg_name: &str) -> std::collections::HashMap<String, String> {
     let base = pg_name.split('(').next().unwrap_or(pg_name);
     match base {
-        "uuid" | "json" | "jsonb" | "regtype" => [(PG_TYPE_METADATA.to_string(), base.to_string())].into(),
+        "uuid" | "json" | "jsonb" | "regtype" | "\"char\"" => [(PG_TYPE_METADATA.to_string(), base.to_string())].into(),
         _ => Default::default(),
     }
 }

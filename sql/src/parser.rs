@@ -16,14 +16,33 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
     let tokens = Tokenizer::new(&dialect, sql)
         .tokenize_with_location()
         .map_err(|e| Error::Syntax(e.to_string()))?;
-    Parser::new(&dialect)
+    let mut statements = Parser::new(&dialect)
         .with_recursion_limit(RECURSION_LIMIT)
         .with_tokens_with_locations(vector_operators(tokens))
         .parse_statements()
         .map_err(|e| match e {
             ParserError::RecursionLimitExceeded => Error::Syntax("statement is nested too deeply".into()),
             ParserError::TokenizerError(m) | ParserError::ParserError(m) => Error::Syntax(m),
-        })
+        })?;
+    for s in &mut statements {
+        unqualify_catalog_functions(s);
+    }
+    Ok(statements)
+}
+
+/// `pg_catalog.version()` is `version()`: every function QuartzDB has lives in pg_catalog's
+/// place (DataFusion has no schema-qualified functions).
+fn unqualify_catalog_functions(stmt: &mut Statement) {
+    use datafusion::sql::sqlparser::ast::visit_expressions_mut;
+    let _ = visit_expressions_mut(stmt, |e| {
+        if let Expr::Function(f) = e
+            && f.name.0.len() == 2
+            && f.name.0[0].as_ident().is_some_and(|i| i.value.eq_ignore_ascii_case("pg_catalog"))
+        {
+            f.name.0.remove(0);
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
 }
 
 /// pgvector's distance operators as PostgreSQL sees them: user-defined operators, all of one
@@ -96,6 +115,11 @@ mod tests {
         let datafusion::sql::sqlparser::ast::SetExpr::Select(s) = q.body.as_ref() else { panic!() };
         let datafusion::sql::sqlparser::ast::SelectItem::UnnamedExpr(Expr::BinaryOp { op, .. }) = &s.projection[0] else { panic!() };
         assert_eq!(op.to_string(), "=", "<=> binds tighter than =");
+    }
+
+    #[test]
+    fn catalog_qualified_functions_lose_their_schema() {
+        assert_eq!(parse("SELECT pg_catalog.version()").unwrap()[0].to_string(), "SELECT version()");
     }
 
     #[test]

@@ -229,6 +229,7 @@ fn declared_type(f: &Field) -> Option<Type> {
         "uuid" => Some(Type::UUID),
         "json" => Some(Type::JSON),
         "jsonb" => Some(Type::JSONB),
+        "\"char\"" => Some(Type::CHAR),
         vector::VECTOR => Some(vector_pg_type()),
         _ => None,
     }

@@ -72,8 +72,16 @@ impl PgCatalog {
     }
 }
 
+/// Columns of PostgreSQL's one-byte `"char"` type, which drivers decode as bytes (asyncpg
+/// compares `typtype` with `b'b'`).
+const CHAR_COLUMNS: [&str; 3] = ["typtype", "typcategory", "typdelim"];
+
 fn batch(columns: Vec<(&str, ArrayRef)>) -> Result<RecordBatch> {
-    let schema = Schema::new(columns.iter().map(|(n, a)| Field::new(*n, a.data_type().clone(), true)).collect::<Vec<_>>());
+    let field = |n: &str, a: &ArrayRef| {
+        let f = Field::new(n, a.data_type().clone(), true);
+        if CHAR_COLUMNS.contains(&n) { f.with_metadata(crate::types::field_metadata("\"char\"")) } else { f }
+    };
+    let schema = Schema::new(columns.iter().map(|(n, a)| field(n, a)).collect::<Vec<_>>());
     Ok(RecordBatch::try_new(Arc::new(schema), columns.into_iter().map(|(_, a)| a).collect())?)
 }
 

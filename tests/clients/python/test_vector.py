@@ -1,0 +1,160 @@
+"""pgvector's client libraries against a running QuartzDB: psycopg 3, asyncpg and SQLAlchemy.
+
+Run by tests/e2e/clients.rs (which starts the server) as
+    python test_vector.py "host=127.0.0.1 port=N user=quartz dbname=quartz"
+Each check states what a pgvector application does; values are compared with numpy's.
+"""
+import asyncio
+import sys
+import traceback
+
+import numpy as np
+
+DSN = sys.argv[1]
+CHECKS = []
+
+
+def check(fn):
+    CHECKS.append(fn)
+    return fn
+
+
+def as_np(v):
+    """pgvector-python returns its own Vector type from psycopg; numpy arrays from asyncpg."""
+    return v.to_numpy() if hasattr(v, "to_numpy") else np.asarray(v)
+
+
+def l2(a, b):
+    return float(np.linalg.norm(np.asarray(a, dtype=np.float32) - np.asarray(b, dtype=np.float32)))
+
+
+@check
+def psycopg_register_vector_binary_and_text():
+    import psycopg
+    from pgvector.psycopg import register_vector
+
+    with psycopg.connect(DSN, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        register_vector(conn)  # looks vector (and bit) up with TypeInfo.fetch, in a transaction
+        conn.execute("DROP TABLE IF EXISTS py_items")
+        conn.execute("CREATE TABLE py_items (id bigserial PRIMARY KEY, category int, embedding vector(3))")
+        rows = [np.array([1, 2, 3], dtype=np.float32), np.array([4.5, -5, 6.25]), np.array([0.1, 0.2, 0.3])]
+        # Binary parameters (numpy → pgvector's send format) ...
+        with conn.cursor() as cur:
+            for i, v in enumerate(rows):
+                cur.execute("INSERT INTO py_items (category, embedding) VALUES (%s, %s)", (i % 2, v), binary=True)
+        # ... and text parameters.
+        conn.execute("INSERT INTO py_items (category, embedding) VALUES (%s, %s)", (1, np.array([7, 8, 9])))
+        query = np.array([1, 1, 1], dtype=np.float32)
+        for binary in (True, False):
+            with conn.cursor(binary=binary) as cur:
+                cur.execute("SELECT id, embedding, embedding <-> %s AS d FROM py_items ORDER BY embedding <-> %s LIMIT 3", (query, query))
+                got = cur.fetchall()
+            stored = rows + [np.array([7, 8, 9])]
+            expect = sorted(range(4), key=lambda i: l2(stored[i], query))[:3]
+            assert [r[0] - 1 for r in got] == expect, (binary, got)
+            for id_, emb, d in got:
+                emb = as_np(emb)
+                assert emb.dtype == np.float32, emb.dtype
+                assert np.array_equal(emb, np.asarray(stored[id_ - 1], dtype=np.float32)), (emb, stored[id_ - 1])
+                assert abs(d - l2(stored[id_ - 1], query)) < 1e-6, (d, l2(stored[id_ - 1], query))
+        # Filtered search with an untyped parameter compared with the vector column.
+        cur = conn.execute("SELECT id FROM py_items WHERE category = %s ORDER BY embedding <=> %s LIMIT 5", (1, query))
+        stored = rows + [np.array([7, 8, 9])]
+        cos = lambda v: 1 - np.dot(v, query) / (np.linalg.norm(v) * np.linalg.norm(query))
+        expect = sorted([2, 4], key=lambda i: cos(np.asarray(stored[i - 1], dtype=np.float32)))
+        assert [r[0] for r in cur.fetchall()] == expect, "category 1 holds rows 2 and 4"
+        avg = conn.execute("SELECT avg(embedding) FROM py_items WHERE category = 0").fetchone()[0]
+        assert np.allclose(as_np(avg), (rows[0] + rows[2].astype(np.float32)) / 2), avg
+        # Errors keep pgvector's SQLSTATE.
+        try:
+            conn.execute("INSERT INTO py_items (embedding) VALUES (%s)", (np.array([1.0, 2.0]),))
+            raise AssertionError("a 2-dimensional vector went into vector(3)")
+        except psycopg.errors.DataException as e:
+            assert e.sqlstate == "22000" and "expected 3 dimensions, not 2" in str(e), e
+
+
+@check
+def psycopg_type_info_for_missing_types_is_none():
+    import psycopg
+    from psycopg.types import TypeInfo
+
+    with psycopg.connect(DSN) as conn:  # not autocommit: the lookup runs inside BEGIN … ROLLBACK
+        assert TypeInfo.fetch(conn, "hstore") is None
+        info = TypeInfo.fetch(conn, "vector")
+        assert (info.name, info.oid, info.array_oid, info.regtype) == ("vector", 16385, 16386, "vector"), vars(info)
+        conn.rollback()
+
+
+@check
+def asyncpg_register_vector_binary():
+    import asyncpg
+    from pgvector.asyncpg import register_vector
+
+    async def main():
+        conn = await asyncpg.connect(dsn_url())
+        try:
+            await register_vector(conn)  # binary codec for vector, found in pg_type/pg_namespace
+            await conn.execute("DROP TABLE IF EXISTS apg_items")
+            await conn.execute("CREATE TABLE apg_items (id int PRIMARY KEY, embedding vector(2))")
+            data = [(1, np.array([1.5, 2.0])), (2, np.array([-3.0, 4.0])), (3, np.array([0.0, 0.5]))]
+            for id_, v in data:
+                await conn.execute("INSERT INTO apg_items VALUES ($1, $2)", id_, v)
+            q = np.array([0.0, 0.0], dtype=np.float32)
+            rows = await conn.fetch("SELECT id, embedding, embedding <-> $1 AS d FROM apg_items ORDER BY embedding <-> $1 LIMIT 2", q)
+            assert [r["id"] for r in rows] == [3, 1], rows
+            assert np.array_equal(as_np(rows[1]["embedding"]), np.array([1.5, 2.0], dtype=np.float32)), rows[1]
+            assert abs(rows[1]["d"] - 2.5) < 1e-9, rows[1]["d"]
+        finally:
+            await conn.close()
+
+    asyncio.run(main())
+
+
+@check
+def sqlalchemy_vector_column():
+    from pgvector.sqlalchemy import Vector
+    from sqlalchemy import Column, Integer, MetaData, Table, create_engine, insert, select
+
+    engine = create_engine("postgresql+psycopg://" + dsn_url().split("://", 1)[1], isolation_level="AUTOCOMMIT")
+    meta = MetaData()
+    items = Table("sa_items", meta, Column("id", Integer, primary_key=True), Column("embedding", Vector(3)))
+    with engine.connect() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS sa_items")
+        meta.create_all(conn, checkfirst=False)
+        conn.execute(insert(items), [{"id": 1, "embedding": [1, 2, 3]}, {"id": 2, "embedding": np.array([3, 2, 1])}, {"id": 3, "embedding": [1, 1, 1]}])
+        q = [1, 2, 2]
+        for distance, order in [
+            (items.c.embedding.l2_distance(q), [1, 3, 2]),
+            (items.c.embedding.max_inner_product(q), [1, 2, 3]),
+            (items.c.embedding.cosine_distance(q), [1, 3, 2]),
+            (items.c.embedding.l1_distance(q), [1, 3, 2]),
+        ]:
+            rows = conn.execute(select(items.c.id, distance.label("d")).order_by(distance).limit(3)).all()
+            assert [r.id for r in rows] == order, (str(distance), rows)
+        emb = conn.execute(select(items.c.embedding).where(items.c.id == 2)).scalar_one()
+        assert np.array_equal(as_np(emb), np.array([3, 2, 1], dtype=np.float32)), emb
+
+
+def dsn_url():
+    parts = dict(p.split("=", 1) for p in DSN.split())
+    return f"postgresql://{parts['user']}@{parts['host']}:{parts['port']}/{parts['dbname']}"
+
+
+def main():
+    passed, failed = 0, 0
+    for fn in CHECKS:
+        try:
+            fn()
+            passed += 1
+            print(f"ok   {fn.__name__}")
+        except Exception:
+            failed += 1
+            print(f"FAIL {fn.__name__}")
+            traceback.print_exc()
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

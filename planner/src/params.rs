@@ -79,7 +79,8 @@ pub fn coerce(values: Vec<ScalarValue>, types: &[Option<DataType>]) -> Result<Pa
     for (i, v) in values.into_iter().enumerate() {
         match types.get(i).cloned().flatten() {
             Some(t) if v.data_type() != t && !v.is_null() && vector_param(&t, &v) => {
-                let array = crate::vector::cast::to_vector(&v.to_array()?, vector_dims(&t))?;
+                let kind = crate::vector::Kind::of(&t).expect("vector parameter");
+                let array = crate::vector::cast::to_kind(&v.to_array()?, kind, vector_dims(&t))?;
                 out.push(ScalarValue::try_from_array(&array, 0)?)
             }
             Some(t) if v.data_type() != t && !v.is_null() => out.push(v.cast_to(&t)?),

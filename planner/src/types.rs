@@ -105,7 +105,9 @@ pub fn column_type(dt: &ast::DataType) -> Result<ColumnType> {
                 format!("{}[]", inner.pg_name),
             )
         }
-        D::Custom(name, modifiers) if name.to_string().eq_ignore_ascii_case(crate::vector::VECTOR) => vector(modifiers)?,
+        D::Custom(name, modifiers) if crate::vector::Kind::from_name(&name.to_string().to_ascii_lowercase()).is_some() => {
+            vector(crate::vector::Kind::from_name(&name.to_string().to_ascii_lowercase()).expect("checked"), modifiers)?
+        }
         D::Custom(name, modifiers) if modifiers.is_empty() => custom(&name.to_string().to_ascii_lowercase())?,
         other => return Err(Error::Unsupported(format!("type {other}"))),
     })
@@ -141,28 +143,29 @@ fn decimal(p: u8, s: i8) -> DataType {
     DataType::Decimal128(p, s)
 }
 
-/// `vector` or `vector(n)`, with pgvector's limits on `n`.
-fn vector(modifiers: &[String]) -> Result<ColumnType> {
-    use crate::vector::{VECTOR, VECTOR_MAX_DIM, VectorError, vector_type};
+/// `vector(n)` / `halfvec(n)` (or without `n`), with pgvector's limits on `n`.
+fn vector(kind: crate::vector::Kind, modifiers: &[String]) -> Result<ColumnType> {
+    use crate::vector::{VECTOR_MAX_DIM, VectorError};
+    let ty = kind.name();
     let dims = match modifiers {
         [] => None,
         [n] => {
             let n: i64 = n.trim().parse().map_err(|_| Error::InvalidTypeModifier("invalid type modifier".into()))?;
             if n < 1 {
-                return Err(VectorError::TypmodTooSmall { ty: VECTOR }.into());
+                return Err(VectorError::TypmodTooSmall { ty }.into());
             }
             if n as usize > VECTOR_MAX_DIM {
-                return Err(VectorError::TypmodTooLarge { ty: VECTOR, max: VECTOR_MAX_DIM }.into());
+                return Err(VectorError::TypmodTooLarge { ty, max: VECTOR_MAX_DIM }.into());
             }
             Some(n as usize)
         }
         _ => return Err(Error::InvalidTypeModifier("invalid type modifier".into())),
     };
     let pg_name = match dims {
-        Some(n) => format!("vector({n})"),
-        None => "vector".to_string(),
+        Some(n) => format!("{ty}({n})"),
+        None => ty.to_string(),
     };
-    Ok(ColumnType::plain(vector_type(dims), pg_name))
+    Ok(ColumnType::plain(kind.data_type(dims), pg_name))
 }
 
 /// Type names sqlparser leaves as custom: serials and Postgres's internal aliases.

@@ -50,8 +50,8 @@ pub fn wire_schema(schema: &Schema) -> SchemaRef {
             .fields()
             .iter()
             .map(|f| {
-                if vector::is_vector_field(f) {
-                    return Field::new(f.name(), DataType::Utf8, true).with_metadata(vector_marker());
+                if let Some(kind) = vector::Kind::of(f.data_type()) {
+                    return Field::new(f.name(), DataType::Utf8, true).with_metadata(vector_marker(kind));
                 }
                 Field::new(f.name(), wire_type(f.data_type()), true).with_metadata(f.metadata().clone())
             })
@@ -60,17 +60,18 @@ pub fn wire_schema(schema: &Schema) -> SchemaRef {
 }
 
 /// Marks a wire-schema column as a vector (its Arrow type there is the encoded form).
-fn vector_marker() -> std::collections::HashMap<String, String> {
-    [(quartzdb_planner::types::PG_TYPE_METADATA.to_string(), vector::VECTOR.to_string())].into()
+fn vector_marker(kind: vector::Kind) -> std::collections::HashMap<String, String> {
+    [(quartzdb_planner::types::PG_TYPE_METADATA.to_string(), kind.name().to_string())].into()
 }
 
 fn is_vector_wire_field(f: &Field) -> bool {
-    f.metadata().get(quartzdb_planner::types::PG_TYPE_METADATA).is_some_and(|t| t == vector::VECTOR)
+    f.metadata().get(quartzdb_planner::types::PG_TYPE_METADATA).is_some_and(|t| vector::Kind::from_name(t).is_some())
 }
 
 /// A vector column in text (`[1,2,3]`) or binary (pgvector's send format) form.
 fn vector_column(c: &ArrayRef, text: bool) -> datafusion::error::Result<(DataType, ArrayRef)> {
     let rows = vector::array::Rows::new(&datafusion::logical_expr::ColumnarValue::Array(c.clone()))?;
+    let kind = rows.kind();
     let n = c.len();
     Ok(if text {
         let strings: StringArray = (0..n).map(|i| rows.get(i).map(vector::text::format_vector)).collect();
@@ -81,7 +82,7 @@ fn vector_column(c: &ArrayRef, text: bool) -> datafusion::error::Result<(DataTyp
             .map(|i| {
                 rows.get(i).map(|v| {
                     buf.clear();
-                    vector::binary::send_vector(v, &mut buf);
+                    vector::binary::send(kind, v, &mut buf);
                     buf.clone()
                 })
             })
@@ -230,14 +231,14 @@ fn declared_type(f: &Field) -> Option<Type> {
         "json" => Some(Type::JSON),
         "jsonb" => Some(Type::JSONB),
         "\"char\"" => Some(Type::CHAR),
-        vector::VECTOR => Some(vector_pg_type()),
+        name if vector::Kind::from_name(name).is_some() => Some(vector_pg_type(vector::Kind::from_name(name).expect("checked"))),
         _ => None,
     }
 }
 
-/// pgvector's `vector` type as the wire reports it (a fixed OID; see `vector::VECTOR_OID`).
-pub fn vector_pg_type() -> Type {
-    Type::new(vector::VECTOR.into(), vector::VECTOR_OID, postgres_types::Kind::Simple, "public".into())
+/// pgvector's `vector` or `halfvec` type as the wire reports it (fixed OIDs; see `vector::Kind`).
+pub fn vector_pg_type(kind: vector::Kind) -> Type {
+    Type::new(kind.name().into(), kind.oid(), postgres_types::Kind::Simple, "public".into())
 }
 
 /// The CommandComplete tag of a command.

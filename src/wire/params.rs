@@ -17,7 +17,7 @@ use crate::sqlstate::SqlState;
 pub fn pg_type(t: Option<&DataType>) -> Type {
     match t {
         None | Some(DataType::Null) => Type::TEXT,
-        Some(t) if vector::is_vector_type(t) => super::encode::vector_pg_type(),
+        Some(t) if vector::is_vector_type(t) => super::encode::vector_pg_type(vector::Kind::of(t).expect("vector type")),
         Some(t) => arrow_pg::datatypes::into_pg_type(&super::encode::wire_type(t)).unwrap_or(Type::TEXT),
     }
 }
@@ -37,7 +37,7 @@ pub fn arrow_type(t: &Type) -> Option<DataType> {
         Type::TIMESTAMP => DataType::Timestamp(TimeUnit::Microsecond, None),
         Type::TIMESTAMPTZ => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
         Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UUID | Type::JSON | Type::JSONB => DataType::Utf8,
-        _ if t.oid() == vector::VECTOR_OID => vector::vector_type(None),
+        _ if vector::Kind::from_oid(t.oid()).is_some() => vector::Kind::from_oid(t.oid()).expect("checked").data_type(None),
         _ => return None,
     })
 }
@@ -89,8 +89,9 @@ pub fn decode(value: Option<&Bytes>, format: FieldFormat, ty: &Type) -> PgWireRe
             let t = chrono::DateTime::<chrono::Utc>::from_sql(ty, bytes).map_err(bad)?;
             ScalarValue::TimestampMicrosecond(Some(t.timestamp_micros()), Some("UTC".into()))
         }
-        _ if ty.oid() == vector::VECTOR_OID => {
-            let v = vector::binary::recv_vector(bytes).map_err(|e| {
+        _ if vector::Kind::from_oid(ty.oid()).is_some() => {
+            let kind = vector::Kind::from_oid(ty.oid()).expect("checked");
+            let v = vector::binary::recv(kind, bytes).map_err(|e| {
                 let code = match &e {
                     vector::binary::RecvError::Vector(v) => crate::sqlstate::vector(v),
                     vector::binary::RecvError::Unused(_) => SqlState::InvalidParameterValue,
@@ -98,7 +99,7 @@ pub fn decode(value: Option<&Bytes>, format: FieldFormat, ty: &Type) -> PgWireRe
                 };
                 invalid(code, e.to_string())
             })?;
-            let mut builder = vector::array::Builder::new(None, 1);
+            let mut builder = vector::array::Builder::new(kind, None, 1);
             builder.push(&v);
             let array = builder.finish().map_err(|e| invalid(SqlState::InternalError, e.to_string()))?;
             ScalarValue::try_from_array(&array, 0).map_err(|e| invalid(SqlState::InternalError, e.to_string()))?

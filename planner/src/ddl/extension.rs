@@ -60,9 +60,9 @@ fn vector_columns(session: &Session) -> Result<Option<String>> {
     for (schema, s) in &db.schemas {
         for (table, t) in &s.tables {
             for c in &t.columns {
-                if c.type_name.split('(').next() == Some(VECTOR) {
+                if let Some(kind) = c.type_name.split('(').next().and_then(crate::vector::Kind::from_name) {
                     let table = if schema == "public" { table.clone() } else { format!("{schema}.{table}") };
-                    lines.push(format!("column {} of table {table} depends on type vector", c.name));
+                    lines.push(format!("column {} of table {table} depends on type {}", c.name, kind.name()));
                 }
             }
         }

@@ -183,7 +183,7 @@ fn fill_defaults(insert: &mut Insert, meta: &TableMeta) -> Result<()> {
 /// Values for vector columns are cast explicitly: DataFusion's implicit INSERT casts are Arrow's,
 /// which cannot read `'[1,2,3]'`; the explicit cast is QuartzDB's (see `vector::cast`).
 fn assignment_cast(expr: &mut SqlExpr, col: &quartzdb_storage::ColumnMeta) -> Result<()> {
-    if col.type_name.split('(').next() == Some(crate::vector::VECTOR) {
+    if col.type_name.split('(').next().and_then(crate::vector::Kind::from_name).is_some() {
         *expr = quartzdb_sql::parse_expr(&format!("CAST(({expr}) AS {})", col.type_name))?;
     }
     Ok(())

@@ -21,10 +21,10 @@ use datafusion::logical_expr::{
 
 use super::array::Rows;
 use super::error::VectorError;
-use super::{VECTOR, is_vector_type, vector_field, vector_type};
+use super::{Kind, is_vector_type, vector_field};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Kind {
+enum Aggregate {
     Avg,
     Sum,
 }
@@ -33,7 +33,7 @@ enum Kind {
 #[derive(Debug)]
 pub struct VectorAware {
     inner: Arc<AggregateUDF>,
-    kind: Kind,
+    kind: Aggregate,
     signature: Signature,
 }
 
@@ -55,8 +55,8 @@ pub fn all() -> Vec<AggregateUDF> {
         AggregateUDF::new_from_impl(VectorAware { inner, kind, signature: Signature::user_defined(Volatility::Immutable) })
     };
     vec![
-        wrap(datafusion::functions_aggregate::average::avg_udaf(), Kind::Avg),
-        wrap(datafusion::functions_aggregate::sum::sum_udaf(), Kind::Sum),
+        wrap(datafusion::functions_aggregate::average::avg_udaf(), Aggregate::Avg),
+        wrap(datafusion::functions_aggregate::sum::sum_udaf(), Aggregate::Sum),
     ]
 }
 
@@ -89,22 +89,18 @@ impl AggregateUDFImpl for VectorAware {
 
     fn return_field(&self, args: &[FieldRef]) -> Result<FieldRef> {
         if is_vector_arg(args) {
-            let dims = match args[0].data_type() {
-                DataType::FixedSizeList(_, n) => Some(*n as usize),
-                _ => None,
-            };
-            return Ok(Arc::new(vector_field(self.name(), vector_type(dims))));
+            let t = args[0].data_type();
+            let kind = Kind::of(t).expect("vector argument");
+            return Ok(Arc::new(vector_field(self.name(), kind.data_type(super::fixed_dims(t)))));
         }
         self.inner.return_field(args)
     }
 
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
         if is_vector_arg(args.expr_fields) {
-            let dims = match args.return_field.data_type() {
-                DataType::FixedSizeList(_, n) => Some(*n as usize),
-                _ => None,
-            };
-            return Ok(Box::new(VectorAccumulator { kind: self.kind, dims, count: 0, sum: Vec::new() }));
+            let t = args.return_field.data_type();
+            let vector = Kind::of(t).expect("vector result");
+            return Ok(Box::new(VectorAccumulator { kind: self.kind, vector, dims: super::fixed_dims(t), count: 0, sum: Vec::new() }));
         }
         self.inner.inner().accumulator(args)
     }
@@ -159,7 +155,9 @@ impl AggregateUDFImpl for VectorAware {
 /// Sums (in double precision for `avg`, single for `sum`) and counts the non-null vectors.
 #[derive(Debug)]
 struct VectorAccumulator {
-    kind: Kind,
+    kind: Aggregate,
+    /// `vector` or `halfvec`: the argument's (and result's) type.
+    vector: Kind,
     dims: Option<usize>,
     count: i64,
     sum: Vec<f64>,
@@ -171,16 +169,16 @@ impl VectorAccumulator {
             self.sum = vec![0.0; v.len()];
         } else if v.len() != self.sum.len() {
             return Err(match self.kind {
-                Kind::Avg => VectorError::ExpectedDims { expected: self.sum.len(), actual: v.len() },
-                Kind::Sum => VectorError::DifferentDims { ty: VECTOR, a: self.sum.len(), b: v.len() },
+                Aggregate::Avg => VectorError::ExpectedDims { expected: self.sum.len(), actual: v.len() },
+                Aggregate::Sum => VectorError::DifferentDims { ty: self.vector.name(), a: self.sum.len(), b: v.len() },
             }
             .into());
         }
         for (s, x) in self.sum.iter_mut().zip(v) {
             *s = match self.kind {
-                Kind::Avg => *s + x,
+                Aggregate::Avg => *s + x,
                 // pgvector adds vectors in float32.
-                Kind::Sum => (*s as f32 + x as f32) as f64,
+                Aggregate::Sum => (*s as f32 + x as f32) as f64,
             };
             if s.is_infinite() {
                 return Err(VectorError::Overflow.into());
@@ -230,17 +228,17 @@ impl Accumulator for VectorAccumulator {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        let t = vector_type(self.dims);
+        let t = self.vector.data_type(self.dims);
         if self.count == 0 {
             return ScalarValue::try_from(&t);
         }
         let n = self.count as f64;
-        let mut out = super::array::Builder::new(self.dims, 1);
+        let mut out = super::array::Builder::new(self.vector, self.dims, 1);
         out.push_with(self.sum.len(), |r| {
             for (r, s) in r.iter_mut().zip(&self.sum) {
                 *r = match self.kind {
-                    Kind::Avg => (s / n) as f32,
-                    Kind::Sum => *s as f32,
+                    Aggregate::Avg => (s / n) as f32,
+                    Aggregate::Sum => *s as f32,
                 };
                 if r.is_infinite() {
                     return Err(VectorError::Overflow.into());

@@ -6,20 +6,24 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, FixedSizeListArray, Float32Array, LargeListArray};
+use arrow::array::{Array, ArrayRef, AsArray, FixedSizeListArray, Float16Array, Float32Array, LargeListArray};
 use arrow::buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow::datatypes::{DataType, Float32Type};
+use half::f16;
 use datafusion::common::{ScalarValue, exec_err};
 use datafusion::error::Result;
 use datafusion::logical_expr::ColumnarValue;
 
+use super::error::VectorError;
 use super::text::parse_vector;
-use super::vector_item;
+use super::{Kind, vector_item};
 
-/// The rows of one vector argument: an array, or one value broadcast to every row.
+/// The rows of one vector argument: an array, or one value broadcast to every row. `halfvec`
+/// arrays are widened to float32 once per batch.
 pub struct Rows {
     array: ArrayRef,
     scalar: bool,
+    kind: Kind,
 }
 
 impl Rows {
@@ -29,13 +33,23 @@ impl Rows {
             ColumnarValue::Array(a) => (a.clone(), false),
             ColumnarValue::Scalar(s) => (s.to_array_of_size(1)?, true),
         };
+        let kind = Kind::of(array.data_type()).unwrap_or(Kind::Vector);
         let array = match array.data_type() {
             DataType::FixedSizeList(f, _) | DataType::List(f) | DataType::LargeList(f) if f.data_type() == &DataType::Float32 => array,
+            DataType::FixedSizeList(f, n) if f.data_type() == &DataType::Float16 => {
+                arrow::compute::cast(&array, &DataType::FixedSizeList(vector_item(), *n))?
+            }
+            DataType::LargeList(f) if f.data_type() == &DataType::Float16 => arrow::compute::cast(&array, &DataType::LargeList(vector_item()))?,
             DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => parse_text(&array)?,
             DataType::Null => Arc::new(LargeListArray::new_null(vector_item(), array.len())),
             other => return exec_err!("expected a vector, got {other}"),
         };
-        Ok(Self { array, scalar })
+        Ok(Self { array, scalar, kind })
+    }
+
+    /// `halfvec` for half-precision arguments, else `vector`.
+    pub fn kind(&self) -> Kind {
+        self.kind
     }
 
     /// Row `i` as a slice, `None` for NULL.
@@ -84,7 +98,7 @@ fn values(a: &ArrayRef) -> &[f32] {
 
 fn parse_text(array: &ArrayRef) -> Result<ArrayRef> {
     let text = arrow::compute::cast(array, &DataType::Utf8)?;
-    let mut out = Builder::new(None, text.len());
+    let mut out = Builder::new(Kind::Vector, None, text.len());
     for v in text.as_string::<i32>().iter() {
         match v {
             Some(t) => out.push(&parse_vector(t, None)?),
@@ -94,8 +108,10 @@ fn parse_text(array: &ArrayRef) -> Result<ArrayRef> {
     out.finish()
 }
 
-/// Builds a vector array row by row: fixed-size when every row has `dims` elements.
+/// Builds a vector array row by row: fixed-size when every row has `dims` elements. Values are
+/// float32; a `halfvec` result is narrowed at the end (an element too large is an overflow).
 pub struct Builder {
+    kind: Kind,
     dims: Option<usize>,
     values: Vec<f32>,
     offsets: Vec<i64>,
@@ -103,10 +119,10 @@ pub struct Builder {
 }
 
 impl Builder {
-    pub fn new(dims: Option<usize>, rows: usize) -> Self {
+    pub fn new(kind: Kind, dims: Option<usize>, rows: usize) -> Self {
         let mut offsets = Vec::with_capacity(rows + 1);
         offsets.push(0);
-        Self { dims, values: Vec::with_capacity(rows * dims.unwrap_or(4)), offsets, valid: Vec::with_capacity(rows) }
+        Self { kind, dims, values: Vec::with_capacity(rows * dims.unwrap_or(4)), offsets, valid: Vec::with_capacity(rows) }
     }
 
     pub fn push(&mut self, v: &[f32]) {
@@ -135,10 +151,24 @@ impl Builder {
 
     pub fn finish(self) -> Result<ArrayRef> {
         let nulls = if self.valid.iter().all(|v| *v) { None } else { Some(NullBuffer::from(self.valid)) };
-        let values = Arc::new(Float32Array::new(ScalarBuffer::from(self.values), None));
+        let values: ArrayRef = match self.kind {
+            Kind::Vector => Arc::new(Float32Array::new(ScalarBuffer::from(self.values), None)),
+            Kind::Halfvec => {
+                let mut half = Vec::with_capacity(self.values.len());
+                for v in &self.values {
+                    let h = f16::from_f32(*v);
+                    if h.is_infinite() && v.is_finite() {
+                        return Err(VectorError::Overflow.into());
+                    }
+                    half.push(h);
+                }
+                Arc::new(Float16Array::new(ScalarBuffer::from(half), None))
+            }
+        };
+        let item = self.kind.item();
         Ok(match self.dims {
-            Some(n) => Arc::new(FixedSizeListArray::try_new(vector_item(), n as i32, values, nulls)?),
-            None => Arc::new(LargeListArray::try_new(vector_item(), OffsetBuffer::new(ScalarBuffer::from(self.offsets)), values, nulls)?),
+            Some(n) => Arc::new(FixedSizeListArray::try_new(item, n as i32, values, nulls)?),
+            None => Arc::new(LargeListArray::try_new(item, OffsetBuffer::new(ScalarBuffer::from(self.offsets)), values, nulls)?),
         })
     }
 }

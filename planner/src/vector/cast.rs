@@ -24,10 +24,11 @@ use datafusion::optimizer::AnalyzerRule;
 
 use super::array::{Builder, Rows, output};
 use super::error::VectorError;
-use super::text::{check_dims, check_element, format_vector, parse_vector};
-use super::{is_vector_field, vector_field, vector_type};
+use super::text::{check_kind_dims, check_kind_element, format_vector, parse};
+use super::{Kind, is_vector_field, vector_field};
 
-/// `__quartz_to_vector(value, dims)`: `dims` is the target's dimension, or -1 for `vector`.
+/// `__quartz_to_vector(value, dims, kind)`: `dims` is the target's dimension, or -1 for none;
+/// `kind` is `'vector'` or `'halfvec'`.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct VectorCast {
     signature: Signature,
@@ -37,7 +38,14 @@ impl VectorCast {
     pub const NAME: &'static str = "__quartz_to_vector";
 
     pub fn udf() -> ScalarUDF {
-        ScalarUDF::new_from_impl(Self { signature: Signature::any(2, Volatility::Immutable) })
+        ScalarUDF::new_from_impl(Self { signature: Signature::any(3, Volatility::Immutable) })
+    }
+}
+
+fn target_kind(arg: Option<&ScalarValue>) -> Kind {
+    match arg {
+        Some(ScalarValue::Utf8(Some(k))) => Kind::from_name(k).unwrap_or(Kind::Vector),
+        _ => Kind::Vector,
     }
 }
 
@@ -64,30 +72,53 @@ impl ScalarUDFImpl for VectorCast {
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
         let dims = target_dims(args.scalar_arguments.get(1).copied().flatten());
-        Ok(Arc::new(vector_field("vector", vector_type(dims))))
+        let kind = target_kind(args.scalar_arguments.get(2).copied().flatten());
+        Ok(Arc::new(vector_field(kind.name(), kind.data_type(dims))))
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let dims = match &args.args[1] {
-            ColumnarValue::Scalar(s) => target_dims(Some(s)),
-            _ => return exec_err!("vector cast needs a constant dimension"),
+        let (ColumnarValue::Scalar(dims), ColumnarValue::Scalar(kind)) = (&args.args[1], &args.args[2]) else {
+            return exec_err!("vector cast needs a constant dimension and type");
         };
+        let (dims, kind) = (target_dims(Some(dims)), target_kind(Some(kind)));
         let scalar = matches!(args.args[0], ColumnarValue::Scalar(_));
         let input = args.args[0].to_array(if scalar { 1 } else { args.number_rows })?;
-        output(to_vector(&input, dims)?, scalar)
+        output(to_kind(&input, kind, dims)?, scalar)
     }
 }
 
 /// Converts text, numeric arrays or vectors to vectors of `dims` dimensions (any, if `None`).
 pub fn to_vector(input: &ArrayRef, dims: Option<usize>) -> Result<ArrayRef> {
+    to_kind(input, Kind::Vector, dims)
+}
+
+/// Converts text, numeric arrays or vectors of either kind to vectors of `kind`.
+pub fn to_kind(input: &ArrayRef, kind: Kind, dims: Option<usize>) -> Result<ArrayRef> {
     let n = input.len();
-    let mut out = Builder::new(dims, n);
+    let mut out = Builder::new(kind, dims, n);
     match input.data_type() {
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
             let text = arrow::compute::cast(input, &DataType::Utf8)?;
             for v in text.as_string::<i32>().iter() {
                 match v {
-                    Some(t) => out.push(&parse_vector(t, dims)?),
+                    Some(t) => out.push(&parse(kind, t, dims)?),
+                    None => out.push_null(),
+                }
+            }
+        }
+        t if Kind::of(t).is_some() => {
+            let rows = Rows::new(&ColumnarValue::Array(input.clone()))?;
+            for i in 0..n {
+                match rows.get(i) {
+                    Some(v) => {
+                        check_kind_dims(kind, v.len(), dims)?;
+                        out.push_with(v.len(), |r| {
+                            for (r, x) in r.iter_mut().zip(v) {
+                                *r = check_kind_element(kind, *x)?;
+                            }
+                            Ok(())
+                        })?;
+                    }
                     None => out.push_null(),
                 }
             }
@@ -107,10 +138,10 @@ pub fn to_vector(input: &ArrayRef, dims: Option<usize>) -> Result<ArrayRef> {
                     return Err(VectorError::ArrayNulls.into());
                 }
                 let floats = arrow::compute::cast(&row, &DataType::Float32)?;
-                check_dims(floats.len(), dims)?;
+                check_kind_dims(kind, floats.len(), dims)?;
                 out.push_with(floats.len(), |r| {
                     for (r, v) in r.iter_mut().zip(floats.as_primitive::<Float32Type>().values()) {
-                        *r = check_element(*v)?;
+                        *r = check_kind_element(kind, *v)?;
                     }
                     Ok(())
                 })?;
@@ -118,7 +149,7 @@ pub fn to_vector(input: &ArrayRef, dims: Option<usize>) -> Result<ArrayRef> {
         }
         DataType::Null => (0..n).for_each(|_| out.push_null()),
         other => {
-            return Err(crate::Error::CannotCast { from: super::sql_type_name(other), to: "vector".into() }.into());
+            return Err(crate::Error::CannotCast { from: super::sql_type_name(other), to: kind.name().into() }.into());
         }
     }
     out.finish()
@@ -219,7 +250,8 @@ impl VectorCasts {
                 DataType::FixedSizeList(_, n) => *n,
                 _ => -1,
             };
-            let call = ScalarFunction::new_udf(self.to_vector.clone(), vec![*expr, lit(dims)]);
+            let kind = Kind::of(target).expect("vector field").name();
+            let call = ScalarFunction::new_udf(self.to_vector.clone(), vec![*expr, lit(dims), lit(kind)]);
             return Ok(Transformed::yes(Expr::ScalarFunction(call)));
         }
         if matches!(target, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)

@@ -14,7 +14,7 @@ use datafusion::logical_expr::{
 
 use super::array::{Builder, Rows, output};
 use super::error::VectorError;
-use super::{VECTOR, VECTOR_MAX_DIM, distance, is_vector_like, sql_type_name, vector_field, vector_type};
+use super::{Kind, VECTOR_MAX_DIM, distance, is_vector_like, sql_type_name, vector_field};
 
 /// What a function computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -63,6 +63,7 @@ pub fn all() -> Vec<ScalarUDF> {
         f("l1_distance", Op::L1),
         f("vector_dims", Op::Dims),
         f("vector_norm", Op::Norm),
+        f("l2_norm", Op::Norm),
         f("l2_normalize", Op::Normalize),
         f("subvector", Op::Subvector),
         f("vector_add", Op::Add),
@@ -118,18 +119,19 @@ impl ScalarUDFImpl for VectorFunction {
     }
 
     fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        let kind = args.iter().find_map(Kind::of).unwrap_or(Kind::Vector);
         Ok(match self.op {
             Op::L2 | Op::InnerProduct | Op::NegativeInnerProduct | Op::Cosine | Op::L1 | Op::Norm => DataType::Float64,
             Op::Dims => DataType::Int32,
-            Op::Normalize => vector_type(fixed(&args[0])),
-            Op::Subvector => vector_type(None),
+            Op::Normalize => kind.data_type(fixed(&args[0])),
+            Op::Subvector => kind.data_type(None),
             Op::Add | Op::Sub | Op::Mul => match (fixed(&args[0]), fixed(&args[1])) {
-                (Some(a), Some(b)) if a == b => vector_type(Some(a)),
-                _ => vector_type(None),
+                (Some(a), Some(b)) if a == b => kind.data_type(Some(a)),
+                _ => kind.data_type(None),
             },
             Op::Concat => match (fixed(&args[0]), fixed(&args[1])) {
-                (Some(a), Some(b)) if a + b <= VECTOR_MAX_DIM => vector_type(Some(a + b)),
-                _ => vector_type(None),
+                (Some(a), Some(b)) if a + b <= VECTOR_MAX_DIM => kind.data_type(Some(a + b)),
+                _ => kind.data_type(None),
             },
         })
     }
@@ -151,27 +153,28 @@ impl ScalarUDFImpl for VectorFunction {
         let (vectors, _) = self.op.arity();
         let v: Vec<Rows> = args.args[..vectors].iter().map(Rows::new).collect::<Result<_>>()?;
         let out_fixed = fixed(args.return_field.data_type());
+        let kind = args.arg_fields[..vectors].iter().find_map(|f| Kind::of(f.data_type())).unwrap_or(Kind::Vector);
         let array: ArrayRef = match self.op {
-            Op::L2 | Op::InnerProduct | Op::NegativeInnerProduct | Op::Cosine | Op::L1 => Arc::new(distances(self.op, &v[0], &v[1], n)?),
+            Op::L2 | Op::InnerProduct | Op::NegativeInnerProduct | Op::Cosine | Op::L1 => Arc::new(distances(self.op, kind, &v[0], &v[1], n)?),
             Op::Dims => Arc::new((0..n).map(|i| v[0].get(i).map(|a| a.len() as i32)).collect::<Int32Array>()),
             Op::Norm => Arc::new((0..n).map(|i| v[0].get(i).map(distance::norm)).collect::<Float64Array>()),
-            Op::Normalize => normalize(&v[0], n, out_fixed)?,
-            Op::Subvector => subvector(&v[0], &args.args[1], &args.args[2], n)?,
-            Op::Add | Op::Sub | Op::Mul | Op::Concat => elementwise(self.op, &v[0], &v[1], n, out_fixed)?,
+            Op::Normalize => normalize(kind, &v[0], n, out_fixed)?,
+            Op::Subvector => subvector(kind, &v[0], &args.args[1], &args.args[2], n)?,
+            Op::Add | Op::Sub | Op::Mul | Op::Concat => elementwise(self.op, kind, &v[0], &v[1], n, out_fixed)?,
         };
         output(array, scalar)
     }
 }
 
-fn same_dims(a: &[f32], b: &[f32]) -> Result<()> {
+fn same_dims(kind: Kind, a: &[f32], b: &[f32]) -> Result<()> {
     if a.len() != b.len() {
-        return Err(VectorError::DifferentDims { ty: VECTOR, a: a.len(), b: b.len() }.into());
+        return Err(VectorError::DifferentDims { ty: kind.name(), a: a.len(), b: b.len() }.into());
     }
     Ok(())
 }
 
 /// One distance per row. A constant query's norm is computed once for cosine.
-fn distances(op: Op, a: &Rows, b: &Rows, n: usize) -> Result<Float64Array> {
+fn distances(op: Op, kind: Kind, a: &Rows, b: &Rows, n: usize) -> Result<Float64Array> {
     let query_norm = match (op, b.is_scalar(), b.get(0)) {
         (Op::Cosine, true, Some(q)) => Some(distance::inner(q, q)),
         _ => None,
@@ -187,7 +190,7 @@ fn distances(op: Op, a: &Rows, b: &Rows, n: usize) -> Result<Float64Array> {
             out.push(0.0);
             continue;
         };
-        same_dims(x, y)?;
+        same_dims(kind, x, y)?;
         out.push(match op {
             Op::L2 => (distance::l2_squared(x, y) as f64).sqrt(),
             Op::InnerProduct => distance::inner(x, y) as f64,
@@ -203,8 +206,8 @@ fn distances(op: Op, a: &Rows, b: &Rows, n: usize) -> Result<Float64Array> {
     Ok(Float64Array::new(out.into(), nulls))
 }
 
-fn normalize(a: &Rows, n: usize, fixed: Option<usize>) -> Result<ArrayRef> {
-    let mut out = Builder::new(fixed, n);
+fn normalize(kind: Kind, a: &Rows, n: usize, fixed: Option<usize>) -> Result<ArrayRef> {
+    let mut out = Builder::new(kind, fixed, n);
     for i in 0..n {
         let Some(x) = a.get(i) else {
             out.push_null();
@@ -237,8 +240,9 @@ fn int_arg(arg: &ColumnarValue, i: usize) -> Result<Option<i32>> {
 }
 
 /// `subvector(v, start, count)`: elements from 1-based `start`, clipped to the vector.
-fn subvector(a: &Rows, start: &ColumnarValue, count: &ColumnarValue, n: usize) -> Result<ArrayRef> {
-    let mut out = Builder::new(None, n);
+fn subvector(kind: Kind, a: &Rows, start: &ColumnarValue, count: &ColumnarValue, n: usize) -> Result<ArrayRef> {
+    let empty = || -> datafusion::error::DataFusionError { VectorError::Empty { ty: kind.name() }.into() };
+    let mut out = Builder::new(kind, None, n);
     for i in 0..n {
         let (Some(x), Some(start), Some(count)) = (a.get(i), int_arg(start, i)?, int_arg(count, i)?) else {
             out.push_null();
@@ -247,18 +251,18 @@ fn subvector(a: &Rows, start: &ColumnarValue, count: &ColumnarValue, n: usize) -
         let dim = x.len() as i64;
         let (start, count) = (start as i64, count as i64);
         if count < 1 {
-            return Err(VectorError::Empty { ty: VECTOR }.into());
+            return Err(empty());
         }
         let end = if start > dim - count { dim + 1 } else { start + count };
         let start = if start < 1 {
             1
         } else if start > dim {
-            return Err(VectorError::Empty { ty: VECTOR }.into());
+            return Err(empty());
         } else {
             start
         };
         if end - start < 1 {
-            return Err(VectorError::Empty { ty: VECTOR }.into());
+            return Err(empty());
         }
         out.push(&x[(start - 1) as usize..(end - 1) as usize]);
     }
@@ -266,8 +270,8 @@ fn subvector(a: &Rows, start: &ColumnarValue, count: &ColumnarValue, n: usize) -
 }
 
 /// `+ - *` element by element (float32 overflow is an error, as in pgvector) and `||`.
-fn elementwise(op: Op, a: &Rows, b: &Rows, n: usize, fixed: Option<usize>) -> Result<ArrayRef> {
-    let mut out = Builder::new(fixed, n);
+fn elementwise(op: Op, kind: Kind, a: &Rows, b: &Rows, n: usize, fixed: Option<usize>) -> Result<ArrayRef> {
+    let mut out = Builder::new(kind, fixed, n);
     for i in 0..n {
         let (Some(x), Some(y)) = (a.get(i), b.get(i)) else {
             out.push_null();
@@ -275,7 +279,7 @@ fn elementwise(op: Op, a: &Rows, b: &Rows, n: usize, fixed: Option<usize>) -> Re
         };
         if op == Op::Concat {
             if x.len() + y.len() > VECTOR_MAX_DIM {
-                return Err(VectorError::TooManyDims { ty: VECTOR, max: VECTOR_MAX_DIM }.into());
+                return Err(VectorError::TooManyDims { ty: kind.name(), max: VECTOR_MAX_DIM }.into());
             }
             out.push_with(x.len() + y.len(), |r| {
                 r[..x.len()].copy_from_slice(x);
@@ -284,7 +288,7 @@ fn elementwise(op: Op, a: &Rows, b: &Rows, n: usize, fixed: Option<usize>) -> Re
             })?;
             continue;
         }
-        same_dims(x, y)?;
+        same_dims(kind, x, y)?;
         out.push_with(x.len(), |r| {
             for ((r, p), q) in r.iter_mut().zip(x).zip(y) {
                 *r = match op {

@@ -2,7 +2,7 @@
 //!
 //! `vector(n)` is stored as Arrow's `FixedSizeList<Float32>(n)` (what Lance indexes); `vector`
 //! without a dimension, and values whose dimension is only known at run time, as
-//! `LargeList<Float32>`. Both are told apart from `real[]` (`List<Float32>`) by type alone:
+//! `LargeList<Float32>`; `halfvec` the same with `Float16`. Both are told apart from `real[]` (`List<Float32>`) by type alone:
 //! DataFusion does not carry field metadata through casts, so a marker there would be lost.
 //!
 //! - [`text`]: text input/output with pgvector's rules and errors ([`error`]).
@@ -28,9 +28,10 @@ use datafusion::execution::SessionStateBuilder;
 
 pub use error::VectorError;
 
-/// The SQL name of the type.
+/// The SQL names of the types.
 pub const VECTOR: &str = "vector";
-/// pgvector's `VECTOR_MAX_DIM`.
+pub const HALFVEC: &str = "halfvec";
+/// pgvector's `VECTOR_MAX_DIM` (and `HALFVEC_MAX_DIM`).
 pub const VECTOR_MAX_DIM: usize = 16000;
 /// The version `pg_extension` reports: the pgvector release whose behaviour QuartzDB follows.
 pub const EXTENSION_VERSION: &str = "0.8.7";
@@ -39,18 +40,83 @@ pub const EXTENSION_VERSION: &str = "0.8.7";
 /// QuartzDB's are fixed, above PostgreSQL's built-in range.
 pub const VECTOR_OID: u32 = 16385;
 pub const VECTOR_ARRAY_OID: u32 = 16386;
+pub const HALFVEC_OID: u32 = 16387;
+pub const HALFVEC_ARRAY_OID: u32 = 16388;
 
-/// The element field of every vector list.
+/// The dense vector types: `vector` (float32 elements) and `halfvec` (float16). Values of both
+/// are computed on as float32, as pgvector does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Vector,
+    Halfvec,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Vector => VECTOR,
+            Kind::Halfvec => HALFVEC,
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Kind> {
+        match name {
+            VECTOR => Some(Kind::Vector),
+            HALFVEC => Some(Kind::Halfvec),
+            _ => None,
+        }
+    }
+
+    pub fn oid(self) -> u32 {
+        match self {
+            Kind::Vector => VECTOR_OID,
+            Kind::Halfvec => HALFVEC_OID,
+        }
+    }
+
+    pub fn from_oid(oid: u32) -> Option<Kind> {
+        [Kind::Vector, Kind::Halfvec].into_iter().find(|k| k.oid() == oid)
+    }
+
+    fn element(self) -> DataType {
+        match self {
+            Kind::Vector => DataType::Float32,
+            Kind::Halfvec => DataType::Float16,
+        }
+    }
+
+    /// The element field of this kind's lists.
+    pub fn item(self) -> FieldRef {
+        Arc::new(Field::new("item", self.element(), true))
+    }
+
+    /// The Arrow type of `vector(dims)`, or of `vector` when `dims` is `None`.
+    pub fn data_type(self, dims: Option<usize>) -> DataType {
+        match dims {
+            Some(n) => DataType::FixedSizeList(self.item(), n as i32),
+            None => DataType::LargeList(self.item()),
+        }
+    }
+
+    /// The kind of a vector type: fixed-size or large lists of float32 / float16.
+    pub fn of(t: &DataType) -> Option<Kind> {
+        let (DataType::FixedSizeList(f, _) | DataType::LargeList(f)) = t else { return None };
+        match f.data_type() {
+            DataType::Float32 => Some(Kind::Vector),
+            DataType::Float16 => Some(Kind::Halfvec),
+            _ => None,
+        }
+    }
+}
+
+/// The element field of `vector` lists.
 pub fn vector_item() -> FieldRef {
-    Arc::new(Field::new("item", DataType::Float32, true))
+    Kind::Vector.item()
 }
 
 /// The Arrow type of `vector(dims)`, or of `vector` when `dims` is `None`.
 pub fn vector_type(dims: Option<usize>) -> DataType {
-    match dims {
-        Some(n) => DataType::FixedSizeList(vector_item(), n as i32),
-        None => DataType::LargeList(vector_item()),
-    }
+    Kind::Vector.data_type(dims)
 }
 
 /// A nullable field of a vector type.
@@ -58,9 +124,17 @@ pub fn vector_field(name: &str, t: DataType) -> Field {
     Field::new(name, t, true)
 }
 
-/// Whether a type is `vector` or `vector(n)`.
+/// Whether a type is `vector`, `vector(n)`, `halfvec` or `halfvec(n)`.
 pub fn is_vector_type(t: &DataType) -> bool {
-    matches!(t, DataType::FixedSizeList(f, _) | DataType::LargeList(f) if f.data_type() == &DataType::Float32)
+    Kind::of(t).is_some()
+}
+
+/// The fixed dimension of a vector type, if it has one.
+pub fn fixed_dims(t: &DataType) -> Option<usize> {
+    match t {
+        DataType::FixedSizeList(_, n) => Some(*n as usize),
+        _ => None,
+    }
 }
 
 /// Whether a field holds vectors.
@@ -71,7 +145,9 @@ pub fn is_vector_field(f: &Field) -> bool {
 /// Argument types a vector function accepts: vectors, `real[]`, and text it parses.
 pub fn is_vector_like(t: &DataType) -> bool {
     match t {
-        DataType::FixedSizeList(f, _) | DataType::List(f) | DataType::LargeList(f) => f.data_type() == &DataType::Float32,
+        DataType::FixedSizeList(f, _) | DataType::List(f) | DataType::LargeList(f) => {
+            matches!(f.data_type(), DataType::Float32 | DataType::Float16)
+        }
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null => true,
         _ => false,
     }
@@ -89,7 +165,7 @@ pub fn sql_type_name(t: &DataType) -> String {
         DataType::Boolean => "boolean".into(),
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "text".into(),
         DataType::Null => "unknown".into(),
-        t if is_vector_type(t) => VECTOR.into(),
+        t if is_vector_type(t) => Kind::of(t).expect("vector type").name().into(),
         DataType::List(f) | DataType::LargeList(f) => format!("{}[]", sql_type_name(f.data_type())),
         other => other.to_string(),
     }

@@ -1,27 +1,46 @@
 //! pgvector's text form: `[1,2,3]`, whitespace allowed around elements, elements read like
-//! `real` (so `1e3`, `-0.5`, `.5` work), at least one element, no NaN or infinity.
+//! `real` (so `1e3`, `-0.5`, `.5` work), at least one element, no NaN or infinity. `halfvec`
+//! has the same form; its elements must also fit float16.
+
+use half::f16;
 
 use super::error::VectorError;
-use super::{VECTOR, VECTOR_MAX_DIM};
+use super::{Kind, VECTOR_MAX_DIM};
 use crate::float_text::pg_float4;
 
 /// Parses `text` as a vector; `expected` is the column's dimension (`vector(3)`), if any.
 pub fn parse_vector(text: &str, expected: Option<usize>) -> Result<Vec<f32>, VectorError> {
-    let invalid = || VectorError::InvalidInput { ty: VECTOR, text: text.to_string() };
+    parse(Kind::Vector, text, expected)
+}
+
+/// Parses `text` as a vector of `kind`. Half-precision elements come back rounded to float16.
+pub fn parse(kind: Kind, text: &str, expected: Option<usize>) -> Result<Vec<f32>, VectorError> {
+    let ty = kind.name();
+    let invalid = || VectorError::InvalidInput { ty, text: text.to_string() };
     let rest = text.trim_start_matches(is_space);
     let mut rest = rest.strip_prefix('[').ok_or_else(invalid)?.trim_start_matches(is_space);
     if rest.starts_with(']') {
-        return Err(VectorError::Empty { ty: VECTOR });
+        return Err(VectorError::Empty { ty });
     }
     let mut out = Vec::new();
     loop {
         if out.len() == VECTOR_MAX_DIM {
-            return Err(VectorError::TooManyDims { ty: VECTOR, max: VECTOR_MAX_DIM });
+            return Err(VectorError::TooManyDims { ty, max: VECTOR_MAX_DIM });
         }
         rest = rest.trim_start_matches(is_space);
         let end = rest.find(|c: char| c == ',' || c == ']' || is_space(c)).unwrap_or(rest.len());
         let token = &rest[..end];
-        out.push(element(token, VECTOR).ok_or_else(invalid)??);
+        let v = element(token, ty).ok_or_else(invalid)??;
+        out.push(match kind {
+            Kind::Vector => v,
+            Kind::Halfvec => {
+                let h = f16::from_f32(v).to_f32();
+                if h.is_infinite() {
+                    return Err(VectorError::OutOfRange { ty, text: token.to_string() });
+                }
+                h
+            }
+        });
         rest = rest[end..].trim_start_matches(is_space);
         if let Some(r) = rest.strip_prefix(',') {
             rest = r;
@@ -35,7 +54,7 @@ pub fn parse_vector(text: &str, expected: Option<usize>) -> Result<Vec<f32>, Vec
     if !rest.trim_start_matches(is_space).is_empty() {
         return Err(invalid());
     }
-    check_dims(out.len(), expected)?;
+    check_kind_dims(kind, out.len(), expected)?;
     Ok(out)
 }
 
@@ -63,11 +82,17 @@ fn element(token: &str, ty: &'static str) -> Option<Result<f32, VectorError>> {
 
 /// Checks a vector's dimension count against pgvector's limits and the column's dimension.
 pub fn check_dims(dims: usize, expected: Option<usize>) -> Result<(), VectorError> {
+    check_kind_dims(Kind::Vector, dims, expected)
+}
+
+/// [`check_dims`] for either kind (the messages name the type).
+pub fn check_kind_dims(kind: Kind, dims: usize, expected: Option<usize>) -> Result<(), VectorError> {
+    let ty = kind.name();
     if dims < 1 {
-        return Err(VectorError::Empty { ty: VECTOR });
+        return Err(VectorError::Empty { ty });
     }
     if dims > VECTOR_MAX_DIM {
-        return Err(VectorError::TooManyDims { ty: VECTOR, max: VECTOR_MAX_DIM });
+        return Err(VectorError::TooManyDims { ty, max: VECTOR_MAX_DIM });
     }
     match expected {
         Some(expected) if expected != dims => Err(VectorError::ExpectedDims { expected, actual: dims }),
@@ -77,10 +102,26 @@ pub fn check_dims(dims: usize, expected: Option<usize>) -> Result<(), VectorErro
 
 /// Checks one element: vectors hold finite values only.
 pub fn check_element(v: f32) -> Result<f32, VectorError> {
+    check_kind_element(Kind::Vector, v)
+}
+
+/// [`check_element`] for either kind; a halfvec element is rounded to float16 first.
+pub fn check_kind_element(kind: Kind, v: f32) -> Result<f32, VectorError> {
+    let ty = kind.name();
+    let v = match kind {
+        Kind::Vector => v,
+        Kind::Halfvec => {
+            let h = f16::from_f32(v).to_f32();
+            if h.is_infinite() && v.is_finite() {
+                return Err(VectorError::OutOfRange { ty, text: pg_float4(v) });
+            }
+            h
+        }
+    };
     if v.is_nan() {
-        Err(VectorError::NaN { ty: VECTOR })
+        Err(VectorError::NaN { ty })
     } else if v.is_infinite() {
-        Err(VectorError::Infinite { ty: VECTOR })
+        Err(VectorError::Infinite { ty })
     } else {
         Ok(v)
     }
@@ -126,6 +167,13 @@ mod tests {
         assert_eq!(parse_vector("[1,2]", Some(3)).unwrap_err(), VectorError::ExpectedDims { expected: 3, actual: 2 });
         let long = format!("[{}]", vec!["1"; VECTOR_MAX_DIM + 1].join(","));
         assert!(matches!(bad(&long), VectorError::TooManyDims { .. }));
+    }
+
+    #[test]
+    fn halfvec_elements_are_float16() {
+        assert_eq!(parse(Kind::Halfvec, "[0.1,65504]", None).unwrap(), vec![f16::from_f32(0.1).to_f32(), 65504.0]);
+        assert!(matches!(parse(Kind::Halfvec, "[65520]", None), Err(VectorError::OutOfRange { ty: "halfvec", .. })));
+        assert_eq!(parse(Kind::Halfvec, "[]", None).unwrap_err(), VectorError::Empty { ty: "halfvec" });
     }
 
     #[test]

@@ -43,7 +43,12 @@ pub struct Args {
     #[arg(long, env = "QUARTZDB_ALLOW_REMOTE")]
     pub allow_remote: Option<bool>,
 
-    /// Optional TOML file with the same settings (data_dir, listen, max_connections, log, allow_remote)
+    /// Memory for decoded table columns kept between scans, in MiB [default: a quarter of RAM]
+    #[arg(long, env = "QUARTZDB_SCAN_CACHE_MB")]
+    pub scan_cache_mb: Option<usize>,
+
+    /// Optional TOML file with the same settings (data_dir, listen, max_connections, log,
+    /// allow_remote, scan_cache_mb)
     #[arg(long, env = "QUARTZDB_CONFIG")]
     pub config: Option<PathBuf>,
 }
@@ -57,6 +62,7 @@ struct FileConfig {
     max_connections: Option<usize>,
     log: Option<String>,
     allow_remote: Option<bool>,
+    scan_cache_mb: Option<usize>,
 }
 
 /// The resolved configuration the server runs with.
@@ -68,6 +74,8 @@ pub struct Config {
     pub log: String,
     /// Trust connections from any address (only loopback ones otherwise).
     pub allow_remote: bool,
+    /// Budget of the scan cache in MiB; `None` keeps storage's default (a quarter of RAM).
+    pub scan_cache_mb: Option<usize>,
 }
 
 impl Default for Config {
@@ -78,6 +86,7 @@ impl Default for Config {
             max_connections: defaults::MAX_CONNECTIONS,
             log: defaults::LOG.to_string(),
             allow_remote: false,
+            scan_cache_mb: None,
         }
     }
 }
@@ -106,6 +115,7 @@ impl Config {
             max_connections: args.max_connections.or(file.max_connections).unwrap_or(d.max_connections),
             log: args.log.or(file.log).unwrap_or(d.log),
             allow_remote: args.allow_remote.or(file.allow_remote).unwrap_or(d.allow_remote),
+            scan_cache_mb: args.scan_cache_mb.or(file.scan_cache_mb),
         };
         if config.max_connections == 0 {
             return Err(ConfigError::ZeroConnections);

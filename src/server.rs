@@ -31,6 +31,9 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 pub async fn run_until_signal(config: Config) -> Result<(), ServerError> {
     let listener = TcpListener::bind(config.listen).await.map_err(|source| ServerError::Bind { addr: config.listen, source })?;
     let engine = Engine::open(&config.data_dir).await?;
+    if let Some(mb) = config.scan_cache_mb {
+        engine.storage().scan_cache().set_budget(mb << 20);
+    }
     run(listener, engine, &config, shutdown_signal()).await;
     Ok(())
 }

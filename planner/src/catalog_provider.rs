@@ -78,7 +78,7 @@ impl SchemaProvider for QuartzSchema {
         if let Some(meta) = schema.tables.get(name) {
             let dataset = self.storage.dataset(meta).await.map_err(crate::Error::from)?;
             let with_row_addr = self.scope.lock().expect("scope lock").dml_target.as_ref() == Some(&qname);
-            return Ok(Some(Arc::new(LanceTable::new(dataset, with_row_addr))));
+            return Ok(Some(Arc::new(LanceTable::new(dataset, meta.oid, with_row_addr, self.storage.scan_cache().clone()))));
         }
         if let Some(view) = schema.views.get(name) {
             return Ok(Some(crate::view::view_provider(&self.storage, &self.database, &self.schema, name, view).await?));

@@ -5,29 +5,75 @@
 //! QuartzDB offers only filters Lance evaluates like PostgreSQL does (comparisons of columns and
 //! constants, AND/OR/NOT, IS NULL, IN lists, BETWEEN) and marks them `Inexact`, so DataFusion
 //! re-checks them: a filter Lance reads differently can cost speed, never correctness.
+//!
+//! Scans of plain tables go through the [`ScanCache`]: the projected columns of a version are
+//! decoded once and then served from memory, split across DataFusion's partitions so every core
+//! works on them; pushed filters are then left to DataFusion (they are `Inexact` anyway).
 
 use std::sync::Arc;
 
-use arrow::datatypes::SchemaRef;
+use arrow::array::RecordBatch;
+use arrow::datatypes::{DataType, SchemaRef};
 use async_trait::async_trait;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::datasource::TableType;
-use datafusion::error::Result;
+use datafusion::datasource::memory::MemorySourceConfig;
+use datafusion::datasource::source::DataSourceExec;
+use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{Expr, Operator, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use lance::dataset::Dataset;
 use lance::datafusion::LanceTableProvider;
 
+use crate::scan_cache::{ScanCache, ScanKey};
+
 #[derive(Debug)]
 pub struct LanceTable {
     inner: LanceTableProvider,
+    dataset: Arc<Dataset>,
+    table: u32,
+    /// `None` for scans that need row addresses (UPDATE, DELETE): those always read Lance.
+    cache: Option<Arc<ScanCache>>,
 }
 
 impl LanceTable {
     /// `with_row_addr` adds the `_rowaddr` column (last), which UPDATE and DELETE use to find rows.
-    pub fn new(dataset: Arc<Dataset>, with_row_addr: bool) -> Self {
-        Self { inner: LanceTableProvider::new(dataset, false, with_row_addr) }
+    pub fn new(dataset: Arc<Dataset>, table: u32, with_row_addr: bool, cache: Arc<ScanCache>) -> Self {
+        Self {
+            inner: LanceTableProvider::new(dataset.clone(), false, with_row_addr),
+            dataset,
+            table,
+            cache: (!with_row_addr).then_some(cache),
+        }
+    }
+
+    /// The decoded columns of this version, from the cache or read now and cached; `None` when
+    /// the scan is too large to cache.
+    async fn cached(&self, state: &dyn Session, cache: &ScanCache, columns: Vec<usize>) -> Result<Option<Arc<Vec<RecordBatch>>>> {
+        let key = ScanKey { table: self.table, version: self.dataset.version().version, columns };
+        if let Some(batches) = cache.get(&key) {
+            return Ok(Some(batches));
+        }
+        let rows = self.dataset.count_rows(None).await.map_err(|e| DataFusionError::External(Box::new(e)))?;
+        let schema = self.inner.schema();
+        let width: usize = key.columns.iter().map(|i| estimated_width(schema.field(*i).data_type())).sum();
+        if !cache.admits(rows * width) {
+            return Ok(None);
+        }
+        let projection = key.columns.clone();
+        let plan = self.inner.scan(state, Some(&projection), &[], None).await?;
+        let batches = Arc::new(datafusion::physical_plan::collect(plan, state.task_ctx()).await?);
+        cache.insert(key, batches.clone());
+        Ok(Some(batches))
+    }
+}
+
+/// Bytes per row a column is expected to take once decoded.
+fn estimated_width(t: &DataType) -> usize {
+    match t {
+        DataType::FixedSizeList(f, n) => estimated_width(f.data_type()) * (*n as usize),
+        t => t.primitive_width().unwrap_or(32),
     }
 }
 
@@ -42,6 +88,25 @@ impl TableProvider for LanceTable {
     }
 
     async fn scan(&self, state: &dyn Session, projection: Option<&Vec<usize>>, filters: &[Expr], limit: Option<usize>) -> Result<Arc<dyn ExecutionPlan>> {
+        // A scan with a limit reads little from Lance; it uses what is cached but fills nothing.
+        if let Some(cache) = &self.cache {
+            let columns = projection.cloned().unwrap_or_else(|| (0..self.inner.schema().fields().len()).collect());
+            let schema = Arc::new(self.inner.schema().project(&columns)?);
+            let batches = match limit {
+                None => self.cached(state, cache, columns).await?,
+                Some(_) => cache.get(&ScanKey { table: self.table, version: self.dataset.version().version, columns }),
+            };
+            if let Some(batches) = batches {
+                // Round-robin over the partitions DataFusion runs in parallel.
+                let n = state.config().target_partitions().max(1);
+                let mut partitions = vec![Vec::new(); n];
+                for (i, b) in batches.iter().enumerate() {
+                    partitions[i % n].push(b.clone());
+                }
+                let source = MemorySourceConfig::try_new(&partitions, schema, None)?.with_limit(limit);
+                return Ok(DataSourceExec::from_data_source(source));
+            }
+        }
         self.inner.scan(state, projection, filters, limit).await
     }
 

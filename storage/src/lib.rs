@@ -13,6 +13,7 @@ mod fsync_store;
 mod lance_table;
 mod lock;
 mod maintenance;
+pub mod scan_cache;
 mod store;
 mod unique;
 

@@ -46,6 +46,8 @@ pub struct Storage {
     writer: tokio::sync::Mutex<()>,
     /// The dataset of each table at its published version, by table OID.
     datasets: Mutex<HashMap<u32, Arc<Dataset>>>,
+    /// Decoded columns of recent scans (see [`crate::scan_cache`]).
+    scan_cache: Arc<crate::scan_cache::ScanCache>,
     /// Key sets of constrained tables, built on first write; dropped when a commit fails.
     uniques: Mutex<HashMap<u32, UniqueIndex>>,
     pub(crate) maintenance: crate::maintenance::Maintenance,
@@ -151,6 +153,7 @@ impl Storage {
             sequences_dirty: AtomicBool::new(false),
             writer: tokio::sync::Mutex::new(()),
             datasets: Mutex::new(HashMap::new()),
+            scan_cache: Arc::new(crate::scan_cache::ScanCache::new(crate::scan_cache::ScanCache::default_budget())),
             uniques: Mutex::new(HashMap::new()),
             maintenance: Default::default(),
         });
@@ -180,6 +183,11 @@ impl Storage {
     }
 
     /// The table's dataset at its published version.
+    /// The cache of decoded scans that table providers read through.
+    pub fn scan_cache(&self) -> &Arc<crate::scan_cache::ScanCache> {
+        &self.scan_cache
+    }
+
     pub async fn dataset(&self, meta: &TableMeta) -> Result<Arc<Dataset>> {
         if let Some(ds) = self.datasets.lock().expect("dataset cache").get(&meta.oid)
             && ds.version().version == meta.version

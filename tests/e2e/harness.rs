@@ -44,7 +44,7 @@ impl TestServer {
     pub async fn start_in(dir: &Path) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let config = Config { data_dir: dir.to_path_buf(), listen: addr, max_connections: 20, log: "warn".into(), allow_remote: false };
+        let config = Config { data_dir: dir.to_path_buf(), listen: addr, max_connections: 20, log: "warn".into(), allow_remote: false, scan_cache_mb: None };
         let engine = quartzdb_planner::Engine::open(dir).await.expect("engine opens");
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(async move {

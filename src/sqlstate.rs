@@ -46,6 +46,7 @@ pub enum SqlState {
     DataException,
     SequenceGeneratorLimitExceeded,
     ProgramLimitExceeded,
+    StringDataLengthMismatch,
     NoActiveSqlTransaction,
     InFailedSqlTransaction,
     NullValueNotAllowed,
@@ -82,6 +83,7 @@ impl SqlState {
             InvalidTableDefinition => "42P16",
             InvalidParameterValue => "22023",
             ProgramLimitExceeded => "54000",
+            StringDataLengthMismatch => "22026",
             NoActiveSqlTransaction => "25P01",
             InFailedSqlTransaction => "25P02",
             NullValueNotAllowed => "22004",
@@ -175,7 +177,10 @@ fn planner(e: &PlannerError) -> SqlState {
 pub fn vector(e: &VectorError) -> SqlState {
     use SqlState::*;
     match e {
-        VectorError::InvalidInput { .. } => InvalidTextRepresentation,
+        VectorError::InvalidInput { .. } | VectorError::InvalidDigit { .. } => InvalidTextRepresentation,
+        VectorError::BitLengthMismatch { .. } => StringDataLengthMismatch,
+        VectorError::BitTooLong { .. } => StringDataRightTruncation,
+        VectorError::DifferentBitLengths { .. } => DataException,
         VectorError::OutOfRange { .. } | VectorError::Overflow | VectorError::Underflow => NumericValueOutOfRange,
         VectorError::TooManyDims { .. } => ProgramLimitExceeded,
         VectorError::TypmodTooSmall { .. } | VectorError::TypmodTooLarge { .. } => InvalidParameterValue,

@@ -97,7 +97,7 @@ pub fn type_select_literals(query: &mut Query) {
 
 /// Names a query's result columns as PostgreSQL does (`count`, `sum`, `?column?`) rather than
 /// as DataFusion does (`count(*)`, `sum(t.x) ORDER BY …`). DataFusion needs unique names, so a
-/// name that would repeat another output column's is left as DataFusion's.
+/// name that repeats gets a suffix (`?column?`, `?column?_2`).
 pub fn name_output_columns(query: &mut Query) {
     let mut body = query.body.as_mut();
     while let SetExpr::SetOperation { left, .. } = body {
@@ -113,16 +113,18 @@ pub fn name_output_columns(query: &mut Query) {
             _ => None,
         })
         .collect();
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (i, item) in select.projection.iter_mut().enumerate() {
+        let Some(name) = names[i].clone() else { continue };
+        let n = seen.entry(name.clone()).or_insert(0);
+        *n += 1;
         let SelectItem::UnnamedExpr(e) = item else { continue };
         if matches!(e, SqlExpr::Identifier(_) | SqlExpr::CompoundIdentifier(_)) {
             continue;
         }
-        let name = names[i].clone().expect("unnamed expressions have a name");
-        if names.iter().filter(|n| n.as_deref() == Some(name.as_str())).count() > 1 {
-            continue;
-        }
-        *item = SelectItem::ExprWithAlias { expr: e.clone(), alias: Ident::with_quote('"', name) };
+        // PostgreSQL allows repeated names; DataFusion does not, so repeats get a suffix.
+        let alias = if *n == 1 { name } else { format!("{name}_{n}") };
+        *item = SelectItem::ExprWithAlias { expr: e.clone(), alias: Ident::with_quote('"', alias) };
     }
 }
 
@@ -160,7 +162,7 @@ mod output_name_tests {
     fn names_columns_like_postgres() {
         assert_eq!(named("SELECT count(*), x, t.y FROM t"), "SELECT count(*) AS \"count\", x, t.y FROM t");
         assert_eq!(named("SELECT 1 + 1"), "SELECT 1 + 1 AS \"?column?\"");
-        assert_eq!(named("SELECT 1, 2"), "SELECT 1, 2", "repeated names are left to DataFusion");
+        assert_eq!(named("SELECT 1, 2"), "SELECT 1 AS \"?column?\", 2 AS \"?column?_2\"", "repeats get a suffix");
         assert_eq!(named("SELECT x::text FROM t"), "SELECT x::TEXT AS \"x\" FROM t");
         let mut stmts = quartzdb_sql::parse("SELECT 1, 3000000000, 1.5, a + 1 FROM t ORDER BY 1 LIMIT 2").unwrap();
         let datafusion::sql::sqlparser::ast::Statement::Query(q) = &mut stmts[0] else { panic!() };

@@ -16,6 +16,12 @@ pub struct PgTypePlanner;
 impl TypePlanner for PgTypePlanner {
     fn plan_type_field(&self, sql_type: &ast::DataType) -> Result<Option<FieldRef>> {
         // Types QuartzDB does not map fall through to DataFusion's own planning.
+        // Bit strings carry their kind and length to the cast rule (see `vector::bit`).
+        match sql_type {
+            ast::DataType::Bit(n) => return Ok(Some(crate::vector::bit::cast_field(false, Some(n.unwrap_or(1))))),
+            ast::DataType::BitVarying(n) | ast::DataType::VarBit(n) => return Ok(Some(crate::vector::bit::cast_field(true, *n))),
+            _ => {}
+        }
         match column_type(sql_type) {
             Ok(t) if !t.serial => Ok(Some(Arc::new(Field::new("", t.arrow, true).with_metadata(field_metadata(&t.pg_name))))),
             // A bad vector dimension is the user's error, not a type for DataFusion to try.

@@ -28,6 +28,21 @@ pub fn field_metadata(pg_name: &str) -> std::collections::HashMap<String, String
     }
 }
 
+/// The SQL that assigns `expr` to a column of type `type_name`, for the types whose assignment
+/// QuartzDB performs itself (Arrow has no casts to them): vectors, and bit strings, whose
+/// assignment checks the length where an explicit cast would truncate. `None` for other types.
+pub fn assignment_sql(type_name: &str, expr: &str) -> Option<String> {
+    let base = type_name.split('(').next().unwrap_or(type_name);
+    let length = || type_name.split_once('(').and_then(|(_, n)| n.trim_end_matches(')').parse::<i32>().ok()).unwrap_or(-1);
+    if crate::vector::Kind::from_name(base).is_some() {
+        Some(format!("CAST(({expr}) AS {type_name})"))
+    } else if base == "bit" || base == "bit varying" {
+        Some(format!("{}(({expr}), {}, {}, 0)", crate::vector::bit::TO_BIT, length(), (base == "bit varying") as i32))
+    } else {
+        None
+    }
+}
+
 /// Refuses column types Lance 14 cannot store (it has no interval type).
 pub fn check_storable(ty: &ColumnType) -> Result<()> {
     let mut unsupported = matches!(ty.arrow, DataType::Interval(_));
@@ -92,6 +107,11 @@ pub fn column_type(dt: &ast::DataType) -> Result<ColumnType> {
             ColumnType::plain(DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), "timestamp with time zone")
         }
         D::Interval { .. } => ColumnType::plain(DataType::Interval(IntervalUnit::MonthDayNano), "interval"),
+        D::Bit(n) => ColumnType::plain(crate::vector::bit::bit_type(), format!("bit({})", n.unwrap_or(1))),
+        D::BitVarying(n) | D::VarBit(n) => ColumnType::plain(
+            crate::vector::bit::bit_type(),
+            n.map_or("bit varying".to_string(), |n| format!("bit varying({n})")),
+        ),
         D::Uuid => ColumnType::plain(DataType::Utf8, "uuid"),
         D::JSON => ColumnType::plain(DataType::Utf8, "json"),
         D::JSONB => ColumnType::plain(DataType::Utf8, "jsonb"),

@@ -51,7 +51,10 @@ pub fn wire_schema(schema: &Schema) -> SchemaRef {
             .iter()
             .map(|f| {
                 if let Some(kind) = vector::Kind::of(f.data_type()) {
-                    return Field::new(f.name(), DataType::Utf8, true).with_metadata(vector_marker(kind));
+                    return Field::new(f.name(), DataType::Utf8, true).with_metadata(vector_marker(kind.name()));
+                }
+                if vector::bit::is_bit_type(f.data_type()) {
+                    return Field::new(f.name(), DataType::Utf8, true).with_metadata(vector_marker(vector::bit::BIT));
                 }
                 Field::new(f.name(), wire_type(f.data_type()), true).with_metadata(f.metadata().clone())
             })
@@ -60,16 +63,35 @@ pub fn wire_schema(schema: &Schema) -> SchemaRef {
 }
 
 /// Marks a wire-schema column as a vector (its Arrow type there is the encoded form).
-fn vector_marker(kind: vector::Kind) -> std::collections::HashMap<String, String> {
-    [(quartzdb_planner::types::PG_TYPE_METADATA.to_string(), kind.name().to_string())].into()
+fn vector_marker(name: &str) -> std::collections::HashMap<String, String> {
+    [(quartzdb_planner::types::PG_TYPE_METADATA.to_string(), name.to_string())].into()
 }
 
 fn is_vector_wire_field(f: &Field) -> bool {
-    f.metadata().get(quartzdb_planner::types::PG_TYPE_METADATA).is_some_and(|t| vector::Kind::from_name(t).is_some())
+    f.metadata().get(quartzdb_planner::types::PG_TYPE_METADATA).is_some_and(|t| vector::Kind::from_name(t).is_some() || t == vector::bit::BIT)
 }
 
-/// A vector column in text (`[1,2,3]`) or binary (pgvector's send format) form.
+/// A vector or bit-string column in text (`[1,2,3]`, `101`) or binary (pgvector's and
+/// PostgreSQL's send formats) form.
 fn vector_column(c: &ArrayRef, text: bool) -> datafusion::error::Result<(DataType, ArrayRef)> {
+    if vector::bit::is_bit_type(c.data_type()) {
+        let bits = c.as_struct();
+        let values = (0..c.len()).map(|i| vector::bit::get(bits, i));
+        return Ok(if text {
+            (DataType::Utf8, Arc::new(values.map(|b| b.map(|b| b.format())).collect::<StringArray>()))
+        } else {
+            let bytes: arrow::array::BinaryArray = values
+                .map(|b| {
+                    b.map(|b| {
+                        let mut out = Vec::new();
+                        b.send(&mut out);
+                        out
+                    })
+                })
+                .collect();
+            (DataType::Binary, Arc::new(bytes))
+        });
+    }
     let rows = vector::array::Rows::new(&datafusion::logical_expr::ColumnarValue::Array(c.clone()))?;
     let kind = rows.kind();
     let n = c.len();
@@ -231,6 +253,7 @@ fn declared_type(f: &Field) -> Option<Type> {
         "json" => Some(Type::JSON),
         "jsonb" => Some(Type::JSONB),
         "\"char\"" => Some(Type::CHAR),
+        vector::bit::BIT => Some(Type::BIT),
         name if vector::Kind::from_name(name).is_some() => Some(vector_pg_type(vector::Kind::from_name(name).expect("checked"))),
         _ => None,
     }

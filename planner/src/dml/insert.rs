@@ -180,11 +180,11 @@ fn fill_defaults(insert: &mut Insert, meta: &TableMeta) -> Result<()> {
     Ok(())
 }
 
-/// Values for vector columns are cast explicitly: DataFusion's implicit INSERT casts are Arrow's,
-/// which cannot read `'[1,2,3]'`; the explicit cast is QuartzDB's (see `vector::cast`).
+/// Values for vector and bit-string columns are assigned by QuartzDB: DataFusion's implicit
+/// INSERT casts are Arrow's, which cannot read `'[1,2,3]'` or `'101'` (see `types::assignment_sql`).
 fn assignment_cast(expr: &mut SqlExpr, col: &quartzdb_storage::ColumnMeta) -> Result<()> {
-    if col.type_name.split('(').next().and_then(crate::vector::Kind::from_name).is_some() {
-        *expr = quartzdb_sql::parse_expr(&format!("CAST(({expr}) AS {})", col.type_name))?;
+    if let Some(sql) = crate::types::assignment_sql(&col.type_name, &expr.to_string()) {
+        *expr = quartzdb_sql::parse_expr(&sql)?;
     }
     Ok(())
 }

@@ -108,7 +108,10 @@ pub(crate) fn new_and_old(alias: &str, meta: &TableMeta, assigned: &HashMap<Stri
     for (i, col) in meta.columns.iter().enumerate() {
         let c = quote(&col.name);
         select.push(match assigned.get(&col.name) {
-            Some(e) => format!("CAST(({e}) AS {}) AS __new_{i}", col.type_name),
+            Some(e) => match crate::types::assignment_sql(&col.type_name, &e.to_string()) {
+                Some(sql) => format!("{sql} AS __new_{i}"),
+                None => format!("CAST(({e}) AS {}) AS __new_{i}", col.type_name),
+            },
             None => format!("{alias}.{c} AS __new_{i}"),
         });
     }

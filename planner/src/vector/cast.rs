@@ -25,7 +25,7 @@ use datafusion::optimizer::AnalyzerRule;
 use super::array::{Builder, Rows, output};
 use super::error::VectorError;
 use super::text::{check_kind_dims, check_kind_element, format_vector, parse};
-use super::{Kind, is_vector_field, vector_field};
+use super::{Kind, bit, is_vector_field, vector_field};
 
 /// `__quartz_to_vector(value, dims, kind)`: `dims` is the target's dimension, or -1 for none;
 /// `kind` is `'vector'` or `'halfvec'`.
@@ -200,11 +200,15 @@ impl ScalarUDFImpl for VectorText {
 pub struct VectorCasts {
     to_vector: Arc<ScalarUDF>,
     to_text: Arc<ScalarUDF>,
+    to_bit: Arc<ScalarUDF>,
+    bit_text: Arc<ScalarUDF>,
 }
 
 impl Default for VectorCasts {
     fn default() -> Self {
-        Self { to_vector: Arc::new(VectorCast::udf()), to_text: Arc::new(VectorText::udf()) }
+        let bit_functions = bit::all();
+        let find = |name: &str| Arc::new(bit_functions.iter().find(|f| f.name() == name).expect("bit cast functions").clone());
+        Self { to_vector: Arc::new(VectorCast::udf()), to_text: Arc::new(VectorText::udf()), to_bit: find(bit::TO_BIT), bit_text: find(bit::BIT_TEXT) }
     }
 }
 
@@ -242,6 +246,18 @@ impl VectorCasts {
         let Expr::Cast(Cast { expr, field }) = e else { return Ok(Transformed::no(e)) };
         let target = field.data_type();
         let source = expr.to_field(schema).ok().map(|(_, f)| f);
+        if bit::is_bit_type(target) {
+            if source.as_ref().is_some_and(|f| bit::is_bit_type(f.data_type())) && !field.metadata().contains_key(bit::TYPMOD_METADATA) {
+                return Ok(Transformed::yes(*expr));
+            }
+            let varying = field.metadata().get(crate::types::PG_TYPE_METADATA).is_some_and(|t| t == bit::VARBIT);
+            let length: i32 = field.metadata().get(bit::TYPMOD_METADATA).and_then(|n| n.parse().ok()).unwrap_or(-1);
+            let args = vec![*expr, lit(length), lit(varying as i32), lit(1)];
+            return Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(self.to_bit.clone(), args))));
+        }
+        if matches!(target, DataType::Utf8) && source.as_ref().is_some_and(|f| bit::is_bit_type(f.data_type())) {
+            return Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(self.bit_text.clone(), vec![*expr]))));
+        }
         if is_vector_field(&field) {
             if source.as_ref().map(|f| f.data_type()) == Some(target) {
                 return Ok(Transformed::yes(*expr));

@@ -45,6 +45,18 @@ pub enum VectorError {
     /// 22000
     #[error("array must be 1-D")]
     ArrayNot1D,
+    /// 22P02
+    #[error("\"{digit}\" is not a valid {kind} digit")]
+    InvalidDigit { digit: String, kind: &'static str },
+    /// 22000
+    #[error("different bit lengths {a} and {b}")]
+    DifferentBitLengths { a: usize, b: usize },
+    /// 22026
+    #[error("bit string length {len} does not match type bit({expected})")]
+    BitLengthMismatch { len: usize, expected: usize },
+    /// 22001
+    #[error("bit string too long for type bit varying({expected})")]
+    BitTooLong { expected: usize },
 }
 
 impl From<VectorError> for datafusion::error::DataFusionError {

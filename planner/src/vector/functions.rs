@@ -80,6 +80,8 @@ pub fn operator_function(op: &str) -> Option<&'static str> {
         "<#>" => "vector_negative_inner_product",
         "<=>" => "cosine_distance",
         "<+>" => "l1_distance",
+        "<~>" => "hamming_distance",
+        "<%>" => "jaccard_distance",
         "+" => "vector_add",
         "-" => "vector_sub",
         "*" => "vector_mul",

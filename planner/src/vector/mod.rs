@@ -14,6 +14,7 @@
 pub mod aggregate;
 pub mod array;
 pub mod binary;
+pub mod bit;
 pub mod cast;
 pub mod distance;
 pub mod error;
@@ -174,7 +175,8 @@ pub fn sql_type_name(t: &DataType) -> String {
 /// Adds the vector operators, functions and aggregates to a session being built (the cast
 /// rule, [`cast::VectorCasts`], is placed among the analyzer rules by the session).
 pub fn register(mut builder: SessionStateBuilder) -> SessionStateBuilder {
-    let scalars = functions::all();
+    let mut scalars = functions::all();
+    scalars.extend(bit::all());
     builder
         .expr_planners()
         .get_or_insert_with(Vec::new)

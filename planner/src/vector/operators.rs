@@ -14,6 +14,7 @@ use datafusion::logical_expr::{Cast, Expr, ExprSchemable, ScalarUDF};
 use datafusion::sql::sqlparser::ast::BinaryOperator;
 
 use super::functions::operator_function;
+use super::bit::{self, is_bit_type};
 use super::{is_vector_field, vector_type};
 use super::vector_field as vector_field_of;
 
@@ -56,10 +57,10 @@ impl ExprPlanner for VectorOperators {
     }
 }
 
-/// The expression's field, when it is a vector.
+/// The expression's field, when it is a vector or a bit string.
 fn vector_field(e: &Expr, schema: &DFSchema) -> Option<FieldRef> {
     let (_, field) = e.to_field(schema).ok()?;
-    is_vector_field(&field).then_some(field)
+    (is_vector_field(&field) || is_bit_type(field.data_type())).then_some(field)
 }
 
 /// Types the operand next to a vector: an untyped placeholder takes the vector's type, and text
@@ -67,6 +68,17 @@ fn vector_field(e: &Expr, schema: &DFSchema) -> Option<FieldRef> {
 /// and arithmetic functions, which report a mismatch as pgvector does).
 fn typed(e: Expr, other: Option<&FieldRef>, schema: &DFSchema, same_dims: bool) -> Expr {
     let Some(f) = other else { return e };
+    if is_bit_type(f.data_type()) {
+        // Bit functions read text themselves; a parameter needs a type, and a comparison a
+        // bit string on both sides.
+        return match e {
+            Expr::Placeholder(p) if p.field.is_none() => Expr::Placeholder(Placeholder::new_with_field(p.id, Some(bit::cast_field(true, None)))),
+            e if same_dims && matches!(e.get_type(schema), Ok(DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8)) => {
+                Expr::Cast(Cast::new_from_field(Box::new(e), bit::cast_field(true, None)))
+            }
+            e => e,
+        };
+    }
     let t = if same_dims { f.data_type().clone() } else { vector_type(None) };
     match e {
         Expr::Placeholder(p) if p.field.is_none() => {

@@ -144,6 +144,7 @@ pub fn format_vector(values: &[f32]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vector::VECTOR;
 
     #[test]
     fn parses_like_pgvector() {

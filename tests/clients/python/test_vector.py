@@ -75,6 +75,26 @@ def psycopg_register_vector_binary_and_text():
 
 
 @check
+def psycopg_bit_strings_and_hamming_distance():
+    import psycopg
+    from pgvector import Bit
+    from pgvector.psycopg import register_vector
+
+    with psycopg.connect(DSN, autocommit=True) as conn:
+        register_vector(conn)
+        conn.execute("DROP TABLE IF EXISTS py_bits")
+        conn.execute("CREATE TABLE py_bits (id int, b bit(4))")
+        for i, bits in enumerate(["1010", "0110", "1111"]):
+            conn.execute("INSERT INTO py_bits VALUES (%s, %s)", (i, Bit(bits)), binary=(i % 2 == 0))
+        q = Bit("1000")
+        rows = conn.execute("SELECT id, b, b <~> %s FROM py_bits ORDER BY b <~> %s, id", (q, q)).fetchall()
+        # psycopg has no loader for bit: results come back as text, as they do from PostgreSQL.
+        assert [tuple(r) for r in rows] == [(0, "1010", 1), (1, "0110", 3), (2, "1111", 3)], rows
+        quantized = conn.execute("SELECT binary_quantize(%s::vector)", (np.array([0.5, -1, 2]),)).fetchone()[0]
+        assert quantized == "101", quantized
+
+
+@check
 def psycopg_type_info_for_missing_types_is_none():
     import psycopg
     from psycopg.types import TypeInfo

@@ -182,7 +182,8 @@ pub fn vector(e: &VectorError) -> SqlState {
         VectorError::BitTooLong { .. } => StringDataRightTruncation,
         VectorError::DifferentBitLengths { .. } => DataException,
         VectorError::OutOfRange { .. } | VectorError::Overflow | VectorError::Underflow => NumericValueOutOfRange,
-        VectorError::TooManyDims { .. } => ProgramLimitExceeded,
+        VectorError::TooManyDims { .. } | VectorError::TooManyNonZero { .. } => ProgramLimitExceeded,
+        VectorError::SparseDuplicate | VectorError::SparseOutOfBounds => DataException,
         VectorError::TypmodTooSmall { .. } | VectorError::TypmodTooLarge { .. } => InvalidParameterValue,
         VectorError::ArrayNulls => NullValueNotAllowed,
         VectorError::Empty { .. }

@@ -78,6 +78,13 @@ pub fn coerce(values: Vec<ScalarValue>, types: &[Option<DataType>]) -> Result<Pa
     let mut out = Vec::with_capacity(values.len());
     for (i, v) in values.into_iter().enumerate() {
         match types.get(i).cloned().flatten() {
+            Some(t) if v.data_type() != t && !v.is_null() && crate::vector::sparse::is_sparse_type(&t) => {
+                let ScalarValue::Utf8(Some(text)) = &v else {
+                    return Err(Error::InvalidParameter(format!("cannot read {} as a sparsevec", v.data_type())));
+                };
+                let array = crate::vector::sparse::build([Some(crate::vector::sparse::Sparse::parse(text, None)?)])?;
+                out.push(ScalarValue::try_from_array(&array, 0)?)
+            }
             Some(t) if v.data_type() != t && !v.is_null() && crate::vector::bit::is_bit_type(&t) => {
                 let ScalarValue::Utf8(Some(text)) = &v else {
                     return Err(Error::InvalidParameter(format!("cannot read {} as a bit string", v.data_type())));

@@ -20,6 +20,10 @@ impl TypePlanner for PgTypePlanner {
         match sql_type {
             ast::DataType::Bit(n) => return Ok(Some(crate::vector::bit::cast_field(false, Some(n.unwrap_or(1))))),
             ast::DataType::BitVarying(n) | ast::DataType::VarBit(n) => return Ok(Some(crate::vector::bit::cast_field(true, *n))),
+            ast::DataType::Custom(name, modifiers) if name.to_string().eq_ignore_ascii_case(crate::vector::sparse::SPARSEVEC) => {
+                column_type(sql_type)?;
+                return Ok(Some(crate::vector::sparse::cast_field(modifiers.first().and_then(|m| m.trim().parse().ok()))));
+            }
             _ => {}
         }
         match column_type(sql_type) {

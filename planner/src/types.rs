@@ -34,7 +34,7 @@ pub fn field_metadata(pg_name: &str) -> std::collections::HashMap<String, String
 pub fn assignment_sql(type_name: &str, expr: &str) -> Option<String> {
     let base = type_name.split('(').next().unwrap_or(type_name);
     let length = || type_name.split_once('(').and_then(|(_, n)| n.trim_end_matches(')').parse::<i32>().ok()).unwrap_or(-1);
-    if crate::vector::Kind::from_name(base).is_some() {
+    if crate::vector::Kind::from_name(base).is_some() || base == crate::vector::sparse::SPARSEVEC {
         Some(format!("CAST(({expr}) AS {type_name})"))
     } else if base == "bit" || base == "bit varying" {
         Some(format!("{}(({expr}), {}, {}, 0)", crate::vector::bit::TO_BIT, length(), (base == "bit varying") as i32))
@@ -128,6 +128,7 @@ pub fn column_type(dt: &ast::DataType) -> Result<ColumnType> {
         D::Custom(name, modifiers) if crate::vector::Kind::from_name(&name.to_string().to_ascii_lowercase()).is_some() => {
             vector(crate::vector::Kind::from_name(&name.to_string().to_ascii_lowercase()).expect("checked"), modifiers)?
         }
+        D::Custom(name, modifiers) if name.to_string().eq_ignore_ascii_case(crate::vector::sparse::SPARSEVEC) => sparsevec(modifiers)?,
         D::Custom(name, modifiers) if modifiers.is_empty() => custom(&name.to_string().to_ascii_lowercase())?,
         other => return Err(Error::Unsupported(format!("type {other}"))),
     })
@@ -186,6 +187,27 @@ fn vector(kind: crate::vector::Kind, modifiers: &[String]) -> Result<ColumnType>
         None => ty.to_string(),
     };
     Ok(ColumnType::plain(kind.data_type(dims), pg_name))
+}
+
+/// `sparsevec(n)` or `sparsevec`, with pgvector's limits on `n`.
+fn sparsevec(modifiers: &[String]) -> Result<ColumnType> {
+    use crate::vector::VectorError;
+    use crate::vector::sparse::{SPARSEVEC, SPARSEVEC_MAX_DIM, sparse_type};
+    let pg_name = match modifiers {
+        [] => SPARSEVEC.to_string(),
+        [n] => {
+            let n: i64 = n.trim().parse().map_err(|_| Error::InvalidTypeModifier("invalid type modifier".into()))?;
+            if n < 1 {
+                return Err(VectorError::TypmodTooSmall { ty: SPARSEVEC }.into());
+            }
+            if n as usize > SPARSEVEC_MAX_DIM {
+                return Err(VectorError::TypmodTooLarge { ty: SPARSEVEC, max: SPARSEVEC_MAX_DIM }.into());
+            }
+            format!("{SPARSEVEC}({n})")
+        }
+        _ => return Err(Error::InvalidTypeModifier("invalid type modifier".into())),
+    };
+    Ok(ColumnType::plain(sparse_type(), pg_name))
 }
 
 /// Type names sqlparser leaves as custom: serials and Postgres's internal aliases.

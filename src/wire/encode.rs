@@ -56,6 +56,9 @@ pub fn wire_schema(schema: &Schema) -> SchemaRef {
                 if vector::bit::is_bit_type(f.data_type()) {
                     return Field::new(f.name(), DataType::Utf8, true).with_metadata(vector_marker(vector::bit::BIT));
                 }
+                if vector::sparse::is_sparse_type(f.data_type()) {
+                    return Field::new(f.name(), DataType::Utf8, true).with_metadata(vector_marker(vector::sparse::SPARSEVEC));
+                }
                 Field::new(f.name(), wire_type(f.data_type()), true).with_metadata(f.metadata().clone())
             })
             .collect::<Vec<_>>(),
@@ -68,12 +71,31 @@ fn vector_marker(name: &str) -> std::collections::HashMap<String, String> {
 }
 
 fn is_vector_wire_field(f: &Field) -> bool {
-    f.metadata().get(quartzdb_planner::types::PG_TYPE_METADATA).is_some_and(|t| vector::Kind::from_name(t).is_some() || t == vector::bit::BIT)
+    f.metadata()
+        .get(quartzdb_planner::types::PG_TYPE_METADATA)
+        .is_some_and(|t| vector::Kind::from_name(t).is_some() || t == vector::bit::BIT || t == vector::sparse::SPARSEVEC)
 }
 
 /// A vector or bit-string column in text (`[1,2,3]`, `101`) or binary (pgvector's and
 /// PostgreSQL's send formats) form.
 fn vector_column(c: &ArrayRef, text: bool) -> datafusion::error::Result<(DataType, ArrayRef)> {
+    if vector::sparse::is_sparse_type(c.data_type()) {
+        let values = (0..c.len()).map(|i| vector::sparse::get(c.as_struct(), i));
+        return Ok(if text {
+            (DataType::Utf8, Arc::new(values.map(|s| s.map(|s| s.format())).collect::<StringArray>()))
+        } else {
+            let bytes: arrow::array::BinaryArray = values
+                .map(|s| {
+                    s.map(|s| {
+                        let mut out = Vec::new();
+                        s.send(&mut out);
+                        out
+                    })
+                })
+                .collect();
+            (DataType::Binary, Arc::new(bytes))
+        });
+    }
     if vector::bit::is_bit_type(c.data_type()) {
         let bits = c.as_struct();
         let values = (0..c.len()).map(|i| vector::bit::get(bits, i));
@@ -254,6 +276,7 @@ fn declared_type(f: &Field) -> Option<Type> {
         "jsonb" => Some(Type::JSONB),
         "\"char\"" => Some(Type::CHAR),
         vector::bit::BIT => Some(Type::BIT),
+        vector::sparse::SPARSEVEC => Some(sparsevec_pg_type()),
         name if vector::Kind::from_name(name).is_some() => Some(vector_pg_type(vector::Kind::from_name(name).expect("checked"))),
         _ => None,
     }
@@ -262,6 +285,11 @@ fn declared_type(f: &Field) -> Option<Type> {
 /// pgvector's `vector` or `halfvec` type as the wire reports it (fixed OIDs; see `vector::Kind`).
 pub fn vector_pg_type(kind: vector::Kind) -> Type {
     Type::new(kind.name().into(), kind.oid(), postgres_types::Kind::Simple, "public".into())
+}
+
+/// pgvector's `sparsevec` as the wire reports it.
+pub fn sparsevec_pg_type() -> Type {
+    Type::new(vector::sparse::SPARSEVEC.into(), vector::SPARSEVEC_OID, postgres_types::Kind::Simple, "public".into())
 }
 
 /// The CommandComplete tag of a command.

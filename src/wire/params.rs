@@ -18,6 +18,7 @@ pub fn pg_type(t: Option<&DataType>) -> Type {
     match t {
         None | Some(DataType::Null) => Type::TEXT,
         Some(t) if vector::bit::is_bit_type(t) => Type::BIT,
+        Some(t) if vector::sparse::is_sparse_type(t) => super::encode::sparsevec_pg_type(),
         Some(t) if vector::is_vector_type(t) => super::encode::vector_pg_type(vector::Kind::of(t).expect("vector type")),
         Some(t) => arrow_pg::datatypes::into_pg_type(&super::encode::wire_type(t)).unwrap_or(Type::TEXT),
     }
@@ -39,6 +40,7 @@ pub fn arrow_type(t: &Type) -> Option<DataType> {
         Type::TIMESTAMPTZ => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
         Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UUID | Type::JSON | Type::JSONB => DataType::Utf8,
         Type::BIT | Type::VARBIT => vector::bit::bit_type(),
+        _ if t.oid() == vector::SPARSEVEC_OID => vector::sparse::sparse_type(),
         _ if vector::Kind::from_oid(t.oid()).is_some() => vector::Kind::from_oid(t.oid()).expect("checked").data_type(None),
         _ => return None,
     })
@@ -95,6 +97,11 @@ pub fn decode(value: Option<&Bytes>, format: FieldFormat, ty: &Type) -> PgWireRe
             let bits = vector::bit::Bits::recv(bytes)
                 .ok_or_else(|| invalid(SqlState::InvalidTextRepresentation, "incorrect binary data format in bind parameter".into()))?;
             let array = vector::bit::build([Some(bits)]).map_err(|e| invalid(SqlState::InternalError, e.to_string()))?;
+            ScalarValue::try_from_array(&array, 0).map_err(|e| invalid(SqlState::InternalError, e.to_string()))?
+        }
+        _ if ty.oid() == vector::SPARSEVEC_OID => {
+            let s = vector::sparse::Sparse::recv(bytes).map_err(|e| invalid(crate::sqlstate::vector(&e), e.to_string()))?;
+            let array = vector::sparse::build([Some(s)]).map_err(|e| invalid(SqlState::InternalError, e.to_string()))?;
             ScalarValue::try_from_array(&array, 0).map_err(|e| invalid(SqlState::InternalError, e.to_string()))?
         }
         _ if vector::Kind::from_oid(ty.oid()).is_some() => {

@@ -60,9 +60,10 @@ fn vector_columns(session: &Session) -> Result<Option<String>> {
     for (schema, s) in &db.schemas {
         for (table, t) in &s.tables {
             for c in &t.columns {
-                if let Some(kind) = c.type_name.split('(').next().and_then(crate::vector::Kind::from_name) {
+                let base = c.type_name.split('(').next().unwrap_or_default();
+                if crate::vector::Kind::from_name(base).is_some() || base == crate::vector::sparse::SPARSEVEC {
                     let table = if schema == "public" { table.clone() } else { format!("{schema}.{table}") };
-                    lines.push(format!("column {} of table {table} depends on type {}", c.name, kind.name()));
+                    lines.push(format!("column {} of table {table} depends on type {base}", c.name));
                 }
             }
         }

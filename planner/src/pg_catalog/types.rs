@@ -4,7 +4,7 @@
 
 use postgres_types::{Kind, Type};
 
-use crate::vector::{HALFVEC, HALFVEC_ARRAY_OID, HALFVEC_OID, VECTOR, VECTOR_ARRAY_OID, VECTOR_OID};
+use crate::vector::{HALFVEC, HALFVEC_ARRAY_OID, HALFVEC_OID, SPARSEVEC_ARRAY_OID, SPARSEVEC_OID, VECTOR, VECTOR_ARRAY_OID, VECTOR_OID};
 
 /// `pg_catalog`'s and `public`'s namespace OIDs, as in PostgreSQL.
 pub const PG_CATALOG_OID: u32 = 11;
@@ -68,6 +68,8 @@ fn all() -> Vec<TypeRow> {
     rows.push(vector(VECTOR_ARRAY_OID, "_vector", VECTOR_OID, 0, 'A'));
     rows.push(vector(HALFVEC_OID, HALFVEC, 0, HALFVEC_ARRAY_OID, 'U'));
     rows.push(vector(HALFVEC_ARRAY_OID, "_halfvec", HALFVEC_OID, 0, 'A'));
+    rows.push(vector(SPARSEVEC_OID, "sparsevec", 0, SPARSEVEC_ARRAY_OID, 'U'));
+    rows.push(vector(SPARSEVEC_ARRAY_OID, "_sparsevec", SPARSEVEC_OID, 0, 'A'));
     rows
 }
 
@@ -129,7 +131,7 @@ pub fn format_type(types: &[TypeRow], oid: u32, typmod: Option<i32>) -> Option<S
     let base = sql_name(&row.name);
     let Some(m) = typmod.filter(|m| *m >= 0) else { return Some(base) };
     Some(match row.name.as_str() {
-        "vector" | "halfvec" => format!("{base}({m})"),
+        "vector" | "halfvec" | "sparsevec" => format!("{base}({m})"),
         "varchar" | "bpchar" if m >= 4 => format!("{base}({})", m - 4),
         "numeric" if m >= 4 => format!("numeric({},{})", (m - 4) >> 16, (m - 4) & 0xffff),
         _ => base,

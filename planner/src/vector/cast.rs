@@ -25,7 +25,7 @@ use datafusion::optimizer::AnalyzerRule;
 use super::array::{Builder, Rows, output};
 use super::error::VectorError;
 use super::text::{check_kind_dims, check_kind_element, format_vector, parse};
-use super::{Kind, bit, is_vector_field, vector_field};
+use super::{Kind, bit, is_vector_field, sparse, vector_field};
 
 /// `__quartz_to_vector(value, dims, kind)`: `dims` is the target's dimension, or -1 for none;
 /// `kind` is `'vector'` or `'halfvec'`.
@@ -102,6 +102,23 @@ pub fn to_kind(input: &ArrayRef, kind: Kind, dims: Option<usize>) -> Result<Arra
             for v in text.as_string::<i32>().iter() {
                 match v {
                     Some(t) => out.push(&parse(kind, t, dims)?),
+                    None => out.push_null(),
+                }
+            }
+        }
+        t if sparse::is_sparse_type(t) => {
+            for row in sparse::rows_of(&ColumnarValue::Array(input.clone()), n)? {
+                match row {
+                    Some(s) => {
+                        check_kind_dims(kind, s.dim, dims)?;
+                        let dense = s.dense();
+                        out.push_with(dense.len(), |r| {
+                            for (r, x) in r.iter_mut().zip(&dense) {
+                                *r = check_kind_element(kind, *x)?;
+                            }
+                            Ok(())
+                        })?;
+                    }
                     None => out.push_null(),
                 }
             }
@@ -202,13 +219,23 @@ pub struct VectorCasts {
     to_text: Arc<ScalarUDF>,
     to_bit: Arc<ScalarUDF>,
     bit_text: Arc<ScalarUDF>,
+    to_sparse: Arc<ScalarUDF>,
+    sparse_text: Arc<ScalarUDF>,
 }
 
 impl Default for VectorCasts {
     fn default() -> Self {
-        let bit_functions = bit::all();
-        let find = |name: &str| Arc::new(bit_functions.iter().find(|f| f.name() == name).expect("bit cast functions").clone());
-        Self { to_vector: Arc::new(VectorCast::udf()), to_text: Arc::new(VectorText::udf()), to_bit: find(bit::TO_BIT), bit_text: find(bit::BIT_TEXT) }
+        let mut functions = bit::all();
+        functions.extend(super::sparse_functions::all());
+        let find = |name: &str| Arc::new(functions.iter().find(|f| f.name() == name).expect("cast functions").clone());
+        Self {
+            to_vector: Arc::new(VectorCast::udf()),
+            to_text: Arc::new(VectorText::udf()),
+            to_bit: find(bit::TO_BIT),
+            bit_text: find(bit::BIT_TEXT),
+            to_sparse: find(super::sparse_functions::TO_SPARSEVEC),
+            sparse_text: find(super::sparse_functions::SPARSEVEC_TEXT),
+        }
     }
 }
 
@@ -246,6 +273,16 @@ impl VectorCasts {
         let Expr::Cast(Cast { expr, field }) = e else { return Ok(Transformed::no(e)) };
         let target = field.data_type();
         let source = expr.to_field(schema).ok().map(|(_, f)| f);
+        if sparse::is_sparse_type(target) {
+            if source.as_ref().is_some_and(|f| sparse::is_sparse_type(f.data_type())) && !field.metadata().contains_key(bit::TYPMOD_METADATA) {
+                return Ok(Transformed::yes(*expr));
+            }
+            let dims: i32 = field.metadata().get(bit::TYPMOD_METADATA).and_then(|n| n.parse().ok()).unwrap_or(-1);
+            return Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(self.to_sparse.clone(), vec![*expr, lit(dims)]))));
+        }
+        if matches!(target, DataType::Utf8) && source.as_ref().is_some_and(|f| sparse::is_sparse_type(f.data_type())) {
+            return Ok(Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(self.sparse_text.clone(), vec![*expr]))));
+        }
         if bit::is_bit_type(target) {
             if source.as_ref().is_some_and(|f| bit::is_bit_type(f.data_type())) && !field.metadata().contains_key(bit::TYPMOD_METADATA) {
                 return Ok(Transformed::yes(*expr));

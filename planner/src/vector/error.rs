@@ -51,6 +51,15 @@ pub enum VectorError {
     /// 22000
     #[error("different bit lengths {a} and {b}")]
     DifferentBitLengths { a: usize, b: usize },
+    /// 22000
+    #[error("sparsevec indices must not contain duplicates")]
+    SparseDuplicate,
+    /// 22000
+    #[error("sparsevec index out of bounds")]
+    SparseOutOfBounds,
+    /// 54000
+    #[error("sparsevec cannot have more than {max} non-zero elements")]
+    TooManyNonZero { max: usize },
     /// 22026
     #[error("bit string length {len} does not match type bit({expected})")]
     BitLengthMismatch { len: usize, expected: usize },

@@ -14,6 +14,7 @@ use datafusion::logical_expr::{
 
 use super::array::{Builder, Rows, output};
 use super::error::VectorError;
+use super::sparse::{self, is_sparse_type, sparse_type};
 use super::{Kind, VECTOR_MAX_DIM, distance, is_vector_like, sql_type_name, vector_field};
 
 /// What a function computes.
@@ -108,8 +109,10 @@ impl ScalarUDFImpl for VectorFunction {
 
     fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
         let (vectors, ints) = self.op.arity();
+        // sparsevec has the distances, l2_norm and l2_normalize.
+        let sparse_ok = matches!(self.op, Op::L2 | Op::InnerProduct | Op::NegativeInnerProduct | Op::Cosine | Op::L1 | Op::Norm | Op::Normalize);
         let ok = args.len() == vectors + ints
-            && args[..vectors].iter().all(is_vector_like)
+            && args[..vectors].iter().all(|t| is_vector_like(t) || (sparse_ok && is_sparse_type(t)))
             && args[vectors..].iter().all(|t| t.is_integer() || t == &DataType::Null);
         if !ok {
             let names: Vec<String> = args.iter().map(sql_type_name).collect();
@@ -121,6 +124,9 @@ impl ScalarUDFImpl for VectorFunction {
     }
 
     fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        if self.op == Op::Normalize && args.iter().any(is_sparse_type) {
+            return Ok(sparse_type());
+        }
         let kind = args.iter().find_map(Kind::of).unwrap_or(Kind::Vector);
         Ok(match self.op {
             Op::L2 | Op::InnerProduct | Op::NegativeInnerProduct | Op::Cosine | Op::L1 | Op::Norm => DataType::Float64,
@@ -141,7 +147,7 @@ impl ScalarUDFImpl for VectorFunction {
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
         let types: Vec<DataType> = args.arg_fields.iter().map(|f| f.data_type().clone()).collect();
         let t = self.return_type(&types)?;
-        Ok(Arc::new(if matches!(t, DataType::List(_) | DataType::FixedSizeList(..)) {
+        Ok(Arc::new(if matches!(t, DataType::LargeList(_) | DataType::FixedSizeList(..)) {
             vector_field(self.name, t)
         } else {
             Field::new(self.name, t, true)
@@ -153,6 +159,9 @@ impl ScalarUDFImpl for VectorFunction {
         let scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let n = if scalar { 1 } else { rows };
         let (vectors, _) = self.op.arity();
+        if args.arg_fields[..vectors].iter().any(|f| is_sparse_type(f.data_type())) {
+            return output(sparse_op(self.op, &args.args[..vectors], n)?, scalar);
+        }
         let v: Vec<Rows> = args.args[..vectors].iter().map(Rows::new).collect::<Result<_>>()?;
         let out_fixed = fixed(args.return_field.data_type());
         let kind = args.arg_fields[..vectors].iter().find_map(|f| Kind::of(f.data_type())).unwrap_or(Kind::Vector);
@@ -166,6 +175,33 @@ impl ScalarUDFImpl for VectorFunction {
         };
         output(array, scalar)
     }
+}
+
+/// The functions on `sparsevec` (its arguments may also be text to parse).
+fn sparse_op(op: Op, args: &[ColumnarValue], n: usize) -> Result<ArrayRef> {
+    let a = sparse::rows_of(&args[0], n)?;
+    Ok(match op {
+        Op::Norm => Arc::new(a.iter().map(|x| x.as_ref().map(sparse::norm)).collect::<Float64Array>()),
+        Op::Normalize => sparse::build(a.iter().map(|x| x.as_ref().map(sparse::normalize)))?,
+        _ => {
+            let b = sparse::rows_of(&args[1], n)?;
+            let metric = match op {
+                Op::L2 => "l2",
+                Op::InnerProduct => "ip",
+                Op::NegativeInnerProduct => "nip",
+                Op::L1 => "l1",
+                _ => "cosine",
+            };
+            let mut out = Vec::with_capacity(n);
+            for (x, y) in a.iter().zip(&b) {
+                out.push(match (x, y) {
+                    (Some(x), Some(y)) => Some(sparse::distance(metric, x, y)?),
+                    _ => None,
+                });
+            }
+            Arc::new(Float64Array::from(out))
+        }
+    })
 }
 
 fn same_dims(kind: Kind, a: &[f32], b: &[f32]) -> Result<()> {

@@ -20,6 +20,8 @@ pub mod distance;
 pub mod error;
 pub mod functions;
 pub mod operators;
+pub mod sparse;
+pub mod sparse_functions;
 pub mod text;
 
 use std::sync::Arc;
@@ -43,6 +45,8 @@ pub const VECTOR_OID: u32 = 16385;
 pub const VECTOR_ARRAY_OID: u32 = 16386;
 pub const HALFVEC_OID: u32 = 16387;
 pub const HALFVEC_ARRAY_OID: u32 = 16388;
+pub const SPARSEVEC_OID: u32 = 16389;
+pub const SPARSEVEC_ARRAY_OID: u32 = 16390;
 
 /// The dense vector types: `vector` (float32 elements) and `halfvec` (float16). Values of both
 /// are computed on as float32, as pgvector does.
@@ -177,6 +181,7 @@ pub fn sql_type_name(t: &DataType) -> String {
 pub fn register(mut builder: SessionStateBuilder) -> SessionStateBuilder {
     let mut scalars = functions::all();
     scalars.extend(bit::all());
+    scalars.extend(sparse_functions::all());
     builder
         .expr_planners()
         .get_or_insert_with(Vec::new)

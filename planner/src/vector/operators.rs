@@ -15,6 +15,7 @@ use datafusion::sql::sqlparser::ast::BinaryOperator;
 
 use super::functions::operator_function;
 use super::bit::{self, is_bit_type};
+use super::sparse::{self, is_sparse_type};
 use super::{is_vector_field, vector_type};
 use super::vector_field as vector_field_of;
 
@@ -60,7 +61,7 @@ impl ExprPlanner for VectorOperators {
 /// The expression's field, when it is a vector or a bit string.
 fn vector_field(e: &Expr, schema: &DFSchema) -> Option<FieldRef> {
     let (_, field) = e.to_field(schema).ok()?;
-    (is_vector_field(&field) || is_bit_type(field.data_type())).then_some(field)
+    (is_vector_field(&field) || is_bit_type(field.data_type()) || is_sparse_type(field.data_type())).then_some(field)
 }
 
 /// Types the operand next to a vector: an untyped placeholder takes the vector's type, and text
@@ -68,6 +69,17 @@ fn vector_field(e: &Expr, schema: &DFSchema) -> Option<FieldRef> {
 /// and arithmetic functions, which report a mismatch as pgvector does).
 fn typed(e: Expr, other: Option<&FieldRef>, schema: &DFSchema, same_dims: bool) -> Expr {
     let Some(f) = other else { return e };
+    if is_sparse_type(f.data_type()) {
+        // Like bit strings: functions read text themselves (a struct constant in a sort key
+        // trips DataFusion's ordering check), comparisons need the type on both sides.
+        return match e {
+            Expr::Placeholder(p) if p.field.is_none() => Expr::Placeholder(Placeholder::new_with_field(p.id, Some(sparse::cast_field(None)))),
+            e if same_dims && matches!(e.get_type(schema), Ok(DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8)) => {
+                Expr::Cast(Cast::new_from_field(Box::new(e), sparse::cast_field(None)))
+            }
+            e => e,
+        };
+    }
     if is_bit_type(f.data_type()) {
         // Bit functions read text themselves; a parameter needs a type, and a comparison a
         // bit string on both sides.

@@ -110,6 +110,14 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+impl Error {
+    /// PostgreSQL's 42883 for a call no signature of the function takes.
+    pub fn no_such_function(name: &str, args: &[arrow::datatypes::DataType]) -> Self {
+        let names: Vec<String> = args.iter().map(crate::vector::sql_type_name).collect();
+        Error::UndefinedFunction(format!("function {name}({}) does not exist", names.join(", ")))
+    }
+}
+
 impl From<Error> for datafusion::error::DataFusionError {
     fn from(e: Error) -> Self {
         match e {

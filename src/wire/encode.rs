@@ -79,60 +79,36 @@ fn is_vector_wire_field(f: &Field) -> bool {
 /// A vector or bit-string column in text (`[1,2,3]`, `101`) or binary (pgvector's and
 /// PostgreSQL's send formats) form.
 fn vector_column(c: &ArrayRef, text: bool) -> datafusion::error::Result<(DataType, ArrayRef)> {
+    let n = c.len();
     if vector::sparse::is_sparse_type(c.data_type()) {
-        let values = (0..c.len()).map(|i| vector::sparse::get(c.as_struct(), i));
-        return Ok(if text {
-            (DataType::Utf8, Arc::new(values.map(|s| s.map(|s| s.format())).collect::<StringArray>()))
-        } else {
-            let bytes: arrow::array::BinaryArray = values
-                .map(|s| {
-                    s.map(|s| {
-                        let mut out = Vec::new();
-                        s.send(&mut out);
-                        out
-                    })
-                })
-                .collect();
-            (DataType::Binary, Arc::new(bytes))
-        });
+        let values = (0..n).map(|i| vector::sparse::get(c.as_struct(), i));
+        return Ok(encoded(values, text, |s| s.format(), |s, out| s.send(out)));
     }
     if vector::bit::is_bit_type(c.data_type()) {
-        let bits = c.as_struct();
-        let values = (0..c.len()).map(|i| vector::bit::get(bits, i));
-        return Ok(if text {
-            (DataType::Utf8, Arc::new(values.map(|b| b.map(|b| b.format())).collect::<StringArray>()))
-        } else {
-            let bytes: arrow::array::BinaryArray = values
-                .map(|b| {
-                    b.map(|b| {
-                        let mut out = Vec::new();
-                        b.send(&mut out);
-                        out
-                    })
-                })
-                .collect();
-            (DataType::Binary, Arc::new(bytes))
-        });
+        let values = (0..n).map(|i| vector::bit::get(c.as_struct(), i));
+        return Ok(encoded(values, text, |b| b.format(), |b, out| b.send(out)));
     }
     let rows = vector::array::Rows::new(&datafusion::logical_expr::ColumnarValue::Array(c.clone()))?;
     let kind = rows.kind();
-    let n = c.len();
-    Ok(if text {
-        let strings: StringArray = (0..n).map(|i| rows.get(i).map(vector::text::format_vector)).collect();
-        (DataType::Utf8, Arc::new(strings))
-    } else {
-        let mut buf = Vec::new();
-        let bytes: arrow::array::BinaryArray = (0..n)
-            .map(|i| {
-                rows.get(i).map(|v| {
-                    buf.clear();
-                    vector::binary::send(kind, v, &mut buf);
-                    buf.clone()
-                })
+    let values = (0..n).map(|i| rows.get(i));
+    Ok(encoded(values, text, |v| vector::text::format_vector(v), |v, out| vector::binary::send(kind, v, out)))
+}
+
+/// Each value as text or in its binary send format.
+fn encoded<T>(values: impl Iterator<Item = Option<T>>, text: bool, format: impl Fn(&T) -> String, send: impl Fn(&T, &mut Vec<u8>)) -> (DataType, ArrayRef) {
+    if text {
+        return (DataType::Utf8, Arc::new(values.map(|v| v.map(|v| format(&v))).collect::<StringArray>()));
+    }
+    let bytes: arrow::array::BinaryArray = values
+        .map(|v| {
+            v.map(|v| {
+                let mut out = Vec::new();
+                send(&v, &mut out);
+                out
             })
-            .collect();
-        (DataType::Binary, Arc::new(bytes))
-    })
+        })
+        .collect();
+    (DataType::Binary, Arc::new(bytes))
 }
 
 /// Casts a batch to its wire schema. Floats sent as text are formatted here, as PostgreSQL

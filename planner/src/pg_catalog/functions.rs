@@ -68,8 +68,7 @@ impl ScalarUDFImpl for TypeFunction {
             Op::FormatType => args.len() == 2 && int(&args[0]) && (int(&args[1]) || text(&args[1])),
         };
         if !ok {
-            let names: Vec<String> = args.iter().map(crate::vector::sql_type_name).collect();
-            return Err(crate::Error::UndefinedFunction(format!("function {}({}) does not exist", self.name, names.join(", "))).into());
+            return Err(crate::Error::no_such_function(self.name, args).into());
         }
         Ok(args.iter().map(|t| if text(t) { DataType::Utf8 } else { DataType::Int64 }).collect())
     }

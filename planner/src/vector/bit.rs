@@ -198,8 +198,7 @@ impl ScalarUDFImpl for BitFunction {
             Op::Text => args.len() == 1 && is_bit_type(&args[0]),
         };
         if !ok {
-            let names: Vec<String> = args.iter().map(super::sql_type_name).collect();
-            return Err(crate::Error::UndefinedFunction(format!("function {}({}) does not exist", self.name, names.join(", "))).into());
+            return Err(crate::Error::no_such_function(self.name, args).into());
         }
         Ok(args.to_vec())
     }

@@ -15,7 +15,7 @@ use datafusion::logical_expr::{
 use super::array::{Builder, Rows, output};
 use super::error::VectorError;
 use super::sparse::{self, is_sparse_type, sparse_type};
-use super::{Kind, VECTOR_MAX_DIM, distance, is_vector_like, sql_type_name, vector_field};
+use super::{Kind, VECTOR_MAX_DIM, distance, is_vector_like, vector_field};
 
 /// What a function computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -115,8 +115,7 @@ impl ScalarUDFImpl for VectorFunction {
             && args[..vectors].iter().all(|t| is_vector_like(t) || (sparse_ok && is_sparse_type(t)))
             && args[vectors..].iter().all(|t| t.is_integer() || t == &DataType::Null);
         if !ok {
-            let names: Vec<String> = args.iter().map(sql_type_name).collect();
-            return Err(crate::Error::UndefinedFunction(format!("function {}({}) does not exist", self.name, names.join(", "))).into());
+            return Err(crate::Error::no_such_function(self.name, args).into());
         }
         let mut out = args[..vectors].to_vec();
         out.extend(std::iter::repeat_n(DataType::Int32, ints));

@@ -271,6 +271,9 @@ pub(crate) fn build_context(storage: &Arc<Storage>, database: &str, user: &str, 
     opts.sql_parser.default_null_ordering = "nulls_max".into();
     opts.sql_parser.recursion_limit = 200;
     opts.execution.time_zone = Some("+00:00".into());
+    // A top-k's dynamic filter re-evaluates the sort key on every row to pre-filter it: for
+    // `ORDER BY embedding <-> $1 LIMIT k` that computes each distance twice.
+    opts.optimizer.enable_topk_dynamic_filter_pushdown = false;
     let catalog_functions = crate::pg_catalog::functions::all();
     // The regtype rule runs before type coercion (which would compare an OID with text); the
     // vector cast rule after it, so it also sees the casts coercion adds.

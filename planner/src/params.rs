@@ -60,11 +60,6 @@ pub fn bind(plan: LogicalPlan, values: Option<ParamValues>) -> Result<LogicalPla
     }
 }
 
-/// Whether a value bound to a parameter is converted by QuartzDB's vector cast.
-fn vector_param(t: &DataType, _: &ScalarValue) -> bool {
-    crate::vector::is_vector_type(t)
-}
-
 fn vector_dims(t: &DataType) -> Option<usize> {
     match t {
         DataType::FixedSizeList(_, n) => Some(*n as usize),
@@ -92,7 +87,7 @@ pub fn coerce(values: Vec<ScalarValue>, types: &[Option<DataType>]) -> Result<Pa
                 let array = crate::vector::bit::build([Some(crate::vector::bit::Bits::parse(text)?)])?;
                 out.push(ScalarValue::try_from_array(&array, 0)?)
             }
-            Some(t) if v.data_type() != t && !v.is_null() && vector_param(&t, &v) => {
+            Some(t) if v.data_type() != t && !v.is_null() && crate::vector::is_vector_type(&t) => {
                 let kind = crate::vector::Kind::of(&t).expect("vector parameter");
                 let array = crate::vector::cast::to_kind(&v.to_array()?, kind, vector_dims(&t))?;
                 out.push(ScalarValue::try_from_array(&array, 0)?)

@@ -24,6 +24,15 @@ pub struct Rows {
     array: ArrayRef,
     scalar: bool,
     kind: Kind,
+    /// The elements of all rows, and where each row starts: found once, not per row.
+    values: ScalarBuffer<f32>,
+    layout: Layout,
+}
+
+/// Where row `i`'s elements are in `values`.
+enum Layout {
+    Fixed(usize),
+    Offsets(Vec<usize>),
 }
 
 impl Rows {
@@ -44,7 +53,18 @@ impl Rows {
             DataType::Null => Arc::new(LargeListArray::new_null(vector_item(), array.len())),
             other => return exec_err!("expected a vector, got {other}"),
         };
-        Ok(Self { array, scalar, kind })
+        let (values, layout) = match array.data_type() {
+            DataType::FixedSizeList(_, n) => (values(array.as_fixed_size_list().values()), Layout::Fixed(*n as usize)),
+            DataType::LargeList(_) => {
+                let list = array.as_list::<i64>();
+                (values(list.values()), Layout::Offsets(list.value_offsets().iter().map(|o| *o as usize).collect()))
+            }
+            _ => {
+                let list = array.as_list::<i32>();
+                (values(list.values()), Layout::Offsets(list.value_offsets().iter().map(|o| *o as usize).collect()))
+            }
+        };
+        Ok(Self { array, scalar, kind, values, layout })
     }
 
     /// `halfvec` for half-precision arguments, else `vector`.
@@ -59,22 +79,9 @@ impl Rows {
         if self.array.is_null(i) {
             return None;
         }
-        Some(match self.array.data_type() {
-            DataType::FixedSizeList(_, n) => {
-                let n = *n as usize;
-                let list = self.array.as_fixed_size_list();
-                &values(list.values())[i * n..(i + 1) * n]
-            }
-            DataType::LargeList(_) => {
-                let list = self.array.as_list::<i64>();
-                let offsets = list.value_offsets();
-                &values(list.values())[offsets[i] as usize..offsets[i + 1] as usize]
-            }
-            _ => {
-                let list = self.array.as_list::<i32>();
-                let offsets = list.value_offsets();
-                &values(list.values())[offsets[i] as usize..offsets[i + 1] as usize]
-            }
+        Some(match &self.layout {
+            Layout::Fixed(n) => &self.values[i * n..(i + 1) * n],
+            Layout::Offsets(o) => &self.values[o[i]..o[i + 1]],
         })
     }
 
@@ -92,8 +99,8 @@ impl Rows {
     }
 }
 
-fn values(a: &ArrayRef) -> &[f32] {
-    a.as_primitive::<Float32Type>().values()
+fn values(a: &ArrayRef) -> ScalarBuffer<f32> {
+    a.as_primitive::<Float32Type>().values().clone()
 }
 
 fn parse_text(array: &ArrayRef) -> Result<ArrayRef> {

@@ -5,17 +5,17 @@
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Float64Array, Int32Array};
-use arrow::datatypes::{DataType, Field, FieldRef};
+use arrow::datatypes::DataType;
 use datafusion::common::{ScalarValue, exec_err};
 use datafusion::error::Result;
 use datafusion::logical_expr::{
-    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 
 use super::array::{Builder, Rows, output};
 use super::error::VectorError;
 use super::sparse::{self, is_sparse_type, sparse_type};
-use super::{Kind, VECTOR_MAX_DIM, distance, is_vector_like, vector_field};
+use super::{Kind, VECTOR_MAX_DIM, distance, is_vector_like};
 
 /// What a function computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -141,16 +141,6 @@ impl ScalarUDFImpl for VectorFunction {
                 _ => kind.data_type(None),
             },
         })
-    }
-
-    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        let types: Vec<DataType> = args.arg_fields.iter().map(|f| f.data_type().clone()).collect();
-        let t = self.return_type(&types)?;
-        Ok(Arc::new(if matches!(t, DataType::LargeList(_) | DataType::FixedSizeList(..)) {
-            vector_field(self.name, t)
-        } else {
-            Field::new(self.name, t, true)
-        }))
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {

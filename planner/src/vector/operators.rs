@@ -69,24 +69,21 @@ fn vector_field(e: &Expr, schema: &DFSchema) -> Option<FieldRef> {
 /// and arithmetic functions, which report a mismatch as pgvector does).
 fn typed(e: Expr, other: Option<&FieldRef>, schema: &DFSchema, same_dims: bool) -> Expr {
     let Some(f) = other else { return e };
-    if is_sparse_type(f.data_type()) {
-        // Like bit strings: functions read text themselves (a struct constant in a sort key
-        // trips DataFusion's ordering check), comparisons need the type on both sides.
+    // Bit strings and sparse vectors: their functions read text themselves (a struct constant
+    // in a sort key trips DataFusion's ordering check), so only a parameter needs a type, and a
+    // comparison a value of the type on both sides.
+    let struct_field = if is_sparse_type(f.data_type()) {
+        Some(sparse::cast_field(None))
+    } else if is_bit_type(f.data_type()) {
+        Some(bit::cast_field(true, None))
+    } else {
+        None
+    };
+    if let Some(field) = struct_field {
         return match e {
-            Expr::Placeholder(p) if p.field.is_none() => Expr::Placeholder(Placeholder::new_with_field(p.id, Some(sparse::cast_field(None)))),
+            Expr::Placeholder(p) if p.field.is_none() => Expr::Placeholder(Placeholder::new_with_field(p.id, Some(field))),
             e if same_dims && matches!(e.get_type(schema), Ok(DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8)) => {
-                Expr::Cast(Cast::new_from_field(Box::new(e), sparse::cast_field(None)))
-            }
-            e => e,
-        };
-    }
-    if is_bit_type(f.data_type()) {
-        // Bit functions read text themselves; a parameter needs a type, and a comparison a
-        // bit string on both sides.
-        return match e {
-            Expr::Placeholder(p) if p.field.is_none() => Expr::Placeholder(Placeholder::new_with_field(p.id, Some(bit::cast_field(true, None)))),
-            e if same_dims && matches!(e.get_type(schema), Ok(DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8)) => {
-                Expr::Cast(Cast::new_from_field(Box::new(e), bit::cast_field(true, None)))
+                Expr::Cast(Cast::new_from_field(Box::new(e), field))
             }
             e => e,
         };

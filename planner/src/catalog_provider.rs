@@ -15,6 +15,8 @@ use crate::pg_catalog::{self, PgCatalog};
 pub struct PlanningScope {
     /// The table a DML statement targets: it is exposed with its `_rowaddr` column.
     pub dml_target: Option<QualifiedName>,
+    /// The session's vector search settings, given to the tables the statement reads.
+    pub search: quartzdb_storage::ann::SearchSettings,
 }
 
 #[derive(Debug)]
@@ -77,8 +79,12 @@ impl SchemaProvider for QuartzSchema {
         let qname = QualifiedName::new(&self.schema, name);
         if let Some(meta) = schema.tables.get(name) {
             let dataset = self.storage.dataset(meta).await.map_err(crate::Error::from)?;
-            let with_row_addr = self.scope.lock().expect("scope lock").dml_target.as_ref() == Some(&qname);
-            return Ok(Some(Arc::new(LanceTable::new(dataset, meta.oid, with_row_addr, self.storage.scan_cache().clone()))));
+            let (with_row_addr, search) = {
+                let scope = self.scope.lock().expect("scope lock");
+                (scope.dml_target.as_ref() == Some(&qname), scope.search.clone())
+            };
+            let table = LanceTable::new(dataset, meta.oid, with_row_addr, self.storage.scan_cache().clone()).with_indexes(meta.indexes.clone(), search);
+            return Ok(Some(Arc::new(table)));
         }
         if let Some(view) = schema.views.get(name) {
             return Ok(Some(crate::view::view_provider(&self.storage, &self.database, &self.schema, name, view).await?));

@@ -4,6 +4,7 @@ pub mod alter;
 pub mod create_table;
 pub mod drop;
 pub mod extension;
+pub mod index;
 pub mod schema;
 pub mod truncate;
 pub mod vacuum;

@@ -43,6 +43,8 @@ pub struct Session {
     /// Settings changed by the last statement that the client must be told about.
     changed_settings: Vec<(&'static str, String)>,
     block: Block,
+    /// Settings as they were before the block's first `SET LOCAL`, and the names it changed.
+    local: Option<(Settings, Vec<String>)>,
 }
 
 impl std::fmt::Debug for Session {
@@ -66,6 +68,7 @@ impl Session {
             settings: Settings::default(),
             changed_settings: Vec::new(),
             block: Block::default(),
+            local: None,
         })
     }
 
@@ -119,7 +122,12 @@ impl Session {
     pub async fn execute(&mut self, stmt: Statement, params: Option<ParamValues>) -> Result<Output> {
         tracing::debug!(sql = %stmt, "execute");
         let result = match self.block.before(&stmt) {
-            Ok(Action::Done(output)) => return Ok(output),
+            Ok(Action::Done(output)) => {
+                if matches!(&output, Output::Command(tag) if tag.block == Some(false)) {
+                    self.end_local_settings();
+                }
+                return Ok(output);
+            }
             Ok(Action::Run) => self.dispatch(stmt, params).await,
             Err(e) => return Err(e),
         };
@@ -138,6 +146,7 @@ impl Session {
             Statement::Update(update) => dml::update::execute(self, update, params).await,
             Statement::Delete(delete) => dml::delete::execute(self, delete, params).await,
             Statement::CreateTable(create) => ddl::create_table::execute(self, create).await,
+            Statement::Drop { object_type: ast::ObjectType::Index, if_exists, names, .. } => ddl::index::drop(self, &names, if_exists).await,
             Statement::Drop { object_type, if_exists, names, cascade, .. } => {
                 ddl::drop::execute(self, object_type, if_exists, names, cascade).await
             }
@@ -146,11 +155,13 @@ impl Session {
                 ddl::schema::create(self, schema_name, if_not_exists).await
             }
             Statement::CreateView(view) => ddl::view::create(self, view).await,
+            Statement::CreateIndex(create) => ddl::index::create(self, create).await,
             Statement::CreateExtension(create) => ddl::extension::create(self, create).await,
             Statement::DropExtension(drop) => ddl::extension::drop(self, drop).await,
             Statement::AlterTable(alter) => ddl::alter::execute(self, alter).await,
             Statement::Vacuum(vacuum) => ddl::vacuum::execute(self, vacuum).await,
             Statement::Set(set) => self.set(set),
+            Statement::Reset(reset) => self.reset(reset.reset),
             Statement::ShowVariable { variable } => self.show(&variable),
             Statement::Copy { .. } => Err(Error::Unsupported("COPY".into())),
             other => Err(Error::Unsupported(format!("statement \"{}\"", statement_keyword(&other)))),
@@ -180,6 +191,7 @@ impl Session {
             names::type_select_literals(q);
             names::name_output_columns(q);
         }
+        self.scope.lock().expect("scope lock").search = self.settings.search();
         let plan = self.ctx.state().statement_to_plan(DFStatement::Statement(Box::new(stmt))).await?;
         SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false).verify_plan(&plan)?;
         Ok(plan)
@@ -212,7 +224,28 @@ impl Session {
         Ok(Output::Rows { schema, stream, command: CommandTag::new("SELECT") })
     }
 
+    /// Undoes the block's `SET LOCAL`s at its end.
+    fn end_local_settings(&mut self) {
+        if let Some((saved, names)) = self.local.take() {
+            for name in names {
+                if let Some(reported) = self.settings.restore_from(&saved, &name) {
+                    let v = self.settings.get(reported).map(str::to_string).unwrap_or_default();
+                    self.changed_settings.push((reported, v));
+                }
+            }
+        }
+    }
+
     fn set(&mut self, set: ast::Set) -> Result<Output> {
+        if let ast::Set::SingleAssignment { scope: Some(ast::ContextModifier::Local), variable, .. } = &set {
+            if self.block == Block::Idle {
+                // PostgreSQL warns and changes nothing.
+                tracing::debug!("SET LOCAL outside a transaction block has no effect");
+                return Ok(Output::Command(CommandTag::new("SET")));
+            }
+            let local = self.local.get_or_insert_with(|| (self.settings.clone(), Vec::new()));
+            local.1.push(variable.to_string());
+        }
         let (name, value) = match set {
             ast::Set::SingleAssignment { variable, values, .. } => (variable.to_string(), set_value(&values)?),
             ast::Set::SetTimeZone { value, .. } => ("TimeZone".to_string(), set_value(&[value])?),
@@ -229,6 +262,21 @@ impl Session {
             self.changed_settings.push((canonical, v));
         }
         Ok(Output::Command(CommandTag::new("SET")))
+    }
+
+    /// `RESET name` / `RESET ALL`.
+    fn reset(&mut self, reset: ast::Reset) -> Result<Output> {
+        let names: Vec<String> = match reset {
+            ast::Reset::ALL => self.settings.all().into_iter().map(|(k, _)| k.to_string()).filter(|k| !crate::settings::is_read_only(k)).collect(),
+            ast::Reset::ConfigurationParameter(name) => vec![name.to_string()],
+        };
+        for name in names {
+            if let Some(reported) = self.settings.reset(&name)? {
+                let v = self.settings.get(reported)?.to_string();
+                self.changed_settings.push((reported, v));
+            }
+        }
+        Ok(Output::Command(CommandTag::new("RESET")))
     }
 
     fn show(&self, variable: &[ast::Ident]) -> Result<Output> {
@@ -284,7 +332,8 @@ pub(crate) fn build_context(storage: &Arc<Storage>, database: &str, user: &str, 
         .with_config(config)
         .with_default_features()
         .with_type_planner(Arc::new(PgTypePlanner))
-        .with_analyzer_rules(rules);
+        .with_analyzer_rules(rules)
+        .with_optimizer_rule(Arc::new(crate::vector::ann_rule::AnnRule));
     let state = crate::vector::register(builder).build();
     let ctx = SessionContext::new_with_state(state);
     ctx.register_catalog(database, Arc::new(QuartzCatalog::new(storage.clone(), database.to_string(), scope)));
@@ -298,8 +347,11 @@ pub(crate) fn build_context(storage: &Arc<Storage>, database: &str, user: &str, 
     ctx
 }
 
+/// The setting `SHOW` names: `SHOW time zone` is two words, `SHOW hnsw.ef_search` a dotted name.
 fn show_name(variable: &[ast::Ident]) -> String {
-    variable.iter().map(|i| i.value.as_str()).collect::<Vec<_>>().join(" ")
+    let words: Vec<&str> = variable.iter().map(|i| i.value.as_str()).collect();
+    let dotted = words.join(".");
+    if words.len() > 1 && crate::settings::is_known(&dotted) { dotted } else { words.join(" ") }
 }
 
 fn show_schema(name: &str) -> SchemaRef {

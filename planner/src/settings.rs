@@ -3,7 +3,7 @@
 //! Only settings QuartzDB knows are accepted, as in PostgreSQL (42704 otherwise). Names are
 //! case-insensitive; the first spelling below is the one `SHOW ALL` and ParameterStatus use.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::{Error, Result};
 
@@ -15,6 +15,7 @@ const DEFAULTS: &[(&str, &str, bool)] = &[
     ("DateStyle", "ISO, MDY", true),
     ("default_transaction_isolation", "read committed", false),
     ("default_transaction_read_only", "off", false),
+    ("enable_indexscan", "on", false),
     ("extra_float_digits", "1", false),
     ("integer_datetimes", "on", true),
     ("IntervalStyle", "postgres", true),
@@ -32,6 +33,19 @@ const DEFAULTS: &[(&str, &str, bool)] = &[
     ("TimeZone", "UTC", true),
     ("transaction_isolation", "read committed", false),
     ("transaction_read_only", "off", false),
+    // pgvector's search settings. The defaults shown are pgvector's; until a session sets one,
+    // QuartzDB chooses per index (see `Settings::search`).
+    ("hnsw.ef_search", "40", false),
+    ("hnsw.iterative_scan", "off", false),
+    ("hnsw.max_scan_tuples", "20000", false),
+    ("hnsw.scan_mem_multiplier", "1", false),
+    ("ivfflat.probes", "1", false),
+    ("ivfflat.iterative_scan", "off", false),
+    ("ivfflat.max_probes", "32768", false),
+    // QuartzDB's own: 0 leaves the choice to the index.
+    ("quartz.nprobes", "0", false),
+    ("quartz.refine_factor", "0", false),
+    ("quartz.exact_search_below", "10000", false),
 ];
 
 /// Settings that cannot be changed with SET.
@@ -40,11 +54,13 @@ const READ_ONLY: &[&str] = &["integer_datetimes", "is_superuser", "max_identifie
 #[derive(Debug, Clone)]
 pub struct Settings {
     values: BTreeMap<String, String>,
+    /// Settings given a value by SET or the startup packet (not just defaulted).
+    explicit: BTreeSet<&'static str>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { values: DEFAULTS.iter().map(|(k, v, _)| (k.to_ascii_lowercase(), v.to_string())).collect() }
+        Self { values: DEFAULTS.iter().map(|(k, v, _)| (k.to_ascii_lowercase(), v.to_string())).collect(), explicit: BTreeSet::new() }
     }
 }
 
@@ -57,6 +73,16 @@ fn canonical(name: &str) -> Option<&'static str> {
         other => other,
     };
     DEFAULTS.iter().map(|(k, _, _)| *k).find(|k| k.eq_ignore_ascii_case(lower))
+}
+
+/// Whether a setting cannot be changed (and so is left alone by `RESET ALL`).
+pub fn is_read_only(name: &str) -> bool {
+    canonical(name).is_some_and(|c| READ_ONLY.contains(&c))
+}
+
+/// Whether QuartzDB has a setting of that name.
+pub fn is_known(name: &str) -> bool {
+    canonical(name).is_some()
 }
 
 impl Settings {
@@ -73,13 +99,29 @@ impl Settings {
         }
         let value = normalize(c, value)?;
         self.values.insert(c.to_ascii_lowercase(), value);
+        self.explicit.insert(c);
         Ok(DEFAULTS.iter().find(|(k, _, _)| *k == c).filter(|(_, _, report)| *report).map(|(k, _, _)| *k))
     }
 
     pub fn reset(&mut self, name: &str) -> Result<Option<&'static str>> {
         let c = canonical(name).ok_or_else(|| Error::UnknownSetting(name.to_string()))?;
         let default = DEFAULTS.iter().find(|(k, _, _)| *k == c).map(|(_, v, _)| *v).unwrap_or_default();
-        self.set(c, default)
+        let reported = self.set(c, default)?;
+        self.explicit.remove(c);
+        Ok(reported)
+    }
+
+    /// Puts `name` back as it is in `saved` (the end of a `SET LOCAL`).
+    pub fn restore_from(&mut self, saved: &Settings, name: &str) -> Option<&'static str> {
+        let c = canonical(name)?;
+        let key = c.to_ascii_lowercase();
+        self.values.insert(key.clone(), saved.values[&key].clone());
+        if saved.explicit.contains(c) {
+            self.explicit.insert(c);
+        } else {
+            self.explicit.remove(c);
+        }
+        DEFAULTS.iter().find(|(k, _, report)| *k == c && *report).map(|(k, _, _)| *k)
     }
 
     /// Every setting with its current value, for `SHOW ALL`.
@@ -100,6 +142,22 @@ impl Settings {
     /// The session time zone `timestamptz` values are shown in.
     pub fn time_zone(&self) -> chrono_tz::Tz {
         self.values["timezone"].parse().unwrap_or(chrono_tz::UTC)
+    }
+
+    /// The vector search settings: pgvector's count only once set (their defaults are tuned
+    /// for pgvector's indexes; Lance's get QuartzDB's per-index choice), QuartzDB's when non-zero.
+    pub fn search(&self) -> quartzdb_storage::ann::SearchSettings {
+        let number = |name: &str| self.values[name].parse::<usize>().ok();
+        let set = |name: &'static str| if self.explicit.contains(name) { number(&name.to_ascii_lowercase()) } else { None };
+        quartzdb_storage::ann::SearchSettings {
+            ef_search: set("hnsw.ef_search"),
+            probes: set("ivfflat.probes"),
+            nprobes: number("quartz.nprobes").filter(|n| *n > 0),
+            refine_factor: number("quartz.refine_factor").filter(|n| *n > 0).map(|n| n as u32),
+            exact_below: number("quartz.exact_search_below").unwrap_or(quartzdb_storage::ann::DEFAULT_EXACT_BELOW),
+            // pgvector's advice for checking recall: compare with `SET enable_indexscan = off`.
+            use_indexes: self.values["enable_indexscan"] == "on",
+        }
     }
 
     pub fn statement_timeout_ms(&self) -> u64 {
@@ -135,8 +193,34 @@ fn normalize(name: &str, value: &str) -> Result<String> {
             "on" | "true" | "1" => Ok("on".into()),
             _ => Err(Error::Unsupported("standard_conforming_strings = off".into())),
         },
+        "hnsw.ef_search" => bounded(value, 1, 1000, invalid),
+        "hnsw.max_scan_tuples" => bounded(value, 1, i32::MAX as i64, invalid),
+        "hnsw.scan_mem_multiplier" => bounded(value, 1, 1000, invalid),
+        "ivfflat.probes" | "ivfflat.max_probes" => bounded(value, 1, 32768, invalid),
+        "quartz.nprobes" => bounded(value, 0, 32768, invalid),
+        "quartz.refine_factor" => bounded(value, 0, 1000, invalid),
+        "quartz.exact_search_below" => bounded(value, 0, i32::MAX as i64, invalid),
+        "enable_indexscan" => match value.trim().trim_matches('\'').to_ascii_lowercase().as_str() {
+            "on" | "true" | "1" | "yes" => Ok("on".into()),
+            "off" | "false" | "0" | "no" => Ok("off".into()),
+            _ => Err(invalid()),
+        },
+        "hnsw.iterative_scan" => one_of(value, &["off", "relaxed_order", "strict_order"], invalid),
+        "ivfflat.iterative_scan" => one_of(value, &["off", "relaxed_order"], invalid),
         _ => Ok(value.to_string()),
     }
+}
+
+fn bounded(value: &str, lo: i64, hi: i64, invalid: impl Fn() -> Error) -> Result<String> {
+    match value.trim().trim_matches('\'').parse::<i64>() {
+        Ok(n) if (lo..=hi).contains(&n) => Ok(n.to_string()),
+        _ => Err(invalid()),
+    }
+}
+
+fn one_of(value: &str, allowed: &[&str], invalid: impl Fn() -> Error) -> Result<String> {
+    let v = value.trim().trim_matches('\'').to_ascii_lowercase();
+    if allowed.contains(&v.as_str()) { Ok(v) } else { Err(invalid()) }
 }
 
 /// Parses a PostgreSQL duration setting (`0`, `500`, `5s`, `2min`, `1h`; bare numbers are ms).

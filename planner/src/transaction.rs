@@ -89,7 +89,7 @@ impl Block {
 fn read_only(stmt: &Statement) -> bool {
     matches!(
         stmt,
-        Statement::Query(_) | Statement::ShowVariable { .. } | Statement::Set(_) | Statement::Explain { analyze: false, .. }
+        Statement::Query(_) | Statement::ShowVariable { .. } | Statement::Set(_) | Statement::Reset(_) | Statement::Explain { analyze: false, .. }
     ) || matches!(stmt, Statement::Explain { statement, .. } if matches!(statement.as_ref(), Statement::Query(_)))
 }
 

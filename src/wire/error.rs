@@ -70,8 +70,10 @@ fn message(err: &(dyn StdError + 'static)) -> String {
 }
 
 fn detail(err: &(dyn StdError + 'static)) -> Option<String> {
-    if let Some(StorageError::UniqueViolation { detail, .. }) = err.downcast_ref::<StorageError>() {
-        return Some(detail.clone());
+    match err.downcast_ref::<StorageError>() {
+        Some(StorageError::UniqueViolation { detail, .. }) => return Some(detail.clone()),
+        Some(StorageError::InvalidIndexOption { detail, .. }) => return detail.clone(),
+        _ => {}
     }
     if let Some(e) = err.downcast_ref::<DataFusionError>() {
         return match e {

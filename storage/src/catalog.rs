@@ -53,6 +53,28 @@ pub struct TableMeta {
     pub constraints: Vec<ConstraintMeta>,
     /// The committed Lance version readers see.
     pub version: u64,
+    /// Indexes on the table's columns; each is a Lance index in the dataset's manifest.
+    #[serde(default)]
+    pub indexes: Vec<IndexMeta>,
+}
+
+/// An index as SQL sees it. The index data itself lives in the table's Lance dataset, named
+/// [`IndexMeta::lance_name`], and is committed with the table version that published it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IndexMeta {
+    pub oid: u32,
+    /// The SQL name; unique among the relations of its schema, as in PostgreSQL.
+    pub name: String,
+    pub column: String,
+    pub method: crate::index_spec::IndexMethod,
+    /// The operator class as written or defaulted (`vector_l2_ops`); `None` for scalar indexes.
+    pub opclass: Option<String>,
+    /// The distance the index orders by; `None` for scalar indexes.
+    pub metric: Option<crate::index_spec::Metric>,
+    /// `WITH (...)` options exactly as given; defaults are computed at each build.
+    pub options: BTreeMap<String, i64>,
+    /// The index's name inside the Lance manifest (independent of renames).
+    pub lance_name: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -208,10 +230,19 @@ impl Catalog {
             .ok_or_else(|| Error::UnknownTable(name.name.clone()))
     }
 
-    /// True when a table, view or sequence of that name exists (they share one namespace).
+    /// True when a table, view, sequence or index of that name exists (they share one namespace).
     pub fn relation_exists(&self, db: &str, name: &QualifiedName) -> Result<bool> {
         let s = self.schema(db, &name.schema)?;
-        Ok(s.tables.contains_key(&name.name) || s.views.contains_key(&name.name) || s.sequences.contains_key(&name.name))
+        Ok(s.tables.contains_key(&name.name)
+            || s.views.contains_key(&name.name)
+            || s.sequences.contains_key(&name.name)
+            || s.tables.values().any(|t| t.indexes.iter().any(|i| i.name == name.name)))
+    }
+
+    /// The table holding index `name` in `schema`, with the index.
+    pub fn index(&self, db: &str, schema: &str, name: &str) -> Result<Option<(&String, &TableMeta, &IndexMeta)>> {
+        let s = self.schema(db, schema)?;
+        Ok(s.tables.iter().find_map(|(t, meta)| meta.indexes.iter().find(|i| i.name == name).map(|i| (t, meta, i))))
     }
 
     /// Every table directory the catalog references, for sweeping orphans at startup.

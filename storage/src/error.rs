@@ -58,6 +58,21 @@ pub enum Error {
     #[error("could not serialize access due to concurrent update")]
     SerializationFailure(String),
 
+    #[error("index \"{0}\" does not exist")]
+    UnknownIndex(String),
+
+    /// 42704: an access method or operator class QuartzDB does not know.
+    #[error("{0}")]
+    UnknownIndexObject(String),
+
+    /// 22023, with PostgreSQL's DETAIL giving the valid range.
+    #[error("{message}")]
+    InvalidIndexOption { message: String, detail: Option<String> },
+
+    /// 42804: an operator class used on a column of another type.
+    #[error("{0}")]
+    IndexTypeMismatch(String),
+
     #[error("feature not supported: {0}")]
     Unsupported(String),
 

@@ -26,26 +26,64 @@ use datafusion::physical_plan::ExecutionPlan;
 use lance::dataset::Dataset;
 use lance::datafusion::LanceTableProvider;
 
+use crate::ann::{AnnQuery, SearchSettings};
+use crate::catalog::IndexMeta;
+use crate::index_spec::Metric;
 use crate::scan_cache::{ScanCache, ScanKey};
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct LanceTable {
-    inner: LanceTableProvider,
+    inner: Arc<LanceTableProvider>,
     dataset: Arc<Dataset>,
     table: u32,
     /// `None` for scans that need row addresses (UPDATE, DELETE): those always read Lance.
     cache: Option<Arc<ScanCache>>,
+    /// The table's indexes, for the planner's ANN rule.
+    indexes: Arc<Vec<IndexMeta>>,
+    /// The session's search settings at planning time.
+    search: SearchSettings,
+    /// Set by the ANN rule: this scan returns the k nearest rows instead of all.
+    ann: Option<AnnQuery>,
 }
 
 impl LanceTable {
     /// `with_row_addr` adds the `_rowaddr` column (last), which UPDATE and DELETE use to find rows.
     pub fn new(dataset: Arc<Dataset>, table: u32, with_row_addr: bool, cache: Arc<ScanCache>) -> Self {
         Self {
-            inner: LanceTableProvider::new(dataset.clone(), false, with_row_addr),
+            inner: Arc::new(LanceTableProvider::new(dataset.clone(), false, with_row_addr)),
             dataset,
             table,
             cache: (!with_row_addr).then_some(cache),
+            indexes: Arc::new(Vec::new()),
+            search: SearchSettings::default(),
+            ann: None,
         }
+    }
+
+    /// Makes the table's indexes and the session's search settings known to the ANN rule.
+    pub fn with_indexes(mut self, indexes: Vec<IndexMeta>, search: SearchSettings) -> Self {
+        self.indexes = Arc::new(indexes);
+        self.search = search;
+        self
+    }
+
+    /// The vector index on `column` that orders by `metric`, if there is one.
+    pub fn vector_index(&self, column: &str, metric: Metric) -> Option<&IndexMeta> {
+        if !self.search.use_indexes {
+            return None;
+        }
+        self.indexes.iter().find(|i| i.column == column && i.metric == Some(metric))
+    }
+
+    /// Whether the ANN rule already rewrote this scan.
+    pub fn is_ann(&self) -> bool {
+        self.ann.is_some()
+    }
+
+    /// This table scanned for the `k` rows nearest `query` through `index`.
+    pub fn nearest(&self, index: &IndexMeta, metric: Metric, query: Expr, k: usize) -> Self {
+        let ann = AnnQuery { index: index.clone(), metric, query, k, settings: self.search.clone() };
+        Self { ann: Some(ann), ..self.clone() }
     }
 
     /// The decoded columns of this version, from the cache or read now and cached; `None` when
@@ -88,6 +126,15 @@ impl TableProvider for LanceTable {
     }
 
     async fn scan(&self, state: &dyn Session, projection: Option<&Vec<usize>>, filters: &[Expr], limit: Option<usize>) -> Result<Arc<dyn ExecutionPlan>> {
+        if let Some(ann) = &self.ann {
+            let schema = match projection {
+                Some(p) => Arc::new(self.inner.schema().project(p)?),
+                None => self.inner.schema(),
+            };
+            if let Some(plan) = crate::ann::plan(&self.dataset, schema, state, ann, filters).await? {
+                return Ok(plan);
+            }
+        }
         // A scan with a limit reads little from Lance; it uses what is cached but fills nothing.
         if let Some(cache) = &self.cache {
             let columns = projection.cloned().unwrap_or_else(|| (0..self.inner.schema().fields().len()).collect());

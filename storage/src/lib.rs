@@ -6,10 +6,13 @@
 //! (and before the next commit), so after a crash every table opens at its last acknowledged
 //! version.
 
+pub mod ann;
 pub mod catalog;
 mod durable;
 pub mod error;
 mod fsync_store;
+pub mod index_spec;
+mod indexes;
 mod lance_table;
 mod lock;
 mod maintenance;
@@ -18,9 +21,10 @@ mod store;
 mod unique;
 
 pub use catalog::{
-    Catalog, ColumnMeta, ConstraintKind, ConstraintMeta, QualifiedName, SequenceMeta, TableMeta, ViewMeta,
+    Catalog, ColumnMeta, ConstraintKind, ConstraintMeta, IndexMeta, QualifiedName, SequenceMeta, TableMeta, ViewMeta,
 };
 pub use error::{Error, Error as StorageError, Result};
+pub use indexes::NewIndex;
 pub use lance_table::LanceTable;
 pub use store::{AlterOp, DropKind, NewTable, RowChange, Storage, WriteGuard, table_schema};
 

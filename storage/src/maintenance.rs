@@ -3,7 +3,8 @@
 //! Every autocommit INSERT adds a Lance fragment and a version. After a commit that leaves a
 //! table with [`COMPACT_AT_FRAGMENTS`] or more fragments, its small fragments are rewritten into
 //! one (and deleted rows materialized); every [`CLEANUP_EVERY_COMMITS`] commits, files of
-//! versions older than the published one are deleted. `VACUUM` does both at once.
+//! versions older than the published one are deleted, and rows written since an index was built
+//! are folded into it once there are enough of them. `VACUUM` does all three at once.
 //!
 //! Cleanup must not delete files a running query still reads: each dataset handed to a reader
 //! is an `Arc`, and cleanup keeps every version from the oldest one a reader still holds.
@@ -84,18 +85,19 @@ impl Storage {
         let meta = self.catalog().table(db, name)?.clone();
         let dataset = self.dataset(&meta).await?;
         let fragments = dataset.get_fragments().len();
-        let mut published = dataset.clone();
         if force || fragments >= COMPACT_AT_FRAGMENTS {
             self.prepare_commit(&meta, &dataset).await?;
             let mut ds = (*dataset).clone();
             let metrics = compact_files(&mut ds, CompactionOptions::default(), None).await?;
             if ds.version().version != meta.version {
                 tracing::debug!(table = %name, removed = metrics.fragments_removed, added = metrics.fragments_added, "compacted");
-                published = self.publish(db, name, meta.oid, ds)?;
+                self.publish(db, name, meta.oid, ds)?;
             }
         }
         drop(dataset);
+        self.fold_indexes(db, name, force).await?;
         if force || self.maintenance.cleanup_due(meta.oid) {
+            let published = self.dataset(&self.catalog().table(db, name)?.clone()).await?;
             let before = self.maintenance.oldest_read(meta.oid).map_or_else(chrono::Utc::now, |t| t.min(chrono::Utc::now()));
             let policy = CleanupPolicyBuilder::default().before_timestamp(before).delete_unverified(true).build();
             let stats = published.cleanup_with_policy(policy).await?;

@@ -46,6 +46,9 @@ pub struct Storage {
     writer: tokio::sync::Mutex<()>,
     /// The dataset of each table at its published version, by table OID.
     datasets: Mutex<HashMap<u32, Arc<Dataset>>>,
+    /// Lance's caches (opened indexes, their partitions, file metadata), shared by every version
+    /// of every table so a commit does not leave the next query with cold indexes.
+    lance_session: Arc<lance::session::Session>,
     /// Decoded columns of recent scans (see [`crate::scan_cache`]).
     scan_cache: Arc<crate::scan_cache::ScanCache>,
     /// Key sets of constrained tables, built on first write; dropped when a commit fails.
@@ -153,6 +156,7 @@ impl Storage {
             sequences_dirty: AtomicBool::new(false),
             writer: tokio::sync::Mutex::new(()),
             datasets: Mutex::new(HashMap::new()),
+            lance_session: Arc::new(lance::session::Session::default()),
             scan_cache: Arc::new(crate::scan_cache::ScanCache::new(crate::scan_cache::ScanCache::default_budget())),
             uniques: Mutex::new(HashMap::new()),
             maintenance: Default::default(),
@@ -215,6 +219,7 @@ impl Storage {
         Ok(DatasetBuilder::from_uri(self.table_uri(meta))
             .with_read_params(ReadParams { store_options: Some(store_params()), ..Default::default() })
             .with_version(version)
+            .with_session(self.lance_session.clone())
             .load()
             .await?)
     }
@@ -289,10 +294,11 @@ impl Storage {
             columns: table.columns,
             constraints: table.constraints,
             version: 0,
+            indexes: Vec::new(),
         };
         let empty = RecordBatchIterator::new(Vec::<std::result::Result<RecordBatch, arrow::error::ArrowError>>::new(), table.schema.clone());
         let ds = InsertBuilder::new(self.table_uri(&meta).as_str())
-            .with_params(&write_params(WriteMode::Create))
+            .with_params(&WriteParams { session: Some(self.lance_session.clone()), ..write_params(WriteMode::Create) })
             .execute_stream(empty)
             .await?;
         meta.version = ds.version().version;
@@ -494,6 +500,11 @@ impl Storage {
                             }
                         }
                     }
+                    for i in &mut meta.indexes {
+                        if i.column == from {
+                            i.column = to.clone();
+                        }
+                    }
                     renamed_columns.push((from, to));
                 }
                 AlterOp::DropColumns { columns, if_exists } => {
@@ -511,6 +522,11 @@ impl Storage {
                     if drop.len() >= meta.columns.len() {
                         return Err(Error::Unsupported("dropping every column of a table".into()));
                     }
+                    // PostgreSQL drops the indexes of dropped columns with them.
+                    for i in meta.indexes.iter().filter(|i| drop.contains(&i.column)) {
+                        lance::index::DatasetIndexExt::drop_index(&mut dataset, &i.lance_name).await?;
+                    }
+                    meta.indexes.retain(|i| !drop.contains(&i.column));
                     let refs: Vec<&str> = drop.iter().map(String::as_str).collect();
                     dataset.drop_columns(&refs).await?;
                     meta.columns.retain(|c| !drop.contains(&c.name));
@@ -579,17 +595,20 @@ impl Storage {
 
     /// Makes `ds` the table's published version.
     pub(crate) fn publish(&self, db: &str, name: &QualifiedName, oid: u32, ds: Dataset) -> Result<Arc<Dataset>> {
+        self.publish_shared(db, name, oid, Arc::new(ds))
+    }
+
+    pub(crate) fn publish_shared(&self, db: &str, name: &QualifiedName, oid: u32, ds: Arc<Dataset>) -> Result<Arc<Dataset>> {
         let version = ds.version().version;
         self.update_catalog(|c| {
             c.table_mut(db, name)?.version = version;
             Ok(())
         })?;
-        let ds = Arc::new(ds);
         self.cache_dataset(oid, ds.clone());
         Ok(ds)
     }
 
-    fn cache_dataset(&self, oid: u32, ds: Arc<Dataset>) {
+    pub(crate) fn cache_dataset(&self, oid: u32, ds: Arc<Dataset>) {
         let mut cache = self.datasets.lock().expect("dataset cache");
         match cache.get(&oid) {
             Some(cached) if cached.version().version >= ds.version().version => {}

@@ -10,8 +10,10 @@
 //! - [`cast`]: casts to and from vectors (an analyzer rule, since Arrow has no such casts).
 //! - [`aggregate`]: `avg` and `sum` over vectors.
 //! - [`distance`]: the kernels; [`array`]: zero-copy row access and builders.
+//! - [`ann_rule`]: `ORDER BY distance LIMIT k` → a vector index scan.
 
 pub mod aggregate;
+pub mod ann_rule;
 pub mod array;
 pub mod binary;
 pub mod bit;

@@ -1,0 +1,303 @@
+//! The ANN scan: the k rows nearest a constant query vector, found through a Lance vector index.
+//!
+//! The planner's rule hands a table an [`AnnQuery`] when `ORDER BY <distance>(col, q) LIMIT k`
+//! sits above its scan and an index of the same metric covers `col`. The scan then asks Lance's
+//! scanner for the k nearest rows (Lance searches fragments written after the index was built
+//! exactly, and skips deleted rows); the Sort and Limit above it stay, and recompute the
+//! distance with QuartzDB's own functions, so values and order are pgvector's.
+//!
+//! Pushed-down filters become Lance prefilters, which keep probing partitions until k matching
+//! rows are found. When few rows match, an exact search over them is cheaper and exact; the
+//! choice is made by counting the matching rows ([`SearchSettings::exact_below`]).
+
+use std::fmt;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, RecordBatchOptions};
+use arrow::datatypes::{DataType, Schema, SchemaRef};
+use datafusion::catalog::Session;
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{Column, DFSchema, ScalarValue};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::Expr;
+use datafusion::physical_expr::EquivalenceProperties;
+use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, Partitioning, PlanProperties};
+use futures::StreamExt;
+use lance::dataset::Dataset;
+
+use crate::catalog::IndexMeta;
+use crate::index_spec::{IndexMethod, Metric};
+
+/// Search settings of the session (pgvector's and QuartzDB's); `None` leaves the choice to the
+/// index's defaults, which aim at recall 0.95 or more.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchSettings {
+    /// `enable_indexscan`: off makes every search exact.
+    pub use_indexes: bool,
+    /// `hnsw.ef_search`: candidates kept while walking a graph.
+    pub ef_search: Option<usize>,
+    /// `ivfflat.probes`: IVF partitions searched (at least; more when a filter needs them).
+    pub probes: Option<usize>,
+    /// `quartz.nprobes`: partitions searched by any IVF-based index; wins over `ivfflat.probes`.
+    pub nprobes: Option<usize>,
+    /// `quartz.refine_factor`: fetch k × this many candidates and re-rank them exactly.
+    pub refine_factor: Option<u32>,
+    /// `quartz.exact_search_below`: a filter matching at most this many rows is searched exactly.
+    pub exact_below: usize,
+}
+
+impl Default for SearchSettings {
+    fn default() -> Self {
+        Self { use_indexes: true, ef_search: None, probes: None, nprobes: None, refine_factor: None, exact_below: DEFAULT_EXACT_BELOW }
+    }
+}
+
+/// Default of [`SearchSettings::exact_below`].
+pub const DEFAULT_EXACT_BELOW: usize = 10_000;
+/// Default `ef` for graph indexes when `hnsw.ef_search` is not set.
+pub const DEFAULT_EF_SEARCH: usize = 40;
+
+/// A nearest-neighbour request the planner attached to a table scan.
+#[derive(Debug, Clone)]
+pub struct AnnQuery {
+    pub index: IndexMeta,
+    pub metric: Metric,
+    /// The query vector: an expression without columns, evaluated when the scan is planned.
+    pub query: Expr,
+    /// Rows wanted: the LIMIT plus the OFFSET above.
+    pub k: usize,
+    pub settings: SearchSettings,
+}
+
+/// How one ANN scan was planned, for EXPLAIN.
+#[derive(Debug, Clone)]
+struct Strategy {
+    index: String,
+    method: IndexMethod,
+    metric: Metric,
+    k: usize,
+    exact: Option<u64>,
+    nprobes: Option<usize>,
+    ef: Option<usize>,
+    refine: Option<u32>,
+    filtered: bool,
+}
+
+/// Plans the ANN scan of `dataset`. `projection` names the columns the plan above reads.
+pub(crate) async fn plan(dataset: &Arc<Dataset>, schema: SchemaRef, state: &dyn Session, ann: &AnnQuery, filters: &[Expr]) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+    let Some(query) = query_values(state, &ann.query)? else { return Ok(None) };
+    let column_dims = match dataset_field_type(dataset, &ann.index.column) {
+        Some(DataType::FixedSizeList(_, n)) => n as usize,
+        _ => return Ok(None),
+    };
+    if query.len() != column_dims {
+        // The exact path reports pgvector's "different vector dimensions" error.
+        return Ok(None);
+    }
+    let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let filter = filters.iter().cloned().map(unqualify).reduce(Expr::and);
+    let lance = |e: lance::Error| DataFusionError::External(Box::new(e));
+
+    let mut exact = None;
+    if let Some(f) = &filter {
+        let mut count = dataset.scan();
+        count.filter_expr(f.clone());
+        let matching = count.count_rows().await.map_err(lance)?;
+        if (matching as usize) <= ann.settings.exact_below {
+            exact = Some(matching);
+        }
+    }
+
+    let method = ann.index.method;
+    let probes = if method.has_graph() { None } else { ann.settings.probes };
+    let nprobes = ann.settings.nprobes.or(probes).or_else(|| default_nprobes(method, &ann.index));
+    let ef = method.has_graph().then(|| ann.settings.ef_search.unwrap_or(DEFAULT_EF_SEARCH).max(ann.k));
+    let refine = ann.settings.refine_factor.or_else(|| default_refine(method)).filter(|r| *r > 1);
+
+    let mut scan = dataset.scan();
+    scan.project(&columns).map_err(lance)?;
+    scan.nearest(&ann.index.column, query.as_ref(), ann.k).map_err(lance)?;
+    scan.disable_scoring_autoprojection();
+    scan.distance_metric(ann.metric.lance());
+    if exact.is_some() {
+        scan.use_index(false);
+    } else {
+        if let Some(n) = nprobes {
+            scan.minimum_nprobes(n);
+        }
+        if let Some(ef) = ef {
+            scan.ef(ef);
+        }
+        if let Some(r) = refine {
+            scan.refine(r);
+        }
+    }
+    if let Some(f) = filter {
+        scan.filter_expr(f);
+        scan.prefilter(true);
+    }
+    let mut inner = scan.create_plan().await.map_err(lance)?;
+    if inner.output_partitioning().partition_count() > 1 {
+        inner = Arc::new(CoalescePartitionsExec::new(inner));
+    }
+    let strategy = Strategy {
+        index: ann.index.name.clone(),
+        method,
+        metric: ann.metric,
+        k: ann.k,
+        exact,
+        nprobes,
+        ef,
+        refine,
+        filtered: !filters.is_empty(),
+    };
+    Ok(Some(Arc::new(VectorIndexScanExec::new(inner, schema, strategy))))
+}
+
+/// Partitions probed when no setting says: every one of an `hnsw` index's (it has few, each a
+/// graph; Lance stops at the last), about 1/16 of an IVF index's lists but at least 8.
+fn default_nprobes(method: IndexMethod, index: &IndexMeta) -> Option<usize> {
+    let lists = index.options.get("lists").or(index.options.get("num_partitions")).map(|v| *v as usize);
+    match method {
+        IndexMethod::Hnsw => Some(lists.unwrap_or(64)),
+        _ => Some(lists.map(|l| (l / 16).max(8).min(l)).unwrap_or(16)),
+    }
+}
+
+/// Quantized indexes rank by approximate distances; re-ranking 4k candidates exactly restores
+/// the order (and the recall) at little cost.
+fn default_refine(method: IndexMethod) -> Option<u32> {
+    match method {
+        IndexMethod::IvfPq | IndexMethod::IvfRq | IndexMethod::IvfHnswPq => Some(4),
+        _ => None,
+    }
+}
+
+fn dataset_field_type(dataset: &Dataset, column: &str) -> Option<DataType> {
+    let schema = Schema::from(dataset.schema());
+    schema.field_with_name(column).ok().map(|f| f.data_type().clone())
+}
+
+/// The query vector's elements, or `None` when it is NULL (the exact path then orders by NULL).
+fn query_values(state: &dyn Session, query: &Expr) -> Result<Option<ArrayRef>> {
+    let value = match query {
+        Expr::Literal(v, _) => v.to_array()?,
+        other => {
+            let physical = state.create_physical_expr(other.clone(), &DFSchema::empty())?;
+            let batch = RecordBatch::try_new_with_options(Arc::new(Schema::empty()), vec![], &RecordBatchOptions::new().with_row_count(Some(1)))?;
+            physical.evaluate(&batch)?.into_array(1)?
+        }
+    };
+    if value.is_null(0) {
+        return Ok(None);
+    }
+    Ok(match value.data_type() {
+        DataType::FixedSizeList(..) => Some(value.as_fixed_size_list().value(0)),
+        DataType::LargeList(_) => Some(value.as_list::<i64>().value(0)),
+        DataType::List(_) => Some(value.as_list::<i32>().value(0)),
+        _ => None,
+    })
+}
+
+/// Lance resolves filter columns against its own schema, without the table qualifier.
+fn unqualify(e: Expr) -> Expr {
+    e.transform(|e| match e {
+        Expr::Column(c) if c.relation.is_some() => Ok(Transformed::yes(Expr::Column(Column::new_unqualified(c.name)))),
+        other => Ok(Transformed::no(other)),
+    })
+    .map(|t| t.data)
+    .expect("infallible")
+}
+
+/// The ANN scan in a plan: Lance's search below, the table's columns (without Lance's
+/// `_distance`) out.
+#[derive(Debug)]
+pub struct VectorIndexScanExec {
+    input: Arc<dyn ExecutionPlan>,
+    schema: SchemaRef,
+    strategy: Strategy,
+    properties: Arc<PlanProperties>,
+}
+
+impl VectorIndexScanExec {
+    fn new(input: Arc<dyn ExecutionPlan>, schema: SchemaRef, strategy: Strategy) -> Self {
+        let properties = Arc::new(PlanProperties::new(
+            EquivalenceProperties::new(schema.clone()),
+            Partitioning::UnknownPartitioning(1),
+            EmissionType::Final,
+            Boundedness::Bounded,
+        ));
+        Self { input, schema, strategy, properties }
+    }
+}
+
+impl DisplayAs for VectorIndexScanExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        let s = &self.strategy;
+        write!(f, "VectorIndexScanExec: index={} ({}, {}), k={}", s.index, s.method.name(), s.metric.name(), s.k)?;
+        match s.exact {
+            Some(rows) => write!(f, ", exact search of {rows} filtered rows")?,
+            None => {
+                if let Some(n) = s.nprobes {
+                    write!(f, ", nprobes={n}")?;
+                }
+                if let Some(ef) = s.ef {
+                    write!(f, ", ef={ef}")?;
+                }
+                if let Some(r) = s.refine {
+                    write!(f, ", refine_factor={r}")?;
+                }
+                if s.filtered {
+                    write!(f, ", prefilter")?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ExecutionPlan for VectorIndexScanExec {
+    fn name(&self) -> &str {
+        "VectorIndexScanExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![&self.input]
+    }
+
+    fn with_new_children(self: Arc<Self>, children: Vec<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn ExecutionPlan>> {
+        let input = children.into_iter().next().ok_or_else(|| DataFusionError::Internal("VectorIndexScanExec needs its input".into()))?;
+        Ok(Arc::new(Self::new(input, self.schema.clone(), self.strategy.clone())))
+    }
+
+    fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
+        let stream = self.input.execute(partition, context)?;
+        let schema = self.schema.clone();
+        let out = schema.clone();
+        let batches = stream.map(move |batch| {
+            let batch = batch?;
+            let columns = schema
+                .fields()
+                .iter()
+                .map(|f| {
+                    batch.column_by_name(f.name()).cloned().ok_or_else(|| DataFusionError::Internal(format!("ANN scan lost column {}", f.name())))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok(RecordBatch::try_new_with_options(schema.clone(), columns, &RecordBatchOptions::new().with_row_count(Some(batch.num_rows())))?)
+        });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(out, batches)))
+    }
+}
+
+/// Whether a scalar is a usable query vector (a non-null list of floats).
+pub fn is_query_constant(v: &ScalarValue) -> bool {
+    matches!(v.data_type(), DataType::FixedSizeList(..) | DataType::LargeList(_) | DataType::List(_)) && !v.is_null()
+}

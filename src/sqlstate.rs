@@ -127,9 +127,7 @@ pub fn classify(err: &(dyn StdError + 'static)) -> SqlState {
         return arrow(e);
     }
     if let Some(e) = err.downcast_ref::<quartzdb_sql::Error>() {
-        return match e {
-            quartzdb_sql::Error::Syntax(_) => SqlState::SyntaxError,
-        };
+        return sql(e);
     }
     match err.source() {
         Some(inner) => classify(inner),
@@ -137,11 +135,20 @@ pub fn classify(err: &(dyn StdError + 'static)) -> SqlState {
     }
 }
 
+fn sql(e: &quartzdb_sql::Error) -> SqlState {
+    match e {
+        quartzdb_sql::Error::Syntax(_) => SqlState::SyntaxError,
+        quartzdb_sql::Error::UndefinedFunction(_) => SqlState::UndefinedFunction,
+        quartzdb_sql::Error::InvalidArgument(_) => SqlState::InvalidParameterValue,
+    }
+}
+
 fn planner(e: &PlannerError) -> SqlState {
     use SqlState::*;
     match e {
         PlannerError::Storage(e) => storage(e),
-        PlannerError::Sql(_) | PlannerError::Syntax(_) => SyntaxError,
+        PlannerError::Sql(e) => sql(e),
+        PlannerError::Syntax(_) => SyntaxError,
         PlannerError::DataFusion(e) => datafusion(e),
         PlannerError::Arrow(e) => arrow(e),
         PlannerError::UnknownType(_) => UndefinedObject,
@@ -349,6 +356,8 @@ mod tests {
             (Box::new(PlannerError::MultiplePrimaryKeys("x".into())), "42P16"),
             (Box::new(PlannerError::UnknownSetting("x".into())), "42704"),
             (Box::new(quartzdb_sql::Error::Syntax("x".into())), "42601"),
+            (Box::new(quartzdb_sql::Error::UndefinedFunction("x".into())), "42883"),
+            (Box::new(quartzdb_sql::Error::InvalidArgument("x".into())), "22023"),
             (Box::new(ArrowError::DivideByZero), "22012"),
             (Box::new(ArrowError::CastError("Cannot cast string 'x' to value of Int32 type".into())), "22P02"),
             (Box::new(ArrowError::CastError("Can't cast value 2147483648 to type Int32".into())), "22003"),

@@ -15,3 +15,5 @@ mod protocol;
 mod slt;
 #[path = "e2e/sql.rs"]
 mod sql;
+#[path = "e2e/vector_index.rs"]
+mod vector_index;

@@ -83,7 +83,7 @@ impl SchemaProvider for QuartzSchema {
                 let scope = self.scope.lock().expect("scope lock");
                 (scope.dml_target.as_ref() == Some(&qname), scope.search.clone())
             };
-            let table = LanceTable::new(dataset, meta.oid, with_row_addr, self.storage.scan_cache().clone()).with_indexes(meta.indexes.clone(), search);
+            let table = LanceTable::new(dataset, meta.oid, with_row_addr, self.storage.scan_cache().clone()).with_indexes(meta.indexes.clone(), search, self.storage.direct_cache().clone());
             return Ok(Some(Arc::new(table)));
         }
         if let Some(view) = schema.views.get(name) {

@@ -19,6 +19,7 @@ pub mod functions;
 pub mod names;
 pub mod output;
 pub mod params;
+pub mod plan_cache;
 pub mod pg_catalog;
 pub mod session;
 pub mod settings;

@@ -45,6 +45,8 @@ pub struct Session {
     block: Block,
     /// Settings as they were before the block's first `SET LOCAL`, and the names it changed.
     local: Option<(Settings, Vec<String>)>,
+    /// Optimized plans of parameterized queries (see [`crate::plan_cache`]).
+    plans: crate::plan_cache::PlanCache,
 }
 
 impl std::fmt::Debug for Session {
@@ -69,6 +71,7 @@ impl Session {
             changed_settings: Vec::new(),
             block: Block::default(),
             local: None,
+            plans: Default::default(),
         })
     }
 
@@ -216,12 +219,55 @@ impl Session {
     }
 
     async fn query(&mut self, stmt: Statement, params: Option<ParamValues>) -> Result<Output> {
-        let plan = self.plan_query(stmt).await?;
-        let plan = params::bind(plan, params)?;
-        let df = self.ctx.execute_logical_plan(plan).await?;
-        let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-        let stream = df.execute_stream().await?;
+        let (schema, stream) = match params {
+            Some(values) => self.run_prepared(stmt, values).await?,
+            None => {
+                let plan = self.plan_query(stmt).await?;
+                let plan = params::bind(plan, None)?;
+                let df = self.ctx.execute_logical_plan(plan).await?;
+                let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+                (schema, df.execute_stream().await?)
+            }
+        };
         Ok(Output::Rows { schema, stream, command: CommandTag::new("SELECT") })
+    }
+
+    /// Runs a plan with `$n` parameters: optimized while the parameters are still placeholders,
+    /// then bound. The optimizer then never sees (or prints into column names, again and again)
+    /// a 768-float vector literal, and the ANN rule works on `ORDER BY embedding <-> $1` as is.
+    async fn run_prepared(&mut self, stmt: Statement, values: ParamValues) -> Result<(SchemaRef, datafusion::execution::SendableRecordBatchStream)> {
+        let started = std::time::Instant::now();
+        let state = self.ctx.state();
+        let key = stmt.to_string();
+        let catalog = self.storage().catalog();
+        let search = self.settings.search();
+        let cached = self.plans.get(&key, &catalog, &search);
+        let optimized = match cached {
+            Some(p) => p,
+            None => {
+                let plan = self.plan_query(stmt).await?;
+                match state.optimize(&plan) {
+                    Ok(optimized) => {
+                        self.plans.insert(key, catalog, search, &plan, &optimized);
+                        optimized
+                    }
+                    Err(e) => {
+                        // Some rewrites need the values; plan the bound statement the ordinary way.
+                        tracing::debug!(error = %e, "optimizing with placeholders failed");
+                        let df = self.ctx.execute_logical_plan(params::bind(plan, Some(values))?).await?;
+                        let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+                        return Ok((schema, df.execute_stream().await?));
+                    }
+                }
+            }
+        };
+        let bound = crate::vector::ann_rule::bind_parameters(optimized.with_param_values(values.clone())?, &values)?;
+        let schema: SchemaRef = Arc::new(bound.schema().as_arrow().clone());
+        let optimized_at = started.elapsed();
+        let physical = state.query_planner().create_physical_plan(&bound, &state).await?;
+        let stream = datafusion::physical_plan::execute_stream(physical, state.task_ctx())?;
+        tracing::debug!(optimize_us = optimized_at.as_micros() as u64, physical_us = (started.elapsed() - optimized_at).as_micros() as u64, "planned prepared query");
+        Ok((schema, stream))
     }
 
     /// Undoes the block's `SET LOCAL`s at its end.
@@ -341,6 +387,7 @@ pub(crate) fn build_context(storage: &Arc<Storage>, database: &str, user: &str, 
         ctx.register_udf(udf);
     }
     ctx.register_udf(functions::NextVal::udf(storage.clone(), database));
+    ctx.register_udf(crate::pg_catalog::indexes::PgGetIndexdef::udf(storage.clone(), database));
     for udf in catalog_functions {
         ctx.register_udf(udf);
     }

@@ -193,13 +193,13 @@ fn normalize(name: &str, value: &str) -> Result<String> {
             "on" | "true" | "1" => Ok("on".into()),
             _ => Err(Error::Unsupported("standard_conforming_strings = off".into())),
         },
-        "hnsw.ef_search" => bounded(value, 1, 1000, invalid),
-        "hnsw.max_scan_tuples" => bounded(value, 1, i32::MAX as i64, invalid),
-        "hnsw.scan_mem_multiplier" => bounded(value, 1, 1000, invalid),
-        "ivfflat.probes" | "ivfflat.max_probes" => bounded(value, 1, 32768, invalid),
-        "quartz.nprobes" => bounded(value, 0, 32768, invalid),
-        "quartz.refine_factor" => bounded(value, 0, 1000, invalid),
-        "quartz.exact_search_below" => bounded(value, 0, i32::MAX as i64, invalid),
+        "hnsw.ef_search" => bounded(name, value, 1, 1000),
+        "hnsw.max_scan_tuples" => bounded(name, value, 1, i32::MAX as i64),
+        "hnsw.scan_mem_multiplier" => bounded(name, value, 1, 1000),
+        "ivfflat.probes" | "ivfflat.max_probes" => bounded(name, value, 1, 32768),
+        "quartz.nprobes" => bounded(name, value, 0, 32768),
+        "quartz.refine_factor" => bounded(name, value, 0, 1000),
+        "quartz.exact_search_below" => bounded(name, value, 0, i32::MAX as i64),
         "enable_indexscan" => match value.trim().trim_matches('\'').to_ascii_lowercase().as_str() {
             "on" | "true" | "1" | "yes" => Ok("on".into()),
             "off" | "false" | "0" | "no" => Ok("off".into()),
@@ -211,10 +211,13 @@ fn normalize(name: &str, value: &str) -> Result<String> {
     }
 }
 
-fn bounded(value: &str, lo: i64, hi: i64, invalid: impl Fn() -> Error) -> Result<String> {
-    match value.trim().trim_matches('\'').parse::<i64>() {
+/// An integer setting within PostgreSQL's bounds, with its messages for both failures.
+fn bounded(name: &str, value: &str, lo: i64, hi: i64) -> Result<String> {
+    let v = value.trim().trim_matches('\'');
+    match v.parse::<i64>() {
         Ok(n) if (lo..=hi).contains(&n) => Ok(n.to_string()),
-        _ => Err(invalid()),
+        Ok(n) => Err(Error::InvalidParameter(format!("{n} is outside the valid range for parameter \"{name}\" ({lo} .. {hi})"))),
+        Err(_) => Err(Error::InvalidParameter(format!("invalid value for parameter \"{name}\": \"{v}\""))),
     }
 }
 

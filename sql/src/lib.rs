@@ -3,10 +3,12 @@
 //!
 //! - [`parser`]: text → statements.
 //! - [`error`]: parse errors.
+//! - [`vector_search`]: the `vector_search(...)` table function, rewritten into its query.
 
 pub mod error;
 pub mod parser;
+pub mod vector_search;
 
 pub use datafusion::sql::sqlparser::ast;
 pub use error::{Error, Result};
-pub use parser::{parse, parse_expr};
+pub use parser::{parse, parse_expr, parse_object_name};

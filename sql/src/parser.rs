@@ -1,6 +1,7 @@
 //! Parsing SQL text with PostgreSQL's dialect.
 
-use datafusion::sql::sqlparser::ast::{Expr, Statement};
+use datafusion::sql::sqlparser::ast::{Expr, Statement, VacuumStatement};
+use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
@@ -16,18 +17,75 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
     let tokens = Tokenizer::new(&dialect, sql)
         .tokenize_with_location()
         .map_err(|e| Error::Syntax(e.to_string()))?;
-    let mut statements = Parser::new(&dialect)
-        .with_recursion_limit(RECURSION_LIMIT)
-        .with_tokens_with_locations(vector_operators(tokens))
-        .parse_statements()
+    let mut parser = Parser::new(&dialect).with_recursion_limit(RECURSION_LIMIT).with_tokens_with_locations(vector_operators(tokens));
+    let mut statements = statements(&mut parser)
         .map_err(|e| match e {
             ParserError::RecursionLimitExceeded => Error::Syntax("statement is nested too deeply".into()),
             ParserError::TokenizerError(m) | ParserError::ParserError(m) => Error::Syntax(m),
         })?;
     for s in &mut statements {
         unqualify_catalog_functions(s);
+        crate::vector_search::rewrite(s)?;
     }
     Ok(statements)
+}
+
+/// Parses a possibly qualified object name (`docs`, `public."Docs"`); nothing may follow it.
+pub fn parse_object_name(text: &str) -> Result<datafusion::sql::sqlparser::ast::ObjectName> {
+    let mut parser = Parser::new(&PostgreSqlDialect {}).try_with_sql(text).map_err(|e| Error::Syntax(e.to_string()))?;
+    let name = parser.parse_object_name(false).map_err(|e| Error::InvalidArgument(format!("invalid name \"{text}\": {e}")))?;
+    if parser.peek_token().token != Token::EOF {
+        return Err(Error::InvalidArgument(format!("invalid name \"{text}\"")));
+    }
+    Ok(name)
+}
+
+/// sqlparser's statement loop, plus the PostgreSQL statements sqlparser does not know.
+fn statements(parser: &mut Parser) -> std::result::Result<Vec<Statement>, ParserError> {
+    let mut out = Vec::new();
+    let mut expecting_delimiter = false;
+    loop {
+        while parser.consume_token(&Token::SemiColon) {
+            expecting_delimiter = false;
+        }
+        if parser.peek_token().token == Token::EOF {
+            return Ok(out);
+        }
+        if expecting_delimiter {
+            return parser.expected("end of statement", parser.peek_token());
+        }
+        let statement = if parser.parse_keyword(Keyword::REINDEX) { reindex(parser)? } else { parser.parse_statement()? };
+        out.push(statement);
+        expecting_delimiter = true;
+    }
+}
+
+/// `REINDEX [(options)] INDEX | TABLE [CONCURRENTLY] name`, read as Redshift's `VACUUM REINDEX
+/// name` (the AST sqlparser has for it): index and table names share one namespace, so the
+/// name alone says what to rebuild.
+fn reindex(parser: &mut Parser) -> std::result::Result<Statement, ParserError> {
+    if parser.consume_token(&Token::LParen) {
+        while !parser.consume_token(&Token::RParen) {
+            if parser.next_token().token == Token::EOF {
+                return parser.expected(")", parser.peek_token());
+            }
+        }
+    }
+    if parser.parse_one_of_keywords(&[Keyword::INDEX, Keyword::TABLE]).is_none() {
+        return parser.expected("INDEX or TABLE after REINDEX (REINDEX SCHEMA, DATABASE and SYSTEM are not supported)", parser.peek_token());
+    }
+    let _ = parser.parse_keyword(Keyword::CONCURRENTLY);
+    let name = parser.parse_object_name(false)?;
+    Ok(Statement::Vacuum(VacuumStatement {
+        full: false,
+        sort_only: false,
+        delete_only: false,
+        reindex: true,
+        recluster: false,
+        table_name: Some(name),
+        threshold: None,
+        boost: false,
+    }))
 }
 
 /// `pg_catalog.version()` is `version()`: every function QuartzDB has lives in pg_catalog's
@@ -115,6 +173,18 @@ mod tests {
         let datafusion::sql::sqlparser::ast::SetExpr::Select(s) = q.body.as_ref() else { panic!() };
         let datafusion::sql::sqlparser::ast::SelectItem::UnnamedExpr(Expr::BinaryOp { op, .. }) = &s.projection[0] else { panic!() };
         assert_eq!(op.to_string(), "=", "<=> binds tighter than =");
+    }
+
+    #[test]
+    fn reindex_is_read_as_vacuum_reindex() {
+        let stmts = parse("REINDEX INDEX docs_idx; REINDEX (VERBOSE) TABLE CONCURRENTLY public.docs").unwrap();
+        for (s, name) in stmts.iter().zip(["docs_idx", "public.docs"]) {
+            let Statement::Vacuum(v) = s else { panic!("{s}") };
+            assert!(v.reindex);
+            assert_eq!(v.table_name.as_ref().unwrap().to_string(), name);
+        }
+        assert!(parse("REINDEX DATABASE quartz").is_err());
+        assert!(parse("REINDEX INDEX a b").is_err());
     }
 
     #[test]

@@ -59,6 +59,10 @@ pub fn wire_schema(schema: &Schema) -> SchemaRef {
                 if vector::sparse::is_sparse_type(f.data_type()) {
                     return Field::new(f.name(), DataType::Utf8, true).with_metadata(vector_marker(vector::sparse::SPARSEVEC));
                 }
+                // Catalog OIDs go out as `oid`, which drivers read as a 4-byte unsigned value.
+                if f.data_type() == &DataType::UInt32 {
+                    return Field::new(f.name(), DataType::Utf8, true).with_metadata(vector_marker(OID));
+                }
                 Field::new(f.name(), wire_type(f.data_type()), true).with_metadata(f.metadata().clone())
             })
             .collect::<Vec<_>>(),
@@ -70,16 +74,23 @@ fn vector_marker(name: &str) -> std::collections::HashMap<String, String> {
     [(quartzdb_planner::types::PG_TYPE_METADATA.to_string(), name.to_string())].into()
 }
 
+/// The marker of `UInt32` columns sent as `oid`.
+const OID: &str = "oid";
+
 fn is_vector_wire_field(f: &Field) -> bool {
     f.metadata()
         .get(quartzdb_planner::types::PG_TYPE_METADATA)
-        .is_some_and(|t| vector::Kind::from_name(t).is_some() || t == vector::bit::BIT || t == vector::sparse::SPARSEVEC)
+        .is_some_and(|t| vector::Kind::from_name(t).is_some() || t == vector::bit::BIT || t == vector::sparse::SPARSEVEC || t == OID)
 }
 
 /// A vector or bit-string column in text (`[1,2,3]`, `101`) or binary (pgvector's and
 /// PostgreSQL's send formats) form.
 fn vector_column(c: &ArrayRef, text: bool) -> datafusion::error::Result<(DataType, ArrayRef)> {
     let n = c.len();
+    if c.data_type() == &DataType::UInt32 {
+        let values = c.as_primitive::<arrow::datatypes::UInt32Type>().iter();
+        return Ok(encoded(values, text, |v| v.to_string(), |v, out| out.extend_from_slice(&v.to_be_bytes())));
+    }
     if vector::sparse::is_sparse_type(c.data_type()) {
         let values = (0..n).map(|i| vector::sparse::get(c.as_struct(), i));
         return Ok(encoded(values, text, |s| s.format(), |s, out| s.send(out)));
@@ -251,6 +262,7 @@ fn declared_type(f: &Field) -> Option<Type> {
         "json" => Some(Type::JSON),
         "jsonb" => Some(Type::JSONB),
         "\"char\"" => Some(Type::CHAR),
+        OID => Some(Type::OID),
         vector::bit::BIT => Some(Type::BIT),
         vector::sparse::SPARSEVEC => Some(sparsevec_pg_type()),
         name if vector::Kind::from_name(name).is_some() => Some(vector_pg_type(vector::Kind::from_name(name).expect("checked"))),

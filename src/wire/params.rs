@@ -17,6 +17,8 @@ use crate::sqlstate::SqlState;
 pub fn pg_type(t: Option<&DataType>) -> Type {
     match t {
         None | Some(DataType::Null) => Type::TEXT,
+        // Catalog OID columns (pg_type.oid): drivers bind `oid = $1` with an OID.
+        Some(DataType::UInt32) => Type::OID,
         Some(t) if vector::bit::is_bit_type(t) => Type::BIT,
         Some(t) if vector::sparse::is_sparse_type(t) => super::encode::sparsevec_pg_type(),
         Some(t) if vector::is_vector_type(t) => super::encode::vector_pg_type(vector::Kind::of(t).expect("vector type")),
@@ -31,6 +33,7 @@ pub fn arrow_type(t: &Type) -> Option<DataType> {
         Type::INT2 => DataType::Int16,
         Type::INT4 => DataType::Int32,
         Type::INT8 => DataType::Int64,
+        Type::OID => DataType::UInt32,
         Type::FLOAT4 => DataType::Float32,
         Type::FLOAT8 => DataType::Float64,
         Type::NUMERIC => DataType::Decimal128(38, 10),
@@ -69,6 +72,7 @@ pub fn decode(value: Option<&Bytes>, format: FieldFormat, ty: &Type) -> PgWireRe
         Type::INT2 => ScalarValue::Int16(Some(i16::from_sql(ty, bytes).map_err(bad)?)),
         Type::INT4 => ScalarValue::Int32(Some(i32::from_sql(ty, bytes).map_err(bad)?)),
         Type::INT8 => ScalarValue::Int64(Some(i64::from_sql(ty, bytes).map_err(bad)?)),
+        Type::OID => ScalarValue::UInt32(Some(u32::from_sql(ty, bytes).map_err(bad)?)),
         Type::FLOAT4 => ScalarValue::Float32(Some(f32::from_sql(ty, bytes).map_err(bad)?)),
         Type::FLOAT8 => ScalarValue::Float64(Some(f64::from_sql(ty, bytes).map_err(bad)?)),
         Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {

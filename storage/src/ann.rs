@@ -29,6 +29,7 @@ use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Exe
 use futures::StreamExt;
 use lance::dataset::Dataset;
 
+use crate::ann_direct::DirectSearch;
 use crate::catalog::IndexMeta;
 use crate::index_spec::{IndexMethod, Metric};
 
@@ -85,10 +86,30 @@ struct Strategy {
     ef: Option<usize>,
     refine: Option<u32>,
     filtered: bool,
+    /// Searched by QuartzDB itself ([`crate::ann_direct`]) rather than Lance's scanner.
+    direct: bool,
+}
+
+/// Where the scan's rows come from.
+#[derive(Debug, Clone)]
+enum Source {
+    /// Lance's scanner plan (filters, unindexed fragments, exact search).
+    Lance(Arc<dyn ExecutionPlan>),
+    /// The index searched directly.
+    Direct(Arc<DirectSearch>),
 }
 
 /// Plans the ANN scan of `dataset`. `projection` names the columns the plan above reads.
-pub(crate) async fn plan(dataset: &Arc<Dataset>, schema: SchemaRef, state: &dyn Session, ann: &AnnQuery, filters: &[Expr]) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+/// What the table provider hands an ANN scan besides the query.
+pub(crate) struct ScanContext {
+    pub table: u32,
+    /// The output columns' indexes in the dataset's schema.
+    pub projection: Vec<usize>,
+    pub direct: Arc<crate::ann_direct::DirectCache>,
+    pub scan_cache: Arc<crate::scan_cache::ScanCache>,
+}
+
+pub(crate) async fn plan(dataset: &Arc<Dataset>, schema: SchemaRef, state: &dyn Session, ann: &AnnQuery, filters: &[Expr], cx: ScanContext) -> Result<Option<Arc<dyn ExecutionPlan>>> {
     let Some(query) = query_values(state, &ann.query)? else { return Ok(None) };
     let column_dims = match dataset_field_type(dataset, &ann.index.column) {
         Some(DataType::FixedSizeList(_, n)) => n as usize,
@@ -118,6 +139,40 @@ pub(crate) async fn plan(dataset: &Arc<Dataset>, schema: SchemaRef, state: &dyn 
     let ef = method.has_graph().then(|| ann.settings.ef_search.unwrap_or(DEFAULT_EF_SEARCH).max(ann.k));
     let refine = ann.settings.refine_factor.or_else(|| default_refine(method)).filter(|r| *r > 1);
 
+    let strategy = Strategy {
+        index: ann.index.name.clone(),
+        method,
+        metric: ann.metric,
+        k: ann.k,
+        exact,
+        nprobes,
+        ef,
+        refine,
+        filtered: !filters.is_empty(),
+        direct: false,
+    };
+    if filter.is_none()
+        && let Some(segments) = crate::ann_direct::covers_all(dataset, &ann.index.lance_name).await?
+    {
+        let direct = DirectSearch {
+            cache: cx.direct,
+            scan_cache: cx.scan_cache,
+            table: cx.table,
+            column_indexes: cx.projection,
+            dataset: dataset.clone(),
+            segments,
+            column: ann.index.column.clone(),
+            query,
+            metric: ann.metric.lance(),
+            candidates: ann.k * refine.unwrap_or(1) as usize,
+            nprobes: nprobes.unwrap_or(1),
+            ef,
+            schema: schema.clone(),
+        };
+        let strategy = Strategy { direct: true, ..strategy };
+        return Ok(Some(Arc::new(VectorIndexScanExec::new(Source::Direct(Arc::new(direct)), schema, strategy))));
+    }
+
     let mut scan = dataset.scan();
     scan.project(&columns).map_err(lance)?;
     scan.nearest(&ann.index.column, query.as_ref(), ann.k).map_err(lance)?;
@@ -144,18 +199,7 @@ pub(crate) async fn plan(dataset: &Arc<Dataset>, schema: SchemaRef, state: &dyn 
     if inner.output_partitioning().partition_count() > 1 {
         inner = Arc::new(CoalescePartitionsExec::new(inner));
     }
-    let strategy = Strategy {
-        index: ann.index.name.clone(),
-        method,
-        metric: ann.metric,
-        k: ann.k,
-        exact,
-        nprobes,
-        ef,
-        refine,
-        filtered: !filters.is_empty(),
-    };
-    Ok(Some(Arc::new(VectorIndexScanExec::new(inner, schema, strategy))))
+    Ok(Some(Arc::new(VectorIndexScanExec::new(Source::Lance(inner), schema, strategy))))
 }
 
 /// Partitions probed when no setting says: every one of an `hnsw` index's (it has few, each a
@@ -168,10 +212,12 @@ fn default_nprobes(method: IndexMethod, index: &IndexMeta) -> Option<usize> {
     }
 }
 
-/// Quantized indexes rank by approximate distances; re-ranking 4k candidates exactly restores
-/// the order (and the recall) at little cost.
+/// Quantized indexes rank by approximate distances; re-ranking more candidates by the exact
+/// distance (the Sort above the scan does it) restores the order and the recall at little
+/// cost: 2k for 8-bit scalar quantization (hnsw's graphs), 4k for product and RaBitQ codes.
 fn default_refine(method: IndexMethod) -> Option<u32> {
     match method {
+        IndexMethod::Hnsw | IndexMethod::IvfHnswSq | IndexMethod::IvfSq => Some(2),
         IndexMethod::IvfPq | IndexMethod::IvfRq | IndexMethod::IvfHnswPq => Some(4),
         _ => None,
     }
@@ -199,8 +245,18 @@ fn query_values(state: &dyn Session, query: &Expr) -> Result<Option<ArrayRef>> {
         DataType::FixedSizeList(..) => Some(value.as_fixed_size_list().value(0)),
         DataType::LargeList(_) => Some(value.as_list::<i64>().value(0)),
         DataType::List(_) => Some(value.as_list::<i32>().value(0)),
+        // `'[1,2,3]'` given as text (e.g. `$1::text`); anything else is left to the exact path,
+        // which reports pgvector's error.
+        DataType::Utf8 => parse_text(value.as_string::<i32>().value(0)).map(|v| Arc::new(arrow::array::Float32Array::from(v)) as ArrayRef),
         _ => None,
     })
+}
+
+/// pgvector's text form `[1,2,3]`, when it is well formed and finite.
+fn parse_text(text: &str) -> Option<Vec<f32>> {
+    let inner = text.trim().strip_prefix('[')?.strip_suffix(']')?;
+    let v: Vec<f32> = inner.split(',').map(|x| x.trim().parse::<f32>().ok().filter(|f| f.is_finite())).collect::<Option<_>>()?;
+    (!v.is_empty()).then_some(v)
 }
 
 /// Lance resolves filter columns against its own schema, without the table qualifier.
@@ -217,14 +273,14 @@ fn unqualify(e: Expr) -> Expr {
 /// `_distance`) out.
 #[derive(Debug)]
 pub struct VectorIndexScanExec {
-    input: Arc<dyn ExecutionPlan>,
+    input: Source,
     schema: SchemaRef,
     strategy: Strategy,
     properties: Arc<PlanProperties>,
 }
 
 impl VectorIndexScanExec {
-    fn new(input: Arc<dyn ExecutionPlan>, schema: SchemaRef, strategy: Strategy) -> Self {
+    fn new(input: Source, schema: SchemaRef, strategy: Strategy) -> Self {
         let properties = Arc::new(PlanProperties::new(
             EquivalenceProperties::new(schema.clone()),
             Partitioning::UnknownPartitioning(1),
@@ -254,6 +310,9 @@ impl DisplayAs for VectorIndexScanExec {
                 if s.filtered {
                     write!(f, ", prefilter")?;
                 }
+                if s.direct {
+                    write!(f, ", direct")?;
+                }
             }
         }
         Ok(())
@@ -270,16 +329,31 @@ impl ExecutionPlan for VectorIndexScanExec {
     }
 
     fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
-        vec![&self.input]
+        match &self.input {
+            Source::Lance(plan) => vec![plan],
+            Source::Direct(_) => vec![],
+        }
     }
 
     fn with_new_children(self: Arc<Self>, children: Vec<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn ExecutionPlan>> {
-        let input = children.into_iter().next().ok_or_else(|| DataFusionError::Internal("VectorIndexScanExec needs its input".into()))?;
+        let input = match (&self.input, children.into_iter().next()) {
+            (Source::Lance(_), Some(plan)) => Source::Lance(plan),
+            (Source::Direct(d), None) => Source::Direct(d.clone()),
+            _ => return Err(DataFusionError::Internal("VectorIndexScanExec given the wrong children".into())),
+        };
         Ok(Arc::new(Self::new(input, self.schema.clone(), self.strategy.clone())))
     }
 
     fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
-        let stream = self.input.execute(partition, context)?;
+        let input = match &self.input {
+            Source::Lance(plan) => plan.clone(),
+            Source::Direct(search) => {
+                let search = search.clone();
+                let once = futures::stream::once(async move { search.run().await });
+                return Ok(Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), once)));
+            }
+        };
+        let stream = input.execute(partition, context)?;
         let schema = self.schema.clone();
         let out = schema.clone();
         let batches = stream.map(move |batch| {

@@ -168,28 +168,28 @@ impl IndexMethod {
 
 /// The operator class of a vector index: its distance, and the element type it indexes
 /// (`false` for `vector`, `true` for `halfvec`).
-pub fn opclass(name: &str) -> Result<(Metric, bool)> {
+pub fn opclass(name: &str, method: IndexMethod) -> Result<(Metric, bool)> {
     let lower = name.to_ascii_lowercase();
     let (half, rest) = match (lower.strip_prefix("vector_"), lower.strip_prefix("halfvec_")) {
         (Some(rest), _) => (false, rest),
         (_, Some(rest)) => (true, rest),
-        _ => return Err(unsupported_opclass(&lower)),
+        _ => return Err(unsupported_opclass(&lower, method)),
     };
     let metric = match rest {
         "l2_ops" => Metric::L2,
         "ip_ops" => Metric::InnerProduct,
         "cosine_ops" => Metric::Cosine,
-        _ => return Err(unsupported_opclass(&lower)),
+        _ => return Err(unsupported_opclass(&lower, method)),
     };
     Ok((metric, half))
 }
 
-fn unsupported_opclass(name: &str) -> Error {
+fn unsupported_opclass(name: &str, method: IndexMethod) -> Error {
     if name.ends_with("_l1_ops") || name.starts_with("bit_") || name.starts_with("sparsevec_") {
         // pgvector has these; Lance's indexes have no L1 distance and index only dense vectors.
         Error::Unsupported(format!("operator class \"{name}\": QuartzDB's vector indexes support the l2, ip and cosine operator classes of vector and halfvec"))
     } else {
-        Error::UnknownIndexObject(format!("operator class \"{name}\" does not exist"))
+        Error::UnknownIndexObject(format!("operator class \"{name}\" does not exist for access method \"{}\"", method.name()))
     }
 }
 
@@ -278,12 +278,13 @@ mod tests {
 
     #[test]
     fn opclasses_map_to_metrics() {
-        assert_eq!(opclass("vector_l2_ops").unwrap(), (Metric::L2, false));
-        assert_eq!(opclass("halfvec_cosine_ops").unwrap(), (Metric::Cosine, true));
-        assert_eq!(opclass("VECTOR_IP_OPS").unwrap(), (Metric::InnerProduct, false));
-        assert!(matches!(opclass("vector_l1_ops"), Err(Error::Unsupported(_))));
-        assert!(matches!(opclass("bit_hamming_ops"), Err(Error::Unsupported(_))));
-        assert!(matches!(opclass("text_ops"), Err(Error::UnknownIndexObject(_))));
+        let hnsw = IndexMethod::Hnsw;
+        assert_eq!(opclass("vector_l2_ops", hnsw).unwrap(), (Metric::L2, false));
+        assert_eq!(opclass("halfvec_cosine_ops", hnsw).unwrap(), (Metric::Cosine, true));
+        assert_eq!(opclass("VECTOR_IP_OPS", hnsw).unwrap(), (Metric::InnerProduct, false));
+        assert!(matches!(opclass("vector_l1_ops", hnsw), Err(Error::Unsupported(_))));
+        assert!(matches!(opclass("bit_hamming_ops", hnsw), Err(Error::Unsupported(_))));
+        assert!(matches!(opclass("text_ops", hnsw), Err(Error::UnknownIndexObject(_))));
     }
 
     #[test]

@@ -98,15 +98,15 @@ impl Storage {
         Ok(true)
     }
 
-    /// `REINDEX INDEX name` / `REINDEX TABLE name`: rebuilds (and retrains) the indexes.
-    pub async fn reindex(&self, _g: &WriteGuard<'_>, db: &str, schema: &str, index: Option<&str>, table: Option<&str>) -> Result<()> {
+    /// `REINDEX INDEX | TABLE name`: rebuilds (and retrains) the index of that name, or every
+    /// index of the table of that name.
+    pub async fn reindex(&self, _g: &WriteGuard<'_>, db: &str, name: &QualifiedName) -> Result<()> {
         let catalog = self.catalog();
-        let table_name = match (index, table) {
-            (Some(i), _) => catalog.index(db, schema, i)?.ok_or_else(|| Error::UnknownIndex(i.to_string()))?.0.clone(),
-            (None, Some(t)) => t.to_string(),
-            (None, None) => return Err(Error::Internal("REINDEX without a target".into())),
+        let (table_name, index) = match catalog.index(db, &name.schema, &name.name)? {
+            Some((table, _, _)) => (table.clone(), Some(name.name.as_str())),
+            None => (name.name.clone(), None),
         };
-        let qname = QualifiedName::new(schema, &table_name);
+        let qname = QualifiedName::new(&name.schema, &table_name);
         let meta = catalog.table(db, &qname)?.clone();
         for entry in meta.indexes.iter().filter(|i| index.is_none_or(|n| n == i.name)) {
             let meta = self.catalog().table(db, &qname)?.clone();
@@ -208,7 +208,7 @@ fn resolve_opclass(index: &NewIndex, column_type: &DataType) -> Result<(Option<S
         }
     };
     let opclass = index.opclass.clone().unwrap_or_else(|| if half { "halfvec_l2_ops".into() } else { "vector_l2_ops".into() });
-    let (metric, opclass_half) = index_spec::opclass(&opclass)?;
+    let (metric, opclass_half) = index_spec::opclass(&opclass, index.method)?;
     if opclass_half != half {
         let type_name = if half { "halfvec" } else { "vector" };
         return Err(Error::IndexTypeMismatch(format!("operator class \"{opclass}\" does not accept data type {type_name}")));

@@ -44,6 +44,8 @@ pub struct LanceTable {
     search: SearchSettings,
     /// Set by the ANN rule: this scan returns the k nearest rows instead of all.
     ann: Option<AnnQuery>,
+    /// Opened vector indexes, shared by the whole server.
+    direct: Arc<crate::ann_direct::DirectCache>,
 }
 
 impl LanceTable {
@@ -57,13 +59,15 @@ impl LanceTable {
             indexes: Arc::new(Vec::new()),
             search: SearchSettings::default(),
             ann: None,
+            direct: Default::default(),
         }
     }
 
     /// Makes the table's indexes and the session's search settings known to the ANN rule.
-    pub fn with_indexes(mut self, indexes: Vec<IndexMeta>, search: SearchSettings) -> Self {
+    pub fn with_indexes(mut self, indexes: Vec<IndexMeta>, search: SearchSettings, direct: Arc<crate::ann_direct::DirectCache>) -> Self {
         self.indexes = Arc::new(indexes);
         self.search = search;
+        self.direct = direct;
         self
     }
 
@@ -73,6 +77,29 @@ impl LanceTable {
             return None;
         }
         self.indexes.iter().find(|i| i.column == column && i.metric == Some(metric))
+    }
+
+    /// This table with `$n` in its ANN query replaced by `values`, or `None` when it has none.
+    pub fn bind_query(&self, values: &datafusion::common::ParamValues) -> Result<Option<Self>> {
+        let Some(ann) = &self.ann else { return Ok(None) };
+        let mut placeholders = false;
+        let _ = ann.query.apply(|e| {
+            placeholders |= matches!(e, Expr::Placeholder(_));
+            Ok(TreeNodeRecursion::Continue)
+        });
+        if !placeholders {
+            return Ok(None);
+        }
+        let bound = ann
+            .query
+            .clone()
+            .transform(|e| match e {
+                Expr::Placeholder(p) => Ok(datafusion::common::tree_node::Transformed::yes(Expr::Literal(values.get_placeholders_with_values(&p.id)?.value, None))),
+                other => Ok(datafusion::common::tree_node::Transformed::no(other)),
+            })?
+            .data;
+        let ann = AnnQuery { query: bound, ..ann.clone() };
+        Ok(Some(Self { ann: Some(ann), ..self.clone() }))
     }
 
     /// Whether the ANN rule already rewrote this scan.
@@ -108,7 +135,7 @@ impl LanceTable {
 }
 
 /// Bytes per row a column is expected to take once decoded.
-fn estimated_width(t: &DataType) -> usize {
+pub(crate) fn estimated_width(t: &DataType) -> usize {
     match t {
         DataType::FixedSizeList(f, n) => estimated_width(f.data_type()) * (*n as usize),
         t => t.primitive_width().unwrap_or(32),
@@ -131,7 +158,16 @@ impl TableProvider for LanceTable {
                 Some(p) => Arc::new(self.inner.schema().project(p)?),
                 None => self.inner.schema(),
             };
-            if let Some(plan) = crate::ann::plan(&self.dataset, schema, state, ann, filters).await? {
+            let cx = crate::ann::ScanContext {
+                table: self.table,
+                projection: projection.cloned().unwrap_or_else(|| (0..self.inner.schema().fields().len()).collect()),
+                direct: self.direct.clone(),
+                scan_cache: self.cache.clone().unwrap_or_else(|| Arc::new(ScanCache::new(0))),
+            };
+            let started = std::time::Instant::now();
+            let plan = crate::ann::plan(&self.dataset, schema, state, ann, filters, cx).await?;
+            tracing::debug!(elapsed_us = started.elapsed().as_micros() as u64, "planned ANN scan");
+            if let Some(plan) = plan {
                 return Ok(plan);
             }
         }
@@ -179,6 +215,7 @@ fn pushable(expr: &Expr) -> bool {
                 | Expr::IsNotNull(_)
                 | Expr::Between(_)
                 | Expr::InList(_)
+                | Expr::Placeholder(_)
         ) && !matches!(e, Expr::BinaryExpr(b) if !simple_operator(b.op));
         Ok(if ok { TreeNodeRecursion::Continue } else { TreeNodeRecursion::Stop })
     });

@@ -7,6 +7,7 @@
 //! version.
 
 pub mod ann;
+pub mod ann_direct;
 pub mod catalog;
 mod durable;
 pub mod error;

@@ -49,6 +49,8 @@ pub struct Storage {
     /// Lance's caches (opened indexes, their partitions, file metadata), shared by every version
     /// of every table so a commit does not leave the next query with cold indexes.
     lance_session: Arc<lance::session::Session>,
+    /// Opened vector indexes for direct searches (see [`crate::ann_direct`]).
+    direct_cache: Arc<crate::ann_direct::DirectCache>,
     /// Decoded columns of recent scans (see [`crate::scan_cache`]).
     scan_cache: Arc<crate::scan_cache::ScanCache>,
     /// Key sets of constrained tables, built on first write; dropped when a commit fails.
@@ -157,6 +159,7 @@ impl Storage {
             writer: tokio::sync::Mutex::new(()),
             datasets: Mutex::new(HashMap::new()),
             lance_session: Arc::new(lance::session::Session::default()),
+            direct_cache: Default::default(),
             scan_cache: Arc::new(crate::scan_cache::ScanCache::new(crate::scan_cache::ScanCache::default_budget())),
             uniques: Mutex::new(HashMap::new()),
             maintenance: Default::default(),
@@ -190,6 +193,11 @@ impl Storage {
     /// The cache of decoded scans that table providers read through.
     pub fn scan_cache(&self) -> &Arc<crate::scan_cache::ScanCache> {
         &self.scan_cache
+    }
+
+    /// Opened vector indexes, handed to table providers.
+    pub fn direct_cache(&self) -> &Arc<crate::ann_direct::DirectCache> {
+        &self.direct_cache
     }
 
     pub async fn dataset(&self, meta: &TableMeta) -> Result<Arc<Dataset>> {

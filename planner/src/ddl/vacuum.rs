@@ -1,5 +1,7 @@
-//! `VACUUM [FULL] [table]`: compacts the table's fragments and deletes files of old versions
-//! (every table of the database when none is named). This also runs automatically after writes.
+//! `VACUUM [FULL] [table]`: compacts the table's fragments, folds new rows into its indexes and
+//! deletes files of old versions (every table of the database when none is named). This also
+//! runs automatically after writes. `REINDEX INDEX | TABLE name` arrives here too (see
+//! `quartzdb_sql::parser`) and rebuilds the index, or every index of the table.
 
 use datafusion::sql::sqlparser::ast::VacuumStatement;
 
@@ -8,6 +10,9 @@ use crate::output::{CommandTag, Output};
 use crate::session::Session;
 
 pub async fn execute(session: &mut Session, vacuum: VacuumStatement) -> Result<Output> {
+    if vacuum.reindex {
+        return reindex(session, vacuum).await;
+    }
     let targets = match &vacuum.table_name {
         Some(name) => vec![session.qualify(name)?],
         None => vec![],
@@ -16,4 +21,13 @@ pub async fn execute(session: &mut Session, vacuum: VacuumStatement) -> Result<O
     let guard = storage.write_lock().await;
     storage.vacuum(&guard, session.database(), &targets).await?;
     Ok(Output::Command(CommandTag::new("VACUUM")))
+}
+
+async fn reindex(session: &mut Session, vacuum: VacuumStatement) -> Result<Output> {
+    let name = vacuum.table_name.as_ref().map(|n| session.qualify(n)).transpose()?;
+    let Some(name) = name else { return Err(crate::Error::Syntax("REINDEX needs a name".into())) };
+    let storage = session.storage().clone();
+    let guard = storage.write_lock().await;
+    storage.reindex(&guard, session.database(), &name).await?;
+    Ok(Output::Command(CommandTag::new("REINDEX")))
 }

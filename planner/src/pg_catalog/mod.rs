@@ -1,5 +1,5 @@
 //! The `pg_catalog` schema: for now the tables drivers read to find types by name (`pg_type`,
-//! `pg_namespace`, `pg_extension`), and the functions and casts that go with them
+//! `pg_namespace`, `pg_extension`), `pg_indexes`, and the functions and casts that go with them
 //! (`to_regtype`, `format_type`, `::regtype`). Unqualified names find these tables from any
 //! schema, as PostgreSQL searches `pg_catalog` implicitly.
 //!
@@ -9,6 +9,7 @@
 
 pub mod casts;
 pub mod functions;
+pub mod indexes;
 pub mod types;
 
 use std::sync::Arc;
@@ -24,7 +25,7 @@ use crate::vector::EXTENSION_VERSION;
 use types::{PG_CATALOG_OID, PUBLIC_OID};
 
 pub const SCHEMA: &str = "pg_catalog";
-const TABLES: [&str; 3] = ["pg_type", "pg_namespace", "pg_extension"];
+const TABLES: [&str; 4] = ["pg_type", "pg_namespace", "pg_extension", "pg_indexes"];
 /// The bootstrap superuser's OID in PostgreSQL, owner of everything built in.
 const SUPERUSER_OID: u32 = 10;
 const INFORMATION_SCHEMA_OID: u32 = 13_000;
@@ -50,6 +51,7 @@ impl PgCatalog {
             "pg_type" => pg_type()?,
             "pg_namespace" => self.pg_namespace()?,
             "pg_extension" => pg_extension()?,
+            "pg_indexes" => indexes::pg_indexes(&self.storage, &self.database)?,
             _ => return Ok(None),
         };
         Ok(Some(Arc::new(MemTable::try_new(batch.schema(), vec![vec![batch]])?)))

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use datafusion::catalog::default_table_source::{provider_as_source, source_as_provider};
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::common::ParamValues;
 use datafusion::error::Result;
 use datafusion::logical_expr::utils::split_conjunction;
 use datafusion::logical_expr::{Expr, LogicalPlan, TableScan};
@@ -127,17 +128,33 @@ fn distance_call(e: &Expr) -> Option<(Metric, String, Expr)> {
     Some((metric, column, query))
 }
 
-/// An expression without columns, parameters or volatile calls.
+/// An expression without columns or volatile calls (`$n` parameters are bound before the scan
+/// is planned: see [`bind_parameters`]).
 fn is_constant(e: &Expr) -> bool {
     let mut constant = true;
     let _ = e.apply(|e| {
-        if matches!(e, Expr::Column(_) | Expr::Placeholder(_) | Expr::ScalarSubquery(_) | Expr::OuterReferenceColumn(..)) || e.is_volatile_node() {
+        if matches!(e, Expr::Column(_) | Expr::ScalarSubquery(_) | Expr::OuterReferenceColumn(..)) || e.is_volatile_node() {
             constant = false;
             return Ok(TreeNodeRecursion::Stop);
         }
         Ok(TreeNodeRecursion::Continue)
     });
     constant
+}
+
+/// Binds `$n` inside the ANN scans of a plan optimized with placeholders: the query vector
+/// lives in the table the rule made, where `LogicalPlan::with_param_values` does not reach.
+pub fn bind_parameters(plan: LogicalPlan, values: &ParamValues) -> Result<LogicalPlan> {
+    plan.transform_up(|node| {
+        let LogicalPlan::TableScan(scan) = node else { return Ok(Transformed::no(node)) };
+        let provider = source_as_provider(&scan.source)?;
+        let Some(table) = provider.downcast_ref::<LanceTable>() else { return Ok(Transformed::no(LogicalPlan::TableScan(scan))) };
+        match table.bind_query(values)? {
+            Some(bound) => Ok(Transformed::yes(LogicalPlan::TableScan(TableScan { source: provider_as_source(Arc::new(bound)), ..scan }))),
+            None => Ok(Transformed::no(LogicalPlan::TableScan(scan))),
+        }
+    })
+    .map(|t| t.data)
 }
 
 fn unqualified(e: &Expr) -> Expr {

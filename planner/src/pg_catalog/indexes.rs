@@ -1,0 +1,145 @@
+//! Indexes in the catalog: the `pg_indexes` view and `pg_get_indexdef(oid)`, both printing an
+//! index's definition as PostgreSQL does
+//! (`CREATE INDEX docs_embedding_idx ON public.docs USING hnsw (embedding vector_l2_ops) WITH (m='16')`).
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, StringArray};
+use arrow::datatypes::{DataType, UInt32Type};
+use datafusion::error::Result;
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
+use quartzdb_storage::{IndexMeta, Storage};
+
+/// Identifiers are quoted only when PostgreSQL would quote them.
+fn ident(name: &str) -> String {
+    let plain = name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain { name.to_string() } else { format!("\"{}\"", name.replace('"', "\"\"")) }
+}
+
+/// The definition `pg_get_indexdef` and `pg_indexes.indexdef` show.
+pub fn indexdef(schema: &str, table: &str, index: &IndexMeta) -> String {
+    let opclass = index.opclass.as_ref().filter(|_| index.method.is_vector()).map(|o| format!(" {o}")).unwrap_or_default();
+    let mut def = format!(
+        "CREATE INDEX {} ON {}.{} USING {} ({}{opclass})",
+        ident(&index.name),
+        ident(schema),
+        ident(table),
+        index.method.name(),
+        ident(&index.column)
+    );
+    if !index.options.is_empty() {
+        let options: Vec<String> = index.options.iter().map(|(k, v)| format!("{k}='{v}'")).collect();
+        def.push_str(&format!(" WITH ({})", options.join(", ")));
+    }
+    def
+}
+
+/// `pg_indexes` rows of a database: schemaname, tablename, indexname, tablespace, indexdef.
+pub fn pg_indexes(storage: &Storage, database: &str) -> Result<arrow::array::RecordBatch> {
+    let catalog = storage.catalog();
+    let mut rows: Vec<[Option<String>; 5]> = Vec::new();
+    if let Ok(db) = catalog.database(database) {
+        for (schema, s) in &db.schemas {
+            for (table, t) in &s.tables {
+                for i in &t.indexes {
+                    rows.push([Some(schema.clone()), Some(table.clone()), Some(i.name.clone()), None, Some(indexdef(schema, table, i))]);
+                }
+            }
+        }
+    }
+    let column = |n: usize| Arc::new(rows.iter().map(|r| r[n].clone()).collect::<StringArray>()) as ArrayRef;
+    super::batch(vec![
+        ("schemaname", column(0)),
+        ("tablename", column(1)),
+        ("indexname", column(2)),
+        ("tablespace", column(3)),
+        ("indexdef", column(4)),
+    ])
+}
+
+/// `pg_get_indexdef(oid)`: NULL for an OID that is no index, as in PostgreSQL.
+#[derive(Debug)]
+pub struct PgGetIndexdef {
+    storage: Arc<Storage>,
+    database: String,
+    signature: Signature,
+}
+
+impl PartialEq for PgGetIndexdef {
+    fn eq(&self, other: &Self) -> bool {
+        self.database == other.database && Arc::ptr_eq(&self.storage, &other.storage)
+    }
+}
+impl Eq for PgGetIndexdef {}
+impl std::hash::Hash for PgGetIndexdef {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.database.hash(state);
+    }
+}
+
+impl PgGetIndexdef {
+    pub fn udf(storage: Arc<Storage>, database: &str) -> ScalarUDF {
+        ScalarUDF::new_from_impl(Self { storage, database: database.to_string(), signature: Signature::user_defined(Volatility::Stable) })
+    }
+}
+
+impl ScalarUDFImpl for PgGetIndexdef {
+    fn name(&self) -> &str {
+        "pg_get_indexdef"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
+        // pg_get_indexdef(oid) and pg_get_indexdef(oid, column, pretty): the OID is what counts.
+        Ok(args.iter().enumerate().map(|(i, t)| if i == 0 { DataType::UInt32 } else { t.clone() }).collect())
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let oids = args.args[0].to_array(args.number_rows)?;
+        let oids = oids.as_primitive::<UInt32Type>();
+        let catalog = self.storage.catalog();
+        let Ok(db) = catalog.database(&self.database) else {
+            return Ok(ColumnarValue::Array(Arc::new(StringArray::new_null(oids.len()))));
+        };
+        let find = |oid: u32| {
+            db.schemas.iter().find_map(|(s, schema)| {
+                schema.tables.iter().find_map(|(t, table)| table.indexes.iter().find(|i| i.oid == oid).map(|i| indexdef(s, t, i)))
+            })
+        };
+        let out: StringArray = (0..oids.len()).map(|i| if oids.is_null(i) { None } else { find(oids.value(i)) }).collect();
+        Ok(ColumnarValue::Array(Arc::new(out)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use quartzdb_storage::index_spec::{IndexMethod, Metric};
+
+    use super::*;
+
+    #[test]
+    fn definitions_print_like_postgres() {
+        let index = IndexMeta {
+            oid: 1,
+            name: "docs_embedding_idx".into(),
+            column: "embedding".into(),
+            method: IndexMethod::Hnsw,
+            opclass: Some("vector_cosine_ops".into()),
+            metric: Some(Metric::Cosine),
+            options: BTreeMap::from([("ef_construction".to_string(), 64), ("m".to_string(), 16)]),
+            lance_name: "x".into(),
+        };
+        assert_eq!(
+            indexdef("public", "docs", &index),
+            "CREATE INDEX docs_embedding_idx ON public.docs USING hnsw (embedding vector_cosine_ops) WITH (ef_construction='64', m='16')"
+        );
+        let btree = IndexMeta { method: IndexMethod::Btree, opclass: None, metric: None, options: BTreeMap::new(), column: "Tag".into(), ..index };
+        assert_eq!(indexdef("public", "docs", &btree), "CREATE INDEX docs_embedding_idx ON public.docs USING btree (\"Tag\")");
+    }
+}

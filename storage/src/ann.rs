@@ -8,7 +8,8 @@
 //!
 //! Pushed-down filters become Lance prefilters, which keep probing partitions until k matching
 //! rows are found. When few rows match, an exact search over them is cheaper and exact; the
-//! choice is made by counting the matching rows ([`SearchSettings::exact_below`]).
+//! choice is made by counting the matching rows ([`SearchSettings::exact_below`]). Tables of
+//! at most that many rows are searched exactly without the index at all.
 
 use std::fmt;
 use std::sync::Arc;
@@ -47,7 +48,8 @@ pub struct SearchSettings {
     pub nprobes: Option<usize>,
     /// `quartz.refine_factor`: fetch k × this many candidates and re-rank them exactly.
     pub refine_factor: Option<u32>,
-    /// `quartz.exact_search_below`: a filter matching at most this many rows is searched exactly.
+    /// `quartz.exact_search_below`: a table, or a filter, of at most this many rows is searched
+    /// exactly.
     pub exact_below: usize,
 }
 
@@ -123,7 +125,16 @@ pub(crate) async fn plan(dataset: &Arc<Dataset>, schema: SchemaRef, state: &dyn 
     let filter = filters.iter().cloned().map(unqualify).reduce(Expr::and);
     let lance = |e: lance::Error| DataFusionError::External(Box::new(e));
 
+    // A table this small is searched exactly, by the plan above (from the scan cache): as
+    // fast as the index, and exact.
+    let rows = dataset.count_rows(None).await.map_err(lance)?;
+    if rows <= ann.settings.exact_below {
+        return Ok(None);
+    }
     let mut exact = None;
+    // The share of rows the filter keeps: the probes are widened by its inverse, so the
+    // partitions searched hold about as many matching rows as an unfiltered search sees.
+    let mut selectivity = 1.0;
     if let Some(f) = &filter {
         let mut count = dataset.scan();
         count.filter_expr(f.clone());
@@ -131,11 +142,13 @@ pub(crate) async fn plan(dataset: &Arc<Dataset>, schema: SchemaRef, state: &dyn 
         if (matching as usize) <= ann.settings.exact_below {
             exact = Some(matching);
         }
+        selectivity = (matching as f64 / rows.max(1) as f64).max(1e-6);
     }
 
     let method = ann.index.method;
     let probes = if method.has_graph() { None } else { ann.settings.probes };
     let nprobes = ann.settings.nprobes.or(probes).or_else(|| default_nprobes(method, &ann.index));
+    let nprobes = nprobes.map(|n| ((n as f64 / selectivity).ceil() as usize).min(32768));
     let ef = method.has_graph().then(|| ann.settings.ef_search.unwrap_or(DEFAULT_EF_SEARCH).max(ann.k));
     let refine = ann.settings.refine_factor.or_else(|| default_refine(method)).filter(|r| *r > 1);
 

@@ -17,6 +17,7 @@ DIMS="${2:-128}"
 QUERIES="${3:-1000}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/quartzdb/target}"
 WORK="$(mktemp -d)"
+chmod 755 "$WORK"   # the postgres user runs the PostgreSQL side in here
 QPORT=55437
 PGPORT=55438
 PGBIN="${PGBIN:-/usr/lib/postgresql/15/bin}"

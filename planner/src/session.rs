@@ -262,6 +262,12 @@ impl Session {
             }
         };
         let bound = crate::vector::ann_rule::bind_parameters(optimized.with_param_values(values.clone())?, &values)?;
+        // Fold what the values made constant (`LIMIT $1::int`, `$1::vector`): the physical
+        // planner takes only literal limits, and a folded cast runs once instead of per batch.
+        let bound = {
+            use datafusion::optimizer::OptimizerRule;
+            datafusion::optimizer::simplify_expressions::SimplifyExpressions::new().rewrite(bound, &datafusion::optimizer::OptimizerContext::new())?.data
+        };
         let schema: SchemaRef = Arc::new(bound.schema().as_arrow().clone());
         let optimized_at = started.elapsed();
         let physical = state.query_planner().create_physical_plan(&bound, &state).await?;

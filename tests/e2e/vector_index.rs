@@ -52,15 +52,21 @@ async fn ids(client: &Client, sql: &str) -> Vec<String> {
     text_rows(client, sql).await.into_iter().map(|r| r[0].clone()).collect()
 }
 
+/// The ids a query returns through its index, and without it (`enable_indexscan = off`).
+async fn indexed_and_exact(client: &Client, sql: &str) -> (Vec<String>, Vec<String>) {
+    let approx = ids(client, sql).await;
+    client.batch_execute("SET enable_indexscan = off").await.unwrap();
+    let exact = ids(client, sql).await;
+    client.batch_execute("SET enable_indexscan = on").await.unwrap();
+    (approx, exact)
+}
+
 /// Mean share of the exact top-k that the indexed search found, over `queries`.
 async fn recall(client: &Client, op: &str, queries: &[Vec<f32>], k: usize) -> f64 {
     let mut found = 0;
     for q in queries {
         let sql = format!("SELECT id FROM docs ORDER BY embedding {op} '{}' LIMIT {k}", text(q));
-        let approx = ids(client, &sql).await;
-        client.batch_execute("SET enable_indexscan = off").await.unwrap();
-        let exact = ids(client, &sql).await;
-        client.batch_execute("SET enable_indexscan = on").await.unwrap();
+        let (approx, exact) = indexed_and_exact(client, &sql).await;
         assert_eq!(approx.len(), k);
         found += exact.iter().filter(|id| approx.contains(id)).count();
     }
@@ -163,10 +169,7 @@ fn filtered_search_returns_k_rows_at_any_selectivity() {
             client.batch_execute(&format!("SET quartz.exact_search_below = {exact_below}")).await.unwrap();
             let sql = format!("SELECT id FROM docs WHERE {filter} ORDER BY embedding <-> '{q}' LIMIT 10");
             assert!(plan(&client, &sql).await.contains("VectorIndexScanExec"));
-            let approx = ids(&client, &sql).await;
-            client.batch_execute("SET enable_indexscan = off").await.unwrap();
-            let exact = ids(&client, &sql).await;
-            client.batch_execute("SET enable_indexscan = on").await.unwrap();
+            let (approx, exact) = indexed_and_exact(&client, &sql).await;
             assert_eq!(approx.len(), 10, "{filter}, exact below {exact_below}: {approx:?}");
             let found = exact.iter().filter(|id| approx.contains(id)).count();
             assert!(found >= 8, "{filter}, exact below {exact_below}: {found} of 10");

@@ -9,7 +9,8 @@
 //! Pushed-down filters become Lance prefilters, which keep probing partitions until k matching
 //! rows are found. When few rows match, an exact search over them is cheaper and exact; the
 //! choice is made by counting the matching rows ([`SearchSettings::exact_below`]). Tables of
-//! at most that many rows are searched exactly without the index at all.
+//! at most that many rows are searched exactly too. Exact searches are the plan above over the
+//! table's plain scan (served by the scan cache), labelled for EXPLAIN by this scan node.
 
 use std::fmt;
 use std::sync::Arc;
@@ -23,7 +24,6 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::Expr;
 use datafusion::physical_expr::EquivalenceProperties;
-use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, Partitioning, PlanProperties};
@@ -111,15 +111,43 @@ pub(crate) struct ScanContext {
     pub scan_cache: Arc<crate::scan_cache::ScanCache>,
 }
 
-pub(crate) async fn plan(dataset: &Arc<Dataset>, schema: SchemaRef, state: &dyn Session, ann: &AnnQuery, filters: &[Expr], cx: ScanContext) -> Result<Option<Arc<dyn ExecutionPlan>>> {
-    let Some(query) = query_values(state, &ann.query)? else { return Ok(None) };
+/// What an ANN scan becomes.
+pub(crate) enum AnnPlan {
+    /// Searched through the index (or Lance's scanner).
+    Index(Arc<dyn ExecutionPlan>),
+    /// Searched exactly by the plan above over the table's plain scan (from the scan cache): a
+    /// small table, or a filter that keeps few rows. Wrap the plain scan with [`exact_scan`].
+    Exact { rows: u64, filtered: bool },
+    /// Not an ANN scan after all (a NULL query, a dimension mismatch the exact path reports).
+    Plain,
+}
+
+/// The plain scan of an exact search, labelled for EXPLAIN.
+pub(crate) fn exact_scan(ann: &AnnQuery, plain: Arc<dyn ExecutionPlan>, schema: SchemaRef, rows: u64, filtered: bool) -> Arc<dyn ExecutionPlan> {
+    let strategy = Strategy {
+        index: ann.index.name.clone(),
+        method: ann.index.method,
+        metric: ann.metric,
+        k: ann.k,
+        exact: Some(rows),
+        nprobes: None,
+        ef: None,
+        refine: None,
+        filtered,
+        direct: false,
+    };
+    Arc::new(VectorIndexScanExec::new(Source::Lance(plain), schema, strategy))
+}
+
+pub(crate) async fn plan(dataset: &Arc<Dataset>, schema: SchemaRef, state: &dyn Session, ann: &AnnQuery, filters: &[Expr], cx: ScanContext) -> Result<AnnPlan> {
+    let Some(query) = query_values(state, &ann.query)? else { return Ok(AnnPlan::Plain) };
     let column_dims = match dataset_field_type(dataset, &ann.index.column) {
         Some(DataType::FixedSizeList(_, n)) => n as usize,
-        _ => return Ok(None),
+        _ => return Ok(AnnPlan::Plain),
     };
     if query.len() != column_dims {
         // The exact path reports pgvector's "different vector dimensions" error.
-        return Ok(None);
+        return Ok(AnnPlan::Plain);
     }
     let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     let filter = filters.iter().cloned().map(unqualify).reduce(Expr::and);
@@ -129,9 +157,8 @@ pub(crate) async fn plan(dataset: &Arc<Dataset>, schema: SchemaRef, state: &dyn 
     // fast as the index, and exact.
     let rows = dataset.count_rows(None).await.map_err(lance)?;
     if rows <= ann.settings.exact_below {
-        return Ok(None);
+        return Ok(AnnPlan::Exact { rows: rows as u64, filtered: false });
     }
-    let mut exact = None;
     // The share of rows the filter keeps: the probes are widened by its inverse, so the
     // partitions searched hold about as many matching rows as an unfiltered search sees.
     let mut selectivity = 1.0;
@@ -140,7 +167,7 @@ pub(crate) async fn plan(dataset: &Arc<Dataset>, schema: SchemaRef, state: &dyn 
         count.filter_expr(f.clone());
         let matching = count.count_rows().await.map_err(lance)?;
         if (matching as usize) <= ann.settings.exact_below {
-            exact = Some(matching);
+            return Ok(AnnPlan::Exact { rows: matching, filtered: true });
         }
         selectivity = (matching as f64 / rows.max(1) as f64).max(1e-6);
     }
@@ -157,7 +184,7 @@ pub(crate) async fn plan(dataset: &Arc<Dataset>, schema: SchemaRef, state: &dyn 
         method,
         metric: ann.metric,
         k: ann.k,
-        exact,
+        exact: None,
         nprobes,
         ef,
         refine,
@@ -183,7 +210,7 @@ pub(crate) async fn plan(dataset: &Arc<Dataset>, schema: SchemaRef, state: &dyn 
             schema: schema.clone(),
         };
         let strategy = Strategy { direct: true, ..strategy };
-        return Ok(Some(Arc::new(VectorIndexScanExec::new(Source::Direct(Arc::new(direct)), schema, strategy))));
+        return Ok(AnnPlan::Index(Arc::new(VectorIndexScanExec::new(Source::Direct(Arc::new(direct)), schema, strategy))));
     }
 
     let mut scan = dataset.scan();
@@ -191,28 +218,21 @@ pub(crate) async fn plan(dataset: &Arc<Dataset>, schema: SchemaRef, state: &dyn 
     scan.nearest(&ann.index.column, query.as_ref(), ann.k).map_err(lance)?;
     scan.disable_scoring_autoprojection();
     scan.distance_metric(ann.metric.lance());
-    if exact.is_some() {
-        scan.use_index(false);
-    } else {
-        if let Some(n) = nprobes {
-            scan.minimum_nprobes(n);
-        }
-        if let Some(ef) = ef {
-            scan.ef(ef);
-        }
-        if let Some(r) = refine {
-            scan.refine(r);
-        }
+    if let Some(n) = nprobes {
+        scan.minimum_nprobes(n);
+    }
+    if let Some(ef) = ef {
+        scan.ef(ef);
+    }
+    if let Some(r) = refine {
+        scan.refine(r);
     }
     if let Some(f) = filter {
         scan.filter_expr(f);
         scan.prefilter(true);
     }
-    let mut inner = scan.create_plan().await.map_err(lance)?;
-    if inner.output_partitioning().partition_count() > 1 {
-        inner = Arc::new(CoalescePartitionsExec::new(inner));
-    }
-    Ok(Some(Arc::new(VectorIndexScanExec::new(Source::Lance(inner), schema, strategy))))
+    let inner = scan.create_plan().await.map_err(lance)?;
+    Ok(AnnPlan::Index(Arc::new(VectorIndexScanExec::new(Source::Lance(inner), schema, strategy))))
 }
 
 /// Partitions probed when no setting says: every one of an `hnsw` index's (it has few, each a
@@ -294,9 +314,14 @@ pub struct VectorIndexScanExec {
 
 impl VectorIndexScanExec {
     fn new(input: Source, schema: SchemaRef, strategy: Strategy) -> Self {
+        // Lance's plans and plain scans keep their partitions (each is executed as is).
+        let partitions = match &input {
+            Source::Lance(plan) => plan.output_partitioning().partition_count(),
+            Source::Direct(_) => 1,
+        };
         let properties = Arc::new(PlanProperties::new(
             EquivalenceProperties::new(schema.clone()),
-            Partitioning::UnknownPartitioning(1),
+            Partitioning::UnknownPartitioning(partitions),
             EmissionType::Final,
             Boundedness::Bounded,
         ));
@@ -309,7 +334,8 @@ impl DisplayAs for VectorIndexScanExec {
         let s = &self.strategy;
         write!(f, "VectorIndexScanExec: index={} ({}, {}), k={}", s.index, s.method.name(), s.metric.name(), s.k)?;
         match s.exact {
-            Some(rows) => write!(f, ", exact search of {rows} filtered rows")?,
+            Some(rows) if s.filtered => write!(f, ", exact search of {rows} filtered rows")?,
+            Some(rows) => write!(f, ", exact search of {rows} rows")?,
             None => {
                 if let Some(n) = s.nprobes {
                     write!(f, ", nprobes={n}")?;

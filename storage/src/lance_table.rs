@@ -164,13 +164,29 @@ impl TableProvider for LanceTable {
                 direct: self.direct.clone(),
                 scan_cache: self.cache.clone().unwrap_or_else(|| Arc::new(ScanCache::new(0))),
             };
-            let started = std::time::Instant::now();
-            let plan = crate::ann::plan(&self.dataset, schema, state, ann, filters, cx).await?;
-            tracing::debug!(elapsed_us = started.elapsed().as_micros() as u64, "planned ANN scan");
-            if let Some(plan) = plan {
-                return Ok(plan);
+            match crate::ann::plan(&self.dataset, schema.clone(), state, ann, filters, cx).await? {
+                crate::ann::AnnPlan::Index(plan) => return Ok(plan),
+                crate::ann::AnnPlan::Exact { rows, filtered } => {
+                    let plain = self.plain_scan(state, projection, filters, limit).await?;
+                    return Ok(crate::ann::exact_scan(ann, plain, schema, rows, filtered));
+                }
+                crate::ann::AnnPlan::Plain => {}
             }
         }
+        self.plain_scan(state, projection, filters, limit).await
+    }
+
+    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
+        Ok(filters
+            .iter()
+            .map(|f| if pushable(f) { TableProviderFilterPushDown::Inexact } else { TableProviderFilterPushDown::Unsupported })
+            .collect())
+    }
+}
+
+impl LanceTable {
+    /// The table's rows: from the scan cache when it holds (or takes) them, else from Lance.
+    async fn plain_scan(&self, state: &dyn Session, projection: Option<&Vec<usize>>, filters: &[Expr], limit: Option<usize>) -> Result<Arc<dyn ExecutionPlan>> {
         // A scan with a limit reads little from Lance; it uses what is cached but fills nothing.
         if let Some(cache) = &self.cache {
             let columns = projection.cloned().unwrap_or_else(|| (0..self.inner.schema().fields().len()).collect());
@@ -191,13 +207,6 @@ impl TableProvider for LanceTable {
             }
         }
         self.inner.scan(state, projection, filters, limit).await
-    }
-
-    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
-        Ok(filters
-            .iter()
-            .map(|f| if pushable(f) { TableProviderFilterPushDown::Inexact } else { TableProviderFilterPushDown::Unsupported })
-            .collect())
     }
 }
 

@@ -19,7 +19,7 @@ use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, RecordBatchOptions};
 use arrow::datatypes::{DataType, Schema, SchemaRef};
 use datafusion::catalog::Session;
 use datafusion::common::tree_node::{Transformed, TreeNode};
-use datafusion::common::{Column, DFSchema, ScalarValue};
+use datafusion::common::{Column, DFSchema};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::Expr;
@@ -92,6 +92,24 @@ struct Strategy {
     direct: bool,
 }
 
+impl Strategy {
+    /// An exact search of `rows` rows, or (`exact: None`) an index search to fill in.
+    fn new(ann: &AnnQuery, exact: Option<u64>, filtered: bool) -> Self {
+        Self {
+            index: ann.index.name.clone(),
+            method: ann.index.method,
+            metric: ann.metric,
+            k: ann.k,
+            exact,
+            nprobes: None,
+            ef: None,
+            refine: None,
+            filtered,
+            direct: false,
+        }
+    }
+}
+
 /// Where the scan's rows come from.
 #[derive(Debug, Clone)]
 enum Source {
@@ -101,7 +119,6 @@ enum Source {
     Direct(Arc<DirectSearch>),
 }
 
-/// Plans the ANN scan of `dataset`. `projection` names the columns the plan above reads.
 /// What the table provider hands an ANN scan besides the query.
 pub(crate) struct ScanContext {
     pub table: u32,
@@ -124,19 +141,7 @@ pub(crate) enum AnnPlan {
 
 /// The plain scan of an exact search, labelled for EXPLAIN.
 pub(crate) fn exact_scan(ann: &AnnQuery, plain: Arc<dyn ExecutionPlan>, schema: SchemaRef, rows: u64, filtered: bool) -> Arc<dyn ExecutionPlan> {
-    let strategy = Strategy {
-        index: ann.index.name.clone(),
-        method: ann.index.method,
-        metric: ann.metric,
-        k: ann.k,
-        exact: Some(rows),
-        nprobes: None,
-        ef: None,
-        refine: None,
-        filtered,
-        direct: false,
-    };
-    Arc::new(VectorIndexScanExec::new(Source::Lance(plain), schema, strategy))
+    Arc::new(VectorIndexScanExec::new(Source::Lance(plain), schema, Strategy::new(ann, Some(rows), filtered)))
 }
 
 pub(crate) async fn plan(dataset: &Arc<Dataset>, schema: SchemaRef, state: &dyn Session, ann: &AnnQuery, filters: &[Expr], cx: ScanContext) -> Result<AnnPlan> {
@@ -179,18 +184,7 @@ pub(crate) async fn plan(dataset: &Arc<Dataset>, schema: SchemaRef, state: &dyn 
     let ef = method.has_graph().then(|| ann.settings.ef_search.unwrap_or(DEFAULT_EF_SEARCH).max(ann.k));
     let refine = ann.settings.refine_factor.or_else(|| default_refine(method)).filter(|r| *r > 1);
 
-    let strategy = Strategy {
-        index: ann.index.name.clone(),
-        method,
-        metric: ann.metric,
-        k: ann.k,
-        exact: None,
-        nprobes,
-        ef,
-        refine,
-        filtered: !filters.is_empty(),
-        direct: false,
-    };
+    let strategy = Strategy { nprobes, ef, refine, ..Strategy::new(ann, None, !filters.is_empty()) };
     if filter.is_none()
         && let Some(segments) = crate::ann_direct::covers_all(dataset, &ann.index.lance_name).await?
     {
@@ -278,18 +272,9 @@ fn query_values(state: &dyn Session, query: &Expr) -> Result<Option<ArrayRef>> {
         DataType::FixedSizeList(..) => Some(value.as_fixed_size_list().value(0)),
         DataType::LargeList(_) => Some(value.as_list::<i64>().value(0)),
         DataType::List(_) => Some(value.as_list::<i32>().value(0)),
-        // `'[1,2,3]'` given as text (e.g. `$1::text`); anything else is left to the exact path,
-        // which reports pgvector's error.
-        DataType::Utf8 => parse_text(value.as_string::<i32>().value(0)).map(|v| Arc::new(arrow::array::Float32Array::from(v)) as ArrayRef),
+        // The rule makes text queries vectors; anything else is left to the exact path.
         _ => None,
     })
-}
-
-/// pgvector's text form `[1,2,3]`, when it is well formed and finite.
-fn parse_text(text: &str) -> Option<Vec<f32>> {
-    let inner = text.trim().strip_prefix('[')?.strip_suffix(']')?;
-    let v: Vec<f32> = inner.split(',').map(|x| x.trim().parse::<f32>().ok().filter(|f| f.is_finite())).collect::<Option<_>>()?;
-    (!v.is_empty()).then_some(v)
 }
 
 /// Lance resolves filter columns against its own schema, without the table qualifier.
@@ -408,9 +393,4 @@ impl ExecutionPlan for VectorIndexScanExec {
         });
         Ok(Box::pin(RecordBatchStreamAdapter::new(out, batches)))
     }
-}
-
-/// Whether a scalar is a usable query vector (a non-null list of floats).
-pub fn is_query_constant(v: &ScalarValue) -> bool {
-    matches!(v.data_type(), DataType::FixedSizeList(..) | DataType::LargeList(_) | DataType::List(_)) && !v.is_null()
 }

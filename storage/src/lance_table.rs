@@ -82,22 +82,14 @@ impl LanceTable {
     /// This table with `$n` in its ANN query replaced by `values`, or `None` when it has none.
     pub fn bind_query(&self, values: &datafusion::common::ParamValues) -> Result<Option<Self>> {
         let Some(ann) = &self.ann else { return Ok(None) };
-        let mut placeholders = false;
-        let _ = ann.query.apply(|e| {
-            placeholders |= matches!(e, Expr::Placeholder(_));
-            Ok(TreeNodeRecursion::Continue)
-        });
-        if !placeholders {
+        let bound = ann.query.clone().transform(|e| match e {
+            Expr::Placeholder(p) => Ok(datafusion::common::tree_node::Transformed::yes(Expr::Literal(values.get_placeholders_with_values(&p.id)?.value, None))),
+            other => Ok(datafusion::common::tree_node::Transformed::no(other)),
+        })?;
+        if !bound.transformed {
             return Ok(None);
         }
-        let bound = ann
-            .query
-            .clone()
-            .transform(|e| match e {
-                Expr::Placeholder(p) => Ok(datafusion::common::tree_node::Transformed::yes(Expr::Literal(values.get_placeholders_with_values(&p.id)?.value, None))),
-                other => Ok(datafusion::common::tree_node::Transformed::no(other)),
-            })?
-            .data;
+        let bound = bound.data;
         let ann = AnnQuery { query: bound, ..ann.clone() };
         Ok(Some(Self { ann: Some(ann), ..self.clone() }))
     }

@@ -15,7 +15,9 @@ use std::sync::Arc;
 
 use datafusion::catalog::default_table_source::{provider_as_source, source_as_provider};
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
-use datafusion::common::ParamValues;
+use arrow::datatypes::DataType;
+use datafusion::common::{ParamValues, ScalarValue};
+use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::error::Result;
 use datafusion::logical_expr::utils::split_conjunction;
 use datafusion::logical_expr::{Expr, LogicalPlan, TableScan};
@@ -57,7 +59,7 @@ impl OptimizerRule for AnnRule {
         if !found.filters.iter().all(|f| pushed.contains(&unqualified(f))) {
             return Ok(Transformed::no(plan));
         }
-        let ann = Arc::new(table.nearest(index, metric, query, k));
+        let ann = Arc::new(table.nearest(index, metric, as_vector(query), k));
         let target = found.scan.table_name.clone();
         let input = Arc::unwrap_or_clone(sort.input.clone()).transform_up(|node| match node {
             LogicalPlan::TableScan(scan) if scan.table_name == target => {
@@ -126,6 +128,20 @@ fn distance_call(e: &Expr) -> Option<(Metric, String, Expr)> {
         _ => return None,
     };
     Some((metric, column, query))
+}
+
+/// The query as a vector: text (`$1::text`, `'[1,2]'` the planner left untyped) goes through
+/// pgvector's text input, so the scan below always receives a vector value.
+fn as_vector(query: Expr) -> Expr {
+    use datafusion::logical_expr::ExprSchemable;
+    match query.get_type(&datafusion::common::DFSchema::empty()) {
+        Ok(DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) => {
+            let no_dims = Expr::Literal(ScalarValue::Int32(None), None);
+            let kind = Expr::Literal(ScalarValue::Utf8(Some(super::VECTOR.into())), None);
+            Expr::ScalarFunction(ScalarFunction::new_udf(Arc::new(super::cast::VectorCast::udf()), vec![query, no_dims, kind]))
+        }
+        _ => query,
+    }
 }
 
 /// An expression without columns or volatile calls (`$n` parameters are bound before the scan

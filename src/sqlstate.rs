@@ -162,7 +162,7 @@ fn planner(e: &PlannerError) -> SqlState {
         PlannerError::GeneratedAlwaysUpdate(_) => GeneratedAlways,
         PlannerError::InvalidConflictTarget => InvalidColumnReference,
         PlannerError::UnknownConstraint(_) => UndefinedObject,
-        PlannerError::CardinalityViolation => CardinalityViolation,
+        PlannerError::CardinalityViolation | PlannerError::SubqueryRows => CardinalityViolation,
         PlannerError::StringTooLong { .. } => StringDataRightTruncation,
         PlannerError::WrongObjectType(_) => WrongObjectType,
         PlannerError::PermissionDenied(_) => InsufficientPrivilege,

@@ -5,6 +5,8 @@
 #[path = "e2e/harness.rs"]
 mod harness;
 
+#[path = "e2e/catalog.rs"]
+mod catalog;
 #[path = "e2e/clients.rs"]
 mod clients;
 #[path = "e2e/durability.rs"]

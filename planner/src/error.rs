@@ -61,6 +61,9 @@ pub enum Error {
     #[error("ON CONFLICT DO UPDATE command cannot affect row a second time")]
     CardinalityViolation,
 
+    #[error("more than one row returned by a subquery used as an expression")]
+    SubqueryRows,
+
     #[error("column \"{0}\" can only be updated to DEFAULT")]
     GeneratedAlwaysUpdate(String),
 

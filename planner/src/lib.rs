@@ -20,6 +20,7 @@ pub mod names;
 pub mod output;
 pub mod params;
 pub mod plan_cache;
+pub mod scalar_subquery;
 pub mod pg_catalog;
 pub mod session;
 pub mod settings;

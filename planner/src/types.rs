@@ -23,7 +23,7 @@ pub const PG_TYPE_METADATA: &str = "quartzdb.pg_type";
 pub fn field_metadata(pg_name: &str) -> std::collections::HashMap<String, String> {
     let base = pg_name.split('(').next().unwrap_or(pg_name);
     match base {
-        "uuid" | "json" | "jsonb" | "regtype" | "\"char\"" => [(PG_TYPE_METADATA.to_string(), base.to_string())].into(),
+        "uuid" | "json" | "jsonb" | "regtype" | "regclass" | "regnamespace" | "regrole" | "\"char\"" => [(PG_TYPE_METADATA.to_string(), base.to_string())].into(),
         _ => Default::default(),
     }
 }
@@ -113,6 +113,7 @@ pub fn column_type(dt: &ast::DataType) -> Result<ColumnType> {
             n.map_or("bit varying".to_string(), |n| format!("bit varying({n})")),
         ),
         D::Uuid => ColumnType::plain(DataType::Utf8, "uuid"),
+        D::Regclass => ColumnType::plain(DataType::Utf8, "regclass"),
         D::JSON => ColumnType::plain(DataType::Utf8, "json"),
         D::JSONB => ColumnType::plain(DataType::Utf8, "jsonb"),
         D::Array(ArrayElemTypeDef::SquareBracket(inner, _) | ArrayElemTypeDef::AngleBracket(inner)) => {
@@ -220,7 +221,7 @@ fn custom(name: &str) -> Result<ColumnType> {
         "bpchar" => ColumnType::plain(DataType::Utf8, "character(1)"),
         "oid" => ColumnType::plain(DataType::UInt32, "oid"),
         // Shown as the type's name; see `pg_catalog::casts`.
-        "regtype" => ColumnType::plain(DataType::Utf8, "regtype"),
+        "regtype" | "regclass" | "regnamespace" | "regrole" => ColumnType::plain(DataType::Utf8, name),
         _ => return Err(Error::UnknownType(name.to_string())),
     })
 }

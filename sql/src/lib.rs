@@ -5,6 +5,7 @@
 //! - [`error`]: parse errors.
 //! - [`vector_search`]: the `vector_search(...)` table function, rewritten into its query.
 
+mod compat;
 pub mod error;
 pub mod parser;
 pub mod vector_search;

@@ -25,6 +25,7 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
         })?;
     for s in &mut statements {
         unqualify_catalog_functions(s);
+        crate::compat::rewrite(s);
         crate::vector_search::rewrite(s)?;
     }
     Ok(statements)

@@ -101,6 +101,19 @@ pub struct ConstraintMeta {
     pub name: String,
     pub kind: ConstraintKind,
     pub columns: Vec<String>,
+    /// The constraint's own OID and that of the unique index behind it, as PostgreSQL gives
+    /// both (`pg_constraint.oid`, `pg_index.indexrelid`). Zero until the catalog assigns them
+    /// ([`Catalog::assign_missing_oids`]), so catalogs written before they existed still load.
+    #[serde(default)]
+    pub oid: u32,
+    #[serde(default)]
+    pub index_oid: u32,
+}
+
+impl ConstraintMeta {
+    pub fn new(name: String, kind: ConstraintKind, columns: Vec<String>) -> Self {
+        Self { name, kind, columns, oid: 0, index_oid: 0 }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -189,11 +202,31 @@ impl Catalog {
         if c.format != FORMAT {
             return Err(format!("unsupported catalog format {}", c.format));
         }
+        let mut c = c;
+        c.assign_missing_oids();
         Ok(c)
     }
 
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec_pretty(self).expect("catalog serializes")
+    }
+
+    /// Gives every constraint without OIDs a pair. Deterministic for one catalog file (the
+    /// maps are ordered), so OIDs are the same after every restart even before the next write.
+    pub fn assign_missing_oids(&mut self) {
+        let mut next = self.next_oid;
+        for db in self.databases.values_mut() {
+            for schema in db.schemas.values_mut() {
+                for table in schema.tables.values_mut() {
+                    for c in table.constraints.iter_mut().filter(|c| c.oid == 0) {
+                        c.oid = next;
+                        c.index_oid = next + 1;
+                        next += 2;
+                    }
+                }
+            }
+        }
+        self.next_oid = next;
     }
 
     pub fn allocate_oid(&mut self) -> u32 {

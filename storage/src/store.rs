@@ -237,6 +237,7 @@ impl Storage {
         let _persist = self.persist.lock().expect("persist lock");
         let mut next = (*self.catalog()).clone();
         let out = change(&mut next)?;
+        next.assign_missing_oids();
         let path = self.root.join(CATALOG_FILE);
         durable::write_atomic(&path, &next.to_json()).map_err(Error::io(&path))?;
         *self.catalog.write().expect("catalog lock") = Arc::new(next);

@@ -150,8 +150,8 @@ mod tests {
     }
 
     fn index() -> UniqueIndex {
-        let pk = ConstraintMeta { name: "t_pkey".into(), kind: ConstraintKind::PrimaryKey, columns: vec!["id".into()] };
-        let uq = ConstraintMeta { name: "t_name_key".into(), kind: ConstraintKind::Unique, columns: vec!["name".into()] };
+        let pk = ConstraintMeta::new("t_pkey".into(), ConstraintKind::PrimaryKey, vec!["id".into()]);
+        let uq = ConstraintMeta::new("t_name_key".into(), ConstraintKind::Unique, vec!["name".into()]);
         UniqueIndex::new(&[pk, uq], &schema()).unwrap()
     }
 

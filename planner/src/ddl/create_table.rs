@@ -69,11 +69,11 @@ pub(crate) fn table_definition(qname: &QualifiedName, create: &CreateTable) -> R
                 ColumnOption::Default(expr) => meta.default = Some(expr.to_string()),
                 ColumnOption::PrimaryKey(_) => {
                     let cname = opt.name.as_ref().map(names::ident).unwrap_or_else(|| format!("{table}_pkey"));
-                    constraints.push(ConstraintMeta { name: cname, kind: ConstraintKind::PrimaryKey, columns: vec![name.clone()] });
+                    constraints.push(ConstraintMeta::new(cname, ConstraintKind::PrimaryKey, vec![name.clone()]));
                 }
                 ColumnOption::Unique(_) => {
                     let cname = opt.name.as_ref().map(names::ident).unwrap_or_else(|| format!("{table}_{name}_key"));
-                    constraints.push(ConstraintMeta { name: cname, kind: ConstraintKind::Unique, columns: vec![name.clone()] });
+                    constraints.push(ConstraintMeta::new(cname, ConstraintKind::Unique, vec![name.clone()]));
                 }
                 ColumnOption::Generated { generated_as: GeneratedAs::Always, generation_expr: None, .. } => {
                     identity = Some(true)
@@ -114,7 +114,7 @@ pub(crate) fn table_definition(qname: &QualifiedName, create: &CreateTable) -> R
             ConstraintKind::PrimaryKey => format!("{table}_pkey"),
             ConstraintKind::Unique => format!("{table}_{}_key", cols.join("_")),
         });
-        constraints.push(ConstraintMeta { name: cname, kind, columns: cols });
+        constraints.push(ConstraintMeta::new(cname, kind, cols));
     }
     if constraints.iter().filter(|c| c.kind == ConstraintKind::PrimaryKey).count() > 1 {
         return Err(Error::MultiplePrimaryKeys(table.clone()));

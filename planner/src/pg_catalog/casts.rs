@@ -1,7 +1,8 @@
-//! `::regtype`: a type name or OID shown as the type's name. It is planned as text carrying the
-//! `regtype` marker in the cast's target field, and this analyzer rule turns each cast into the
-//! function that resolves it, outermost first so a comparison sees its operands as written:
-//! `x = 'name'::regtype` with an integer `x` compares OIDs, as in PostgreSQL.
+//! `::regtype`, `::regclass`, `::regnamespace`, `::regrole`: an object's name or OID shown as
+//! its name. Each is planned as text carrying the type's marker in the cast's target field, and
+//! this analyzer rule turns each cast into the function that resolves it, outermost first so a
+//! comparison sees its operands as written: `x = 'name'::regclass` with an integer `x`
+//! compares OIDs, as in PostgreSQL.
 
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::{BinaryExpr, Cast, Expr, ExprSchemable, LogicalPlan, Operator, ScalarUDF};
 use datafusion::optimizer::AnalyzerRule;
 
-use super::functions::{REGTYPE_IN, REGTYPE_NAME, REGTYPE_OID};
+use super::objects::reg_function;
 use crate::types::PG_TYPE_METADATA;
 
 #[derive(Debug)]
@@ -24,12 +25,13 @@ pub struct RegtypeCasts {
 }
 
 impl RegtypeCasts {
-    pub fn new(functions: &[ScalarUDF]) -> Self {
-        Self { functions: functions.iter().map(|f| Arc::new(f.clone())).collect() }
+    pub fn new<'a>(functions: impl IntoIterator<Item = &'a ScalarUDF>) -> Self {
+        Self { functions: functions.into_iter().map(|f| Arc::new(f.clone())).collect() }
     }
 
-    fn call(&self, name: &str, arg: Expr) -> Expr {
-        let f = self.functions.iter().find(|f| f.name() == name).expect("regtype functions are registered").clone();
+    fn call(&self, kind: &str, suffix: &str, arg: Expr) -> Expr {
+        let name = reg_function(kind, suffix);
+        let f = self.functions.iter().find(|f| f.name() == name).expect("reg-cast functions are registered").clone();
         Expr::ScalarFunction(ScalarFunction::new_udf(f, vec![arg]))
     }
 
@@ -38,22 +40,23 @@ impl RegtypeCasts {
             // `oid = 'vector'::regtype`: compare OIDs.
             Expr::BinaryExpr(BinaryExpr { left, op, right }) if is_comparison(op) => {
                 let (left, right) = (*left, *right);
-                let (left, right) = match (regtype_text(&left), regtype_text(&right)) {
-                    (_, Some(inner)) if is_int(&left, schema) => (left, self.call(REGTYPE_OID, inner)),
-                    (Some(inner), _) if is_int(&right, schema) => (self.call(REGTYPE_OID, inner), right),
+                let (left, right) = match (reg_text(&left), reg_text(&right)) {
+                    (_, Some((kind, inner))) if is_int(&left, schema) => (left, self.call(&kind, "oid", inner)),
+                    (Some((kind, inner)), _) if is_int(&right, schema) => (self.call(&kind, "oid", inner), right),
                     _ => return Ok(Transformed::no(Expr::BinaryExpr(BinaryExpr::new(Box::new(left), op, Box::new(right))))),
                 };
                 Ok(Transformed::yes(Expr::BinaryExpr(BinaryExpr::new(Box::new(left), op, Box::new(right)))))
             }
             // `'vector'::regtype::oid`
-            Expr::Cast(Cast { expr, field }) if field.data_type().is_integer() && regtype_text(&expr).is_some() => {
-                let inner = regtype_text(&expr).expect("checked");
-                Ok(Transformed::yes(self.call(REGTYPE_OID, inner).cast_to(field.data_type(), schema)?))
+            Expr::Cast(Cast { expr, field }) if field.data_type().is_integer() && reg_text(&expr).is_some() => {
+                let (kind, inner) = reg_text(&expr).expect("checked");
+                Ok(Transformed::yes(self.call(&kind, "oid", inner).cast_to(field.data_type(), schema)?))
             }
-            Expr::Cast(Cast { expr, field }) if is_regtype(&field) => {
+            Expr::Cast(Cast { expr, field }) if reg_kind(&field).is_some() => {
+                let kind = reg_kind(&field).expect("checked");
                 let source = expr.get_type(schema)?;
-                let name = if source.is_integer() { REGTYPE_NAME } else { REGTYPE_IN };
-                Ok(Transformed::yes(self.call(name, *expr)))
+                let suffix = if source.is_integer() { "name" } else { "in" };
+                Ok(Transformed::yes(self.call(&kind, suffix, *expr)))
             }
             e => Ok(Transformed::no(e)),
         }
@@ -64,19 +67,20 @@ fn is_comparison(op: Operator) -> bool {
     matches!(op, Operator::Eq | Operator::NotEq | Operator::Lt | Operator::LtEq | Operator::Gt | Operator::GtEq)
 }
 
-fn is_regtype(field: &arrow::datatypes::Field) -> bool {
-    field.metadata().get(PG_TYPE_METADATA).is_some_and(|t| t == "regtype")
+/// The object-name type a cast's target field is marked with.
+fn reg_kind(field: &arrow::datatypes::Field) -> Option<String> {
+    field.metadata().get(PG_TYPE_METADATA).filter(|t| matches!(t.as_str(), "regtype" | "regclass" | "regnamespace" | "regrole")).cloned()
 }
 
 fn is_int(e: &Expr, schema: &DFSchema) -> bool {
     e.get_type(schema).is_ok_and(|t| t.is_integer())
 }
 
-/// The text inside `text::regtype`, if `e` is such a cast.
-fn regtype_text(e: &Expr) -> Option<Expr> {
+/// The kind and the text inside `text::regclass` (or another reg-type), if `e` is such a cast.
+fn reg_text(e: &Expr) -> Option<(String, Expr)> {
     match e {
-        Expr::Cast(Cast { expr, field }) if is_regtype(field) && !matches!(expr.as_ref(), Expr::Literal(v, _) if v.data_type().is_integer()) => {
-            Some(expr.as_ref().clone())
+        Expr::Cast(Cast { expr, field }) if !matches!(expr.as_ref(), Expr::Literal(v, _) if v.data_type().is_integer()) => {
+            Some((reg_kind(field)?, expr.as_ref().clone()))
         }
         _ => None,
     }

@@ -31,9 +31,10 @@ pub struct TypeFunction {
     signature: Signature,
 }
 
-pub const REGTYPE_NAME: &str = "__quartz_regtype_name";
-pub const REGTYPE_IN: &str = "__quartz_regtype_in";
-pub const REGTYPE_OID: &str = "__quartz_regtype_oid";
+// The names `::regtype` casts are planned as (see `objects::reg_function`).
+const REGTYPE_NAME: &str = "__quartz_regtype_name";
+const REGTYPE_IN: &str = "__quartz_regtype_in";
+const REGTYPE_OID: &str = "__quartz_regtype_oid";
 
 pub fn all() -> Vec<ScalarUDF> {
     let f = |name, op| ScalarUDF::new_from_impl(TypeFunction { name, op, signature: Signature::user_defined(Volatility::Stable) });

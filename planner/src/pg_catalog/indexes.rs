@@ -1,17 +1,14 @@
-//! Indexes in the catalog: the `pg_indexes` view and `pg_get_indexdef(oid)`, both printing an
-//! index's definition as PostgreSQL does
+//! Index definitions as PostgreSQL prints them, for the `pg_indexes` view and `pg_get_indexdef`
 //! (`CREATE INDEX docs_embedding_idx ON public.docs USING hnsw (embedding vector_l2_ops) WITH (m='16')`).
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, StringArray};
-use arrow::datatypes::{DataType, UInt32Type};
+use arrow::array::{ArrayRef, StringArray};
 use datafusion::error::Result;
-use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 use quartzdb_storage::{IndexMeta, Storage};
 
 /// Identifiers are quoted only when PostgreSQL would quote them.
-fn ident(name: &str) -> String {
+pub fn ident(name: &str) -> String {
     let plain = name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
         && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if plain { name.to_string() } else { format!("\"{}\"", name.replace('"', "\"\"")) }
@@ -42,6 +39,9 @@ pub fn pg_indexes(storage: &Storage, database: &str) -> Result<arrow::array::Rec
     if let Ok(db) = catalog.database(database) {
         for (schema, s) in &db.schemas {
             for (table, t) in &s.tables {
+                for c in &t.constraints {
+                    rows.push([Some(schema.clone()), Some(table.clone()), Some(c.name.clone()), None, Some(super::relations::key_indexdef(schema, table, c))]);
+                }
                 for i in &t.indexes {
                     rows.push([Some(schema.clone()), Some(table.clone()), Some(i.name.clone()), None, Some(indexdef(schema, table, i))]);
                 }
@@ -56,63 +56,6 @@ pub fn pg_indexes(storage: &Storage, database: &str) -> Result<arrow::array::Rec
         ("tablespace", column(3)),
         ("indexdef", column(4)),
     ])
-}
-
-/// `pg_get_indexdef(oid)`: NULL for an OID that is no index, as in PostgreSQL.
-#[derive(Debug)]
-pub struct PgGetIndexdef {
-    storage: Arc<Storage>,
-    database: String,
-    signature: Signature,
-}
-
-impl PartialEq for PgGetIndexdef {
-    fn eq(&self, other: &Self) -> bool {
-        self.database == other.database && Arc::ptr_eq(&self.storage, &other.storage)
-    }
-}
-impl Eq for PgGetIndexdef {}
-impl std::hash::Hash for PgGetIndexdef {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.database.hash(state);
-    }
-}
-
-impl PgGetIndexdef {
-    pub fn udf(storage: Arc<Storage>, database: &str) -> ScalarUDF {
-        ScalarUDF::new_from_impl(Self { storage, database: database.to_string(), signature: Signature::user_defined(Volatility::Stable) })
-    }
-}
-
-impl ScalarUDFImpl for PgGetIndexdef {
-    fn name(&self) -> &str {
-        "pg_get_indexdef"
-    }
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-    fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
-        // pg_get_indexdef(oid) and pg_get_indexdef(oid, column, pretty): the OID is what counts.
-        Ok(args.iter().enumerate().map(|(i, t)| if i == 0 { DataType::UInt32 } else { t.clone() }).collect())
-    }
-    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Utf8)
-    }
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let oids = args.args[0].to_array(args.number_rows)?;
-        let oids = oids.as_primitive::<UInt32Type>();
-        let catalog = self.storage.catalog();
-        let Ok(db) = catalog.database(&self.database) else {
-            return Ok(ColumnarValue::Array(Arc::new(StringArray::new_null(oids.len()))));
-        };
-        let find = |oid: u32| {
-            db.schemas.iter().find_map(|(s, schema)| {
-                schema.tables.iter().find_map(|(t, table)| table.indexes.iter().find(|i| i.oid == oid).map(|i| indexdef(s, t, i)))
-            })
-        };
-        let out: StringArray = (0..oids.len()).map(|i| if oids.is_null(i) { None } else { find(oids.value(i)) }).collect();
-        Ok(ColumnarValue::Array(Arc::new(out)))
-    }
 }
 
 #[cfg(test)]

@@ -1,15 +1,22 @@
-//! The `pg_catalog` schema: for now the tables drivers read to find types by name (`pg_type`,
-//! `pg_namespace`, `pg_extension`), `pg_indexes`, and the functions and casts that go with them
-//! (`to_regtype`, `format_type`, `::regtype`). Unqualified names find these tables from any
+//! The `pg_catalog` schema: the tables and views psql, drivers and ORMs read (`pg_class`,
+//! `pg_attribute`, `pg_type`, `pg_index`, `pg_constraint`, `pg_namespace`, `pg_database`,
+//! `pg_roles`, …), and the functions and casts that go with them (`format_type`,
+//! `pg_get_indexdef`, `::regtype`, `::regclass`). Unqualified names find these tables from any
 //! schema, as PostgreSQL searches `pg_catalog` implicitly.
 //!
 //! Tables are built from QuartzDB's catalog when a statement is planned, so they are always
-//! current. The wider catalog that psql and ORMs need (pg_class, pg_attribute, …) comes with
-//! the client-compatibility work.
+//! current. They are written here rather than taken from datafusion-pg-catalog: that crate
+//! sees only DataFusion's catalog (names and Arrow schemas), numbers objects with a
+//! per-process counter, and ships `pg_index`/`pg_constraint`/`pg_attrdef` as snapshots of
+//! another server, so keys, defaults, indexes and stable OIDs could not come through it.
 
+mod builder;
 pub mod casts;
 pub mod functions;
+mod global;
 pub mod indexes;
+pub mod objects;
+pub mod relations;
 pub mod types;
 
 use std::sync::Arc;
@@ -25,7 +32,46 @@ use crate::vector::EXTENSION_VERSION;
 use types::{PG_CATALOG_OID, PUBLIC_OID};
 
 pub const SCHEMA: &str = "pg_catalog";
-const TABLES: [&str; 4] = ["pg_type", "pg_namespace", "pg_extension", "pg_indexes"];
+/// pg_catalog's tables and views with their OIDs (PostgreSQL's own for its system catalogs).
+pub(crate) const TABLES: [(&str, u32, char); 37] = [
+    ("pg_type", 1247, 'r'),
+    ("pg_attribute", 1249, 'r'),
+    ("pg_proc", 1255, 'r'),
+    ("pg_class", 1259, 'r'),
+    ("pg_authid", 1260, 'r'),
+    ("pg_auth_members", 1261, 'r'),
+    ("pg_database", 1262, 'r'),
+    ("pg_tablespace", 1213, 'r'),
+    ("pg_sequence", 2224, 'r'),
+    ("pg_shdescription", 2396, 'r'),
+    ("pg_am", 2601, 'r'),
+    ("pg_attrdef", 2604, 'r'),
+    ("pg_constraint", 2606, 'r'),
+    ("pg_depend", 2608, 'r'),
+    ("pg_description", 2609, 'r'),
+    ("pg_index", 2610, 'r'),
+    ("pg_inherits", 2611, 'r'),
+    ("pg_namespace", 2615, 'r'),
+    ("pg_rewrite", 2618, 'r'),
+    ("pg_trigger", 2620, 'r'),
+    ("pg_extension", 3079, 'r'),
+    ("pg_foreign_table", 3118, 'r'),
+    ("pg_policy", 3256, 'r'),
+    ("pg_partitioned_table", 3350, 'r'),
+    ("pg_statistic_ext", 3381, 'r'),
+    ("pg_collation", 3456, 'r'),
+    ("pg_enum", 3501, 'r'),
+    ("pg_range", 3541, 'r'),
+    ("pg_publication", 6104, 'r'),
+    ("pg_publication_rel", 6106, 'r'),
+    ("pg_publication_namespace", 6237, 'r'),
+    ("pg_roles", 12_001, 'v'),
+    ("pg_user", 12_002, 'v'),
+    ("pg_tables", 12_003, 'v'),
+    ("pg_views", 12_004, 'v'),
+    ("pg_indexes", 12_005, 'v'),
+    ("pg_matviews", 12_008, 'v'),
+];
 /// The bootstrap superuser's OID in PostgreSQL, owner of everything built in.
 const SUPERUSER_OID: u32 = 10;
 const INFORMATION_SCHEMA_OID: u32 = 13_000;
@@ -42,17 +88,33 @@ impl PgCatalog {
     }
 
     pub fn has(name: &str) -> bool {
-        TABLES.contains(&name)
+        TABLES.iter().any(|t| t.0 == name)
     }
 
     /// Builds one of the tables, or `None` for names it does not have.
     pub fn build(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
+        let catalog = self.storage.catalog();
+        let db = self.database.as_str();
         let batch = match name {
             "pg_type" => pg_type()?,
             "pg_namespace" => self.pg_namespace()?,
             "pg_extension" => pg_extension()?,
             "pg_indexes" => indexes::pg_indexes(&self.storage, &self.database)?,
-            _ => return Ok(None),
+            "pg_class" => relations::pg_class(&catalog, db)?,
+            "pg_attribute" => relations::pg_attribute(&catalog, db)?,
+            "pg_attrdef" => relations::pg_attrdef(&catalog, db)?,
+            "pg_index" => relations::pg_index(&catalog, db)?,
+            "pg_constraint" => relations::pg_constraint(&catalog, db)?,
+            "pg_am" => relations::pg_am()?,
+            "pg_database" => global::pg_database(&catalog)?,
+            "pg_roles" | "pg_authid" => global::pg_roles(&catalog)?,
+            "pg_user" => global::pg_user(&catalog)?,
+            "pg_tables" => global::pg_tables(&catalog, db)?,
+            "pg_views" => global::pg_views(&catalog, db)?,
+            other => match global::empty_catalog(other) {
+                Some(batch) => batch?,
+                None => return Ok(None),
+            },
         };
         Ok(Some(Arc::new(MemTable::try_new(batch.schema(), vec![vec![batch]])?)))
     }
@@ -118,7 +180,7 @@ fn pg_type() -> Result<RecordBatch> {
 
 /// pgvector is always installed; `plpgsql` is listed because every PostgreSQL has it.
 fn pg_extension() -> Result<RecordBatch> {
-    let rows = [(13_001u32, "plpgsql", PG_CATALOG_OID, "1.0"), (16_390, "vector", PUBLIC_OID, EXTENSION_VERSION)];
+    let rows = [(13_001u32, "plpgsql", PG_CATALOG_OID, "1.0"), (16_391, "vector", PUBLIC_OID, EXTENSION_VERSION)];
     batch(vec![
         ("oid", Arc::new(rows.iter().map(|r| r.0).collect::<UInt32Array>())),
         ("extname", Arc::new(rows.iter().map(|r| Some(r.1)).collect::<StringArray>())),
@@ -134,7 +196,7 @@ fn pg_extension() -> Result<RecordBatch> {
 #[async_trait]
 impl SchemaProvider for PgCatalog {
     fn table_names(&self) -> Vec<String> {
-        TABLES.iter().map(|t| t.to_string()).collect()
+        TABLES.iter().filter(|t| Self::has(t.0)).map(|t| t.0.to_string()).collect()
     }
 
     async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {

@@ -183,6 +183,29 @@ pub fn resolve(types: &[TypeRow], text: &str) -> Option<u32> {
     if array { (row.array != 0).then_some(row.array) } else { Some(row.oid) }
 }
 
+/// The type modifier PostgreSQL stores for a declared type (`atttypmod`): the dimension of a
+/// vector, length + 4 of `varchar(n)`/`char(n)`, `(p << 16 | s) + 4` of `numeric(p,s)`; -1 without one.
+pub fn typmod(declared: &str) -> i32 {
+    let Some((base, rest)) = declared.split_once('(') else { return -1 };
+    if declared.ends_with("[]") {
+        return -1;
+    }
+    let args: Vec<i32> = rest.trim_end_matches(')').split(',').filter_map(|a| a.trim().parse().ok()).collect();
+    match (base.trim(), args.as_slice()) {
+        ("vector" | "halfvec" | "sparsevec" | "bit" | "bit varying", [n]) => *n,
+        ("character varying" | "character" | "varchar" | "char", [n]) => n + 4,
+        ("numeric" | "decimal", [p]) => (p << 16) + 4,
+        ("numeric" | "decimal", [p, s]) => ((p << 16) | s) + 4,
+        ("timestamp" | "timestamptz" | "time", [p]) => *p,
+        _ => -1,
+    }
+}
+
+/// Whether values of the type have a collation (`attcollation` is `default` for them).
+pub fn is_collatable(oid: u32) -> bool {
+    types().iter().any(|t| t.oid == oid && t.category == 'S')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,5 +223,16 @@ mod tests {
         assert_eq!(format_type(types, VECTOR_OID, Some(3)).as_deref(), Some("vector(3)"));
         assert_eq!(format_type(types, 1043, Some(14)).as_deref(), Some("character varying(10)"));
         assert_eq!(format_type(types, 1007, None).as_deref(), Some("integer[]"));
+    }
+
+    #[test]
+    fn type_modifiers_round_trip_through_format_type() {
+        let t = types();
+        for declared in ["vector(3)", "character varying(20)", "numeric(10,2)", "character(1)"] {
+            let oid = resolve(t, declared).unwrap();
+            assert_eq!(format_type(t, oid, Some(typmod(declared))).as_deref(), Some(declared));
+        }
+        assert_eq!(typmod("bigint"), -1);
+        assert_eq!(typmod("integer[]"), -1);
     }
 }

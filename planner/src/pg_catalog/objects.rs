@@ -1,0 +1,392 @@
+//! Functions over catalog objects that clients call in their catalog queries:
+//! `pg_get_userbyid`, `pg_table_is_visible`, `pg_get_expr`, `pg_get_constraintdef`,
+//! `pg_get_indexdef`, `pg_get_viewdef`, `to_regclass`, `obj_description`, `has_*_privilege`,
+//! `current_schemas`, `quote_ident`, and the functions `::regclass`, `::regnamespace` and
+//! `::regrole` casts are planned as (see [`super::casts`]).
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, ListBuilder, StringArray, StringBuilder, UInt32Array};
+use arrow::datatypes::{DataType, Field, UInt32Type};
+use datafusion::common::ScalarValue;
+use datafusion::error::Result;
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
+use quartzdb_storage::{Catalog, Storage};
+
+use super::relations::{self, IndexRef};
+use super::types::{PG_CATALOG_OID, PUBLIC_OID};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Op {
+    GetUserById,
+    TableIsVisible,
+    /// `pg_type_is_visible`, `pg_function_is_visible`: every type and function QuartzDB has is
+    /// in pg_catalog or public, both always searched.
+    AlwaysVisible,
+    GetExpr,
+    GetConstraintdef,
+    GetIndexdef,
+    GetViewdef,
+    EncodingToChar,
+    /// `obj_description`, `col_description`, `shobj_description`: QuartzDB keeps no comments
+    /// (COMMENT ON is not supported yet); also the `pg_get_function_*` of an absent function.
+    Description,
+    /// `has_table_privilege` and the like: every role is a superuser until roles and grants exist.
+    HasPrivilege,
+    CurrentSchemas,
+    QuoteIdent,
+    ToRegclass,
+    /// `::regclass`, `::regnamespace`, `::regrole` of an OID (the name) or of text (the OID).
+    RegName(RegKind),
+    RegIn(RegKind),
+    RegOid(RegKind),
+}
+
+/// The object-name types besides `regtype` (which [`super::functions`] handles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RegKind {
+    Class,
+    Namespace,
+    Role,
+}
+
+impl RegKind {
+    pub const ALL: [RegKind; 3] = [RegKind::Class, RegKind::Namespace, RegKind::Role];
+
+    pub fn type_name(self) -> &'static str {
+        match self {
+            RegKind::Class => "regclass",
+            RegKind::Namespace => "regnamespace",
+            RegKind::Role => "regrole",
+        }
+    }
+
+    fn missing(self, name: &str) -> datafusion::error::DataFusionError {
+        match self {
+            RegKind::Class => crate::Error::from(quartzdb_storage::Error::UnknownTable(name.to_string())),
+            RegKind::Namespace => crate::Error::from(quartzdb_storage::Error::UnknownSchema(name.to_string())),
+            RegKind::Role => crate::Error::UndefinedObject(format!("role \"{name}\" does not exist")),
+        }
+        .into()
+    }
+}
+
+/// The names the reg-casts are planned as: `__quartz_<type>_name|in|oid`.
+pub fn reg_function(type_name: &str, suffix: &str) -> String {
+    format!("__quartz_{type_name}_{suffix}")
+}
+
+#[derive(Debug)]
+pub struct ObjectFunction {
+    storage: Arc<Storage>,
+    database: String,
+    name: String,
+    op: Op,
+    signature: Signature,
+}
+
+impl PartialEq for ObjectFunction {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.database == other.database && Arc::ptr_eq(&self.storage, &other.storage)
+    }
+}
+impl Eq for ObjectFunction {}
+impl std::hash::Hash for ObjectFunction {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+        self.database.hash(state);
+    }
+}
+
+pub fn all(storage: &Arc<Storage>, database: &str) -> Vec<ScalarUDF> {
+    let mut ops: Vec<(String, Op)> = [
+        ("pg_get_userbyid", Op::GetUserById),
+        ("pg_table_is_visible", Op::TableIsVisible),
+        ("pg_type_is_visible", Op::AlwaysVisible),
+        ("pg_function_is_visible", Op::AlwaysVisible),
+        ("pg_get_expr", Op::GetExpr),
+        ("pg_get_constraintdef", Op::GetConstraintdef),
+        ("pg_get_indexdef", Op::GetIndexdef),
+        ("pg_get_viewdef", Op::GetViewdef),
+        ("pg_encoding_to_char", Op::EncodingToChar),
+        ("obj_description", Op::Description),
+        ("col_description", Op::Description),
+        ("shobj_description", Op::Description),
+        // QuartzDB has no user-defined functions for these to describe (pg_proc is empty).
+        ("pg_get_function_result", Op::Description),
+        ("pg_get_function_arguments", Op::Description),
+        ("pg_get_function_identity_arguments", Op::Description),
+        ("has_table_privilege", Op::HasPrivilege),
+        ("has_schema_privilege", Op::HasPrivilege),
+        ("has_database_privilege", Op::HasPrivilege),
+        ("has_column_privilege", Op::HasPrivilege),
+        ("has_any_column_privilege", Op::HasPrivilege),
+        ("has_sequence_privilege", Op::HasPrivilege),
+        ("has_function_privilege", Op::HasPrivilege),
+        ("has_type_privilege", Op::HasPrivilege),
+        ("current_schemas", Op::CurrentSchemas),
+        ("quote_ident", Op::QuoteIdent),
+        ("to_regclass", Op::ToRegclass),
+    ]
+    .into_iter()
+    .map(|(n, op)| (n.to_string(), op))
+    .collect();
+    for kind in RegKind::ALL {
+        ops.push((reg_function(kind.type_name(), "name"), Op::RegName(kind)));
+        ops.push((reg_function(kind.type_name(), "in"), Op::RegIn(kind)));
+        ops.push((reg_function(kind.type_name(), "oid"), Op::RegOid(kind)));
+    }
+    ops.into_iter()
+        .map(|(name, op)| {
+            ScalarUDF::new_from_impl(ObjectFunction {
+                storage: storage.clone(),
+                database: database.to_string(),
+                name,
+                op,
+                signature: Signature::user_defined(Volatility::Stable),
+            })
+        })
+        .collect()
+}
+
+fn is_text(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 | DataType::Null)
+}
+
+fn is_int(t: &DataType) -> bool {
+    t.is_integer() || t == &DataType::Null
+}
+
+impl ScalarUDFImpl for ObjectFunction {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
+        let n = args.len();
+        let arg = |i: usize| args.get(i);
+        let ok = match self.op {
+            Op::GetUserById | Op::RegName(_) => n == 1 && is_int(&args[0]),
+            // `pg_table_is_visible('t'::regclass)`: a regclass is planned as its name.
+            Op::TableIsVisible | Op::AlwaysVisible => n == 1 && (is_int(&args[0]) || is_text(&args[0])),
+            Op::GetExpr => (2..=3).contains(&n) && is_text(&args[0]),
+            Op::GetConstraintdef => (1..=2).contains(&n) && is_int(&args[0]),
+            Op::GetIndexdef => (n == 1 || n == 3) && is_int(&args[0]),
+            Op::GetViewdef => (1..=2).contains(&n),
+            Op::EncodingToChar => n == 1 && is_int(&args[0]),
+            Op::Description => (1..=2).contains(&n),
+            Op::HasPrivilege => (2..=4).contains(&n),
+            Op::CurrentSchemas => n == 1,
+            Op::QuoteIdent | Op::ToRegclass | Op::RegIn(_) | Op::RegOid(_) => n == 1 && arg(0).is_some_and(is_text),
+        };
+        if !ok {
+            return Err(crate::Error::no_such_function(&self.name, args).into());
+        }
+        Ok(args
+            .iter()
+            .map(|t| match t {
+                t if is_text(t) => DataType::Utf8,
+                t if t.is_integer() => DataType::Int64,
+                other => other.clone(),
+            })
+            .collect())
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(match self.op {
+            Op::TableIsVisible | Op::AlwaysVisible | Op::HasPrivilege => DataType::Boolean,
+            Op::ToRegclass | Op::RegOid(_) => DataType::UInt32,
+            Op::CurrentSchemas => DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+            _ => DataType::Utf8,
+        })
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let n = if scalar { 1 } else { args.number_rows };
+        let arrays: Vec<ArrayRef> = args.args.iter().map(|a| a.to_array(n)).collect::<Result<_>>()?;
+        let catalog = self.storage.catalog();
+        let db = self.database.as_str();
+        let oid_arg = || -> Result<Vec<Option<u32>>> {
+            if is_text(arrays[0].data_type()) && arrays[0].data_type() != &DataType::Null {
+                let names = arrow::compute::cast(&arrays[0], &DataType::Utf8)?;
+                return Ok(names.as_string::<i32>().iter().map(|s| s.and_then(|s| reg_oid(&catalog, db, RegKind::Class, s))).collect());
+            }
+            let a = arrow::compute::cast(&arrays[0], &DataType::UInt32)?;
+            Ok(a.as_primitive::<UInt32Type>().iter().collect())
+        };
+        let text_arg = |i: usize| -> Result<Vec<Option<String>>> {
+            let a = arrow::compute::cast(&arrays[i], &DataType::Utf8)?;
+            Ok(a.as_string::<i32>().iter().map(|s| s.map(str::to_string)).collect())
+        };
+        let texts = |v: Vec<Option<String>>| Arc::new(StringArray::from(v)) as ArrayRef;
+        let out: ArrayRef = match self.op {
+            Op::GetUserById => texts(oid_arg()?.into_iter().map(|o| o.map(|o| role_name(&catalog, o))).collect()),
+            Op::TableIsVisible => {
+                let classes = relations::classes(&catalog, db);
+                let visible = |oid: u32| classes.iter().find(|c| c.oid == oid).map(|c| c.namespace == PUBLIC_OID || c.namespace == PG_CATALOG_OID);
+                Arc::new(oid_arg()?.into_iter().map(|o| o.and_then(visible)).collect::<BooleanArray>())
+            }
+            Op::AlwaysVisible => Arc::new(oid_arg()?.into_iter().map(|o| o.map(|_| true)).collect::<BooleanArray>()),
+            Op::GetExpr => texts(text_arg(0)?),
+            Op::GetConstraintdef => texts(oid_arg()?.into_iter().map(|o| o.and_then(|o| constraintdef(&catalog, db, o))).collect()),
+            Op::GetIndexdef => {
+                let column = if arrays.len() == 3 { Some(arrow::compute::cast(&arrays[1], &DataType::Int64)?) } else { None };
+                let oids = oid_arg()?;
+                texts(
+                    (0..n)
+                        .map(|i| {
+                            let col = column.as_ref().and_then(|c| (!c.is_null(i)).then(|| c.as_primitive::<arrow::datatypes::Int64Type>().value(i)));
+                            oids[i].and_then(|o| indexdef(&catalog, db, o, col.unwrap_or(0)))
+                        })
+                        .collect(),
+                )
+            }
+            Op::GetViewdef => {
+                let views: Vec<(u32, String, String)> = catalog
+                    .database(db)
+                    .map(|d| d.schemas.values().flat_map(|s| s.views.iter().map(|(n, v)| (v.oid, n.clone(), v.query.clone()))).collect())
+                    .unwrap_or_default();
+                let keys = if is_text(arrays[0].data_type()) { text_arg(0)? } else { oid_arg()?.into_iter().map(|o| o.map(|o| o.to_string())).collect() };
+                texts(keys.into_iter().map(|k| k.and_then(|k| views.iter().find(|v| v.0.to_string() == k || v.1 == k).map(|v| format!(" {};", v.2)))).collect())
+            }
+            Op::EncodingToChar => {
+                let codes = arrow::compute::cast(&arrays[0], &DataType::Int32)?;
+                let codes = codes.as_primitive::<arrow::datatypes::Int32Type>();
+                texts(codes.iter().map(|c| c.map(|c| if c == super::global::UTF8_ENCODING { "UTF8".to_string() } else { String::new() })).collect())
+            }
+            Op::Description => texts(vec![None; n]),
+            Op::HasPrivilege => Arc::new(BooleanArray::from(vec![true; n])),
+            Op::CurrentSchemas => {
+                let implicit = arrow::compute::cast(&arrays[0], &DataType::Boolean)?;
+                let implicit = implicit.as_boolean();
+                let mut b = ListBuilder::new(StringBuilder::new());
+                for i in 0..n {
+                    if implicit.is_null(i) {
+                        b.append_null();
+                        continue;
+                    }
+                    let mut schemas = if implicit.value(i) { vec!["pg_catalog"] } else { vec![] };
+                    schemas.push("public");
+                    b.append_value(schemas.into_iter().map(Some));
+                }
+                Arc::new(b.finish())
+            }
+            Op::QuoteIdent => texts(text_arg(0)?.into_iter().map(|s| s.map(|s| super::indexes::ident(&s))).collect()),
+            Op::ToRegclass => Arc::new(text_arg(0)?.into_iter().map(|s| s.and_then(|s| reg_oid(&catalog, db, RegKind::Class, &s))).collect::<UInt32Array>()),
+            Op::RegName(kind) => texts(oid_arg()?.into_iter().map(|o| o.map(|o| reg_name(&catalog, db, kind, o))).collect()),
+            Op::RegOid(kind) | Op::RegIn(kind) => {
+                let mut oids = Vec::with_capacity(n);
+                for s in text_arg(0)? {
+                    oids.push(match s {
+                        None => None,
+                        Some(s) => Some(reg_oid(&catalog, db, kind, &s).ok_or_else(|| kind.missing(&s))?),
+                    });
+                }
+                if matches!(self.op, Op::RegIn(_)) {
+                    texts(oids.into_iter().map(|o| o.map(|o| reg_name(&catalog, db, kind, o))).collect())
+                } else {
+                    Arc::new(UInt32Array::from(oids))
+                }
+            }
+        };
+        if scalar {
+            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
+        } else {
+            Ok(ColumnarValue::Array(out))
+        }
+    }
+}
+
+fn role_name(catalog: &Catalog, oid: u32) -> String {
+    super::global::roles(catalog).into_iter().find(|r| r.1 == oid).map_or_else(|| format!("unknown (OID={oid})"), |r| r.0)
+}
+
+fn constraintdef(catalog: &Catalog, database: &str, oid: u32) -> Option<String> {
+    let db = catalog.database(database).ok()?;
+    db.schemas.values().flat_map(|s| s.tables.values()).flat_map(|t| &t.constraints).find(|c| c.oid == oid).map(relations::constraintdef)
+}
+
+/// `pg_get_indexdef(oid, column, pretty)`: the whole definition for column 0, else that
+/// column's name; NULL for an OID that is no index, as in PostgreSQL.
+fn indexdef(catalog: &Catalog, database: &str, oid: u32, column: i64) -> Option<String> {
+    let (schema, table, _, index) = relations::find_index(catalog, database, oid)?;
+    let columns: Vec<&str> = match &index {
+        IndexRef::Key(c) => c.columns.iter().map(String::as_str).collect(),
+        IndexRef::Lance(i) => vec![i.column.as_str()],
+    };
+    if column > 0 {
+        return columns.get(column as usize - 1).map(|c| super::indexes::ident(c));
+    }
+    Some(match index {
+        IndexRef::Key(c) => relations::key_indexdef(schema, table, c),
+        IndexRef::Lance(i) => super::indexes::indexdef(schema, table, i),
+    })
+}
+
+/// Splits `schema.name` (with PostgreSQL's quoting) into its parts, lower-casing unquoted ones.
+fn split_name(text: &str) -> Option<(Option<String>, String)> {
+    let name = quartzdb_sql::parse_object_name(text).ok()?;
+    let parts: Vec<String> = name.0.iter().filter_map(|p| p.as_ident().map(crate::names::ident)).collect();
+    match parts.as_slice() {
+        [n] => Some((None, n.clone())),
+        [s, n] => Some((Some(s.clone()), n.clone())),
+        [_, s, n] => Some((Some(s.clone()), n.clone())),
+        _ => None,
+    }
+}
+
+fn namespaces(catalog: &Catalog, database: &str) -> Vec<(u32, String)> {
+    let mut out = vec![(PG_CATALOG_OID, super::SCHEMA.to_string())];
+    if let Ok(db) = catalog.database(database) {
+        out.extend(db.schemas.iter().map(|(n, s)| (relations::namespace_oid(n, s.oid), n.clone())));
+    }
+    out
+}
+
+/// The OID a name denotes, as the text input of the reg-type does (a number is the OID itself).
+fn reg_oid(catalog: &Catalog, database: &str, kind: RegKind, text: &str) -> Option<u32> {
+    if let Ok(oid) = text.trim().parse::<u32>() {
+        return Some(oid);
+    }
+    match kind {
+        RegKind::Role => super::global::roles(catalog).into_iter().find(|r| r.0 == text.trim().trim_matches('"')).map(|r| r.1),
+        RegKind::Namespace => {
+            let (_, name) = split_name(text)?;
+            namespaces(catalog, database).into_iter().find(|n| n.1 == name).map(|n| n.0)
+        }
+        RegKind::Class => {
+            let (schema, name) = split_name(text)?;
+            let spaces = namespaces(catalog, database);
+            // pg_catalog is searched first, then public, as PostgreSQL's default search path.
+            let search: Vec<u32> = match schema {
+                Some(s) => vec![spaces.iter().find(|n| n.1 == s)?.0],
+                None => vec![PG_CATALOG_OID, PUBLIC_OID],
+            };
+            let classes = relations::classes(catalog, database);
+            search.iter().find_map(|ns| classes.iter().find(|c| c.namespace == *ns && c.name == name).map(|c| c.oid))
+        }
+    }
+}
+
+/// The name an OID shows as: qualified when its schema is not searched; the number when unknown.
+fn reg_name(catalog: &Catalog, database: &str, kind: RegKind, oid: u32) -> String {
+    let ident = super::indexes::ident;
+    let found = match kind {
+        RegKind::Role => super::global::roles(catalog).into_iter().find(|r| r.1 == oid).map(|r| ident(&r.0)),
+        RegKind::Namespace => namespaces(catalog, database).into_iter().find(|n| n.0 == oid).map(|n| ident(&n.1)),
+        RegKind::Class => relations::classes(catalog, database).into_iter().find(|c| c.oid == oid).map(|c| {
+            if c.namespace == PUBLIC_OID || c.namespace == PG_CATALOG_OID {
+                ident(&c.name)
+            } else {
+                let schema = namespaces(catalog, database).into_iter().find(|n| n.0 == c.namespace).map(|n| n.1).unwrap_or_default();
+                format!("{}.{}", ident(&schema), ident(&c.name))
+            }
+        }),
+    };
+    found.unwrap_or_else(|| oid.to_string())
+}

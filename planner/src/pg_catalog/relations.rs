@@ -1,0 +1,395 @@
+//! Relations in the catalog: `pg_class`, `pg_attribute`, `pg_attrdef`, `pg_index`,
+//! `pg_constraint` and `pg_am`, built from QuartzDB's catalog so psql's `\d`, `\dt`, `\di` and
+//! ORMs' reflection read the real tables, columns, defaults, keys and indexes.
+//!
+//! A PRIMARY KEY or UNIQUE constraint is, as in PostgreSQL, a constraint row plus a unique btree
+//! index row (QuartzDB enforces it with its own key index, which is what the row stands for).
+
+use quartzdb_storage::{Catalog, ConstraintKind, ConstraintMeta, IndexMeta, TableMeta};
+
+use super::builder::Table;
+use super::types::{resolve, types, PG_CATALOG_OID, PUBLIC_OID};
+use super::SUPERUSER_OID;
+use datafusion::error::Result;
+use arrow::array::RecordBatch;
+
+/// The access method of QuartzDB's tables: a Lance dataset.
+pub const LANCE_AM_OID: u32 = 16_360;
+const BTREE_AM_OID: u32 = 403;
+
+/// Access methods: the table one, then every index method `CREATE INDEX … USING` takes.
+pub fn access_methods() -> Vec<(u32, &'static str, char)> {
+    let mut out = vec![(LANCE_AM_OID, "lance", 't'), (BTREE_AM_OID, "btree", 'i')];
+    let methods = ["hnsw", "ivfflat", "ivf_flat", "ivf_pq", "ivf_sq", "ivf_rq", "ivf_hnsw_sq", "ivf_hnsw_pq", "ivf_hnsw_flat", "bitmap"];
+    out.extend(methods.iter().enumerate().map(|(i, m)| (LANCE_AM_OID + 1 + i as u32, *m, 'i')));
+    out
+}
+
+fn am_oid(method: &str) -> u32 {
+    access_methods().into_iter().find(|(_, n, _)| *n == method).map_or(0, |(oid, _, _)| oid)
+}
+
+/// The OID `pg_namespace` gives a schema.
+pub fn namespace_oid(name: &str, oid: u32) -> u32 {
+    if name == "public" { PUBLIC_OID } else { oid }
+}
+
+/// One `pg_class` row.
+#[derive(Debug, Clone)]
+pub struct Class {
+    pub oid: u32,
+    pub name: String,
+    pub namespace: u32,
+    pub kind: char,
+    pub am: u32,
+    pub natts: i16,
+    pub has_index: bool,
+    pub tuples: f32,
+}
+
+/// An index as `pg_index` and `pg_get_indexdef` see it: a Lance index or a key constraint's.
+pub struct Index<'a> {
+    pub oid: u32,
+    pub table: &'a TableMeta,
+    pub unique: bool,
+    pub primary: bool,
+    pub columns: Vec<&'a str>,
+}
+
+/// Every relation of a database's schemas, plus pg_catalog's own tables.
+pub fn classes(catalog: &Catalog, database: &str) -> Vec<Class> {
+    let mut out: Vec<Class> = super::TABLES
+        .iter()
+        .map(|(name, oid, kind)| Class { oid: *oid, name: name.to_string(), namespace: PG_CATALOG_OID, kind: *kind, am: 0, natts: 0, has_index: false, tuples: -1.0 })
+        .collect();
+    let Ok(db) = catalog.database(database) else { return out };
+    for (sname, s) in &db.schemas {
+        let namespace = namespace_oid(sname, s.oid);
+        let class = |oid, name: &str, kind, am, natts| Class { oid, name: name.to_string(), namespace, kind, am, natts, has_index: false, tuples: -1.0 };
+        for (tname, t) in &s.tables {
+            let mut c = class(t.oid, tname, 'r', LANCE_AM_OID, t.columns.len() as i16);
+            c.has_index = !t.indexes.is_empty() || !t.constraints.is_empty();
+            out.push(c);
+            for i in indexes(t) {
+                let name = index_name(t, i.oid).unwrap_or_default();
+                out.push(class(i.oid, &name, 'i', index_am(t, i.oid), i.columns.len() as i16));
+            }
+        }
+        for (vname, v) in &s.views {
+            out.push(class(v.oid, vname, 'v', 0, v.columns.len() as i16));
+        }
+        for (qname, q) in &s.sequences {
+            out.push(class(q.oid, qname, 'S', 0, 3));
+        }
+    }
+    out
+}
+
+/// A table's indexes: key constraints first (as PostgreSQL lists them), then Lance indexes.
+pub fn indexes(t: &TableMeta) -> Vec<Index<'_>> {
+    let keys = t.constraints.iter().map(|c| Index {
+        oid: c.index_oid,
+        table: t,
+        unique: true,
+        primary: c.kind == ConstraintKind::PrimaryKey,
+        columns: c.columns.iter().map(String::as_str).collect(),
+    });
+    let lance = t.indexes.iter().map(|i| Index { oid: i.oid, table: t, unique: false, primary: false, columns: vec![i.column.as_str()] });
+    keys.chain(lance).collect()
+}
+
+fn index_name(t: &TableMeta, oid: u32) -> Option<String> {
+    t.constraints.iter().find(|c| c.index_oid == oid).map(|c| c.name.clone()).or_else(|| t.indexes.iter().find(|i| i.oid == oid).map(|i| i.name.clone()))
+}
+
+fn index_am(t: &TableMeta, oid: u32) -> u32 {
+    t.indexes.iter().find(|i| i.oid == oid).map_or(BTREE_AM_OID, |i| am_oid(i.method.name()))
+}
+
+/// Finds an index (key constraint or Lance index) by OID anywhere in the database.
+pub fn find_index<'a>(catalog: &'a Catalog, database: &str, oid: u32) -> Option<(&'a str, &'a str, &'a TableMeta, IndexRef<'a>)> {
+    let db = catalog.database(database).ok()?;
+    for (sname, s) in &db.schemas {
+        for (tname, t) in &s.tables {
+            if let Some(c) = t.constraints.iter().find(|c| c.index_oid == oid) {
+                return Some((sname, tname, t, IndexRef::Key(c)));
+            }
+            if let Some(i) = t.indexes.iter().find(|i| i.oid == oid) {
+                return Some((sname, tname, t, IndexRef::Lance(i)));
+            }
+        }
+    }
+    None
+}
+
+pub enum IndexRef<'a> {
+    Key(&'a ConstraintMeta),
+    Lance(&'a IndexMeta),
+}
+
+/// PostgreSQL's text for a key constraint's index (`CREATE UNIQUE INDEX t_pkey ON public.t USING btree (id)`).
+pub fn key_indexdef(schema: &str, table: &str, c: &ConstraintMeta) -> String {
+    let cols: Vec<String> = c.columns.iter().map(|c| super::indexes::ident(c)).collect();
+    format!(
+        "CREATE UNIQUE INDEX {} ON {}.{} USING btree ({})",
+        super::indexes::ident(&c.name),
+        super::indexes::ident(schema),
+        super::indexes::ident(table),
+        cols.join(", ")
+    )
+}
+
+/// `pg_get_constraintdef`: `PRIMARY KEY (id)`, `UNIQUE (a, b)`.
+pub fn constraintdef(c: &ConstraintMeta) -> String {
+    let cols: Vec<String> = c.columns.iter().map(|c| super::indexes::ident(c)).collect();
+    let kind = match c.kind {
+        ConstraintKind::PrimaryKey => "PRIMARY KEY",
+        ConstraintKind::Unique => "UNIQUE",
+    };
+    format!("{kind} ({})", cols.join(", "))
+}
+
+pub fn pg_class(catalog: &Catalog, database: &str) -> Result<RecordBatch> {
+    let rows = classes(catalog, database);
+    Table::new(&rows)
+        .oid("oid", |r| r.oid)
+        .text("relname", |r| Some(r.name.clone()))
+        .oid("relnamespace", |r| r.namespace)
+        .oid("reltype", |_| 0)
+        .oid("reloftype", |_| 0)
+        .oid("relowner", |_| SUPERUSER_OID)
+        .oid("relam", |r| r.am)
+        .oid("relfilenode", |r| r.oid)
+        .oid("reltablespace", |_| 0)
+        .i32("relpages", |_| 0)
+        .f32("reltuples", |r| r.tuples)
+        .i32("relallvisible", |_| 0)
+        .oid("reltoastrelid", |_| 0)
+        .bool("relhasindex", |r| r.has_index)
+        .bool("relisshared", |_| false)
+        .char("relpersistence", |_| 'p')
+        .char("relkind", |r| r.kind)
+        .i16("relnatts", |r| r.natts)
+        .i16("relchecks", |_| 0)
+        .bool("relhasrules", |r| r.kind == 'v')
+        .bool("relhastriggers", |_| false)
+        .bool("relhassubclass", |_| false)
+        .bool("relrowsecurity", |_| false)
+        .bool("relforcerowsecurity", |_| false)
+        .bool("relispopulated", |_| true)
+        .char("relreplident", |r| if r.kind == 'r' { 'd' } else { 'n' })
+        .bool("relispartition", |_| false)
+        .oid("relrewrite", |_| 0)
+        .oid("relfrozenxid", |_| 0)
+        .oid("relminmxid", |_| 0)
+        .text_list("relacl", |_| None)
+        .text_list("reloptions", |_| None)
+        .null_text("relpartbound")
+        .finish()
+}
+
+/// One `pg_attribute` row.
+struct Attribute {
+    relid: u32,
+    name: String,
+    number: i16,
+    type_oid: u32,
+    typmod: i32,
+    len: i16,
+    not_null: bool,
+    has_default: bool,
+    identity: char,
+}
+
+fn attributes(catalog: &Catalog, database: &str) -> Vec<Attribute> {
+    let t = types();
+    let mut out = Vec::new();
+    let Ok(db) = catalog.database(database) else { return out };
+    let attribute = |relid, number, c: &quartzdb_storage::ColumnMeta| {
+        let type_oid = resolve(t, &c.type_name).unwrap_or(0);
+        Attribute {
+            relid,
+            name: c.name.clone(),
+            number,
+            type_oid,
+            typmod: super::types::typmod(&c.type_name),
+            len: t.iter().find(|r| r.oid == type_oid).map_or(-1, |r| r.len),
+            not_null: c.not_null,
+            has_default: c.default.is_some() && !c.generated_always,
+            identity: if c.generated_always { 'a' } else { '\0' },
+        }
+    };
+    for s in db.schemas.values() {
+        for table in s.tables.values() {
+            for (n, c) in table.columns.iter().enumerate() {
+                out.push(attribute(table.oid, n as i16 + 1, c));
+            }
+            for i in indexes(table) {
+                for (n, col) in i.columns.iter().enumerate() {
+                    if let Some(c) = table.columns.iter().find(|c| c.name == *col) {
+                        let mut a = attribute(i.oid, n as i16 + 1, c);
+                        a.has_default = false;
+                        a.identity = '\0';
+                        out.push(a);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+pub fn pg_attribute(catalog: &Catalog, database: &str) -> Result<RecordBatch> {
+    let rows = attributes(catalog, database);
+    Table::new(&rows)
+        .oid("attrelid", |r| r.relid)
+        .text("attname", |r| Some(r.name.clone()))
+        .oid("atttypid", |r| r.type_oid)
+        .i32("attstattarget", |_| -1)
+        .i16("attlen", |r| r.len)
+        .i16("attnum", |r| r.number)
+        .i32("attndims", |_| 0)
+        .i32("attcacheoff", |_| -1)
+        .i32("atttypmod", |r| r.typmod)
+        .bool("attbyval", |r| (1..=8).contains(&r.len))
+        .char("attalign", |_| 'd')
+        .char("attstorage", |_| 'p')
+        .char("attcompression", |_| '\0')
+        .bool("attnotnull", |r| r.not_null)
+        .bool("atthasdef", |r| r.has_default)
+        .bool("atthasmissing", |_| false)
+        .char("attidentity", |r| r.identity)
+        .char("attgenerated", |_| '\0')
+        .bool("attisdropped", |_| false)
+        .bool("attislocal", |_| true)
+        .i32("attinhcount", |_| 0)
+        .oid("attcollation", |r| if super::types::is_collatable(r.type_oid) { 100 } else { 0 })
+        .text_list("attacl", |_| None)
+        .text_list("attoptions", |_| None)
+        .text_list("attfdwoptions", |_| None)
+        .finish()
+}
+
+/// `pg_attrdef`: defaults as their SQL text, which `pg_get_expr` returns unchanged.
+pub fn pg_attrdef(catalog: &Catalog, database: &str) -> Result<RecordBatch> {
+    let mut rows: Vec<(u32, u32, i16, String)> = Vec::new();
+    if let Ok(db) = catalog.database(database) {
+        for s in db.schemas.values() {
+            for t in s.tables.values() {
+                for (n, c) in t.columns.iter().enumerate() {
+                    if let (Some(d), false) = (&c.default, c.generated_always) {
+                        // No OID of its own in QuartzDB's catalog: the table's, offset by column.
+                        rows.push((t.oid, t.oid, n as i16 + 1, d.clone()));
+                    }
+                }
+            }
+        }
+    }
+    Table::new(&rows)
+        .oid("oid", |r| r.0)
+        .oid("adrelid", |r| r.1)
+        .i16("adnum", |r| r.2)
+        .text("adbin", |r| Some(r.3.clone()))
+        .finish()
+}
+
+pub fn pg_index(catalog: &Catalog, database: &str) -> Result<RecordBatch> {
+    let mut rows: Vec<Index> = Vec::new();
+    if let Ok(db) = catalog.database(database) {
+        for s in db.schemas.values() {
+            for t in s.tables.values() {
+                rows.extend(indexes(t));
+            }
+        }
+    }
+    let position = |r: &Index, col: &str| r.table.columns.iter().position(|c| c.name == col).map_or(0, |p| p as i16 + 1);
+    Table::new(&rows)
+        .oid("indexrelid", |r| r.oid)
+        .oid("indrelid", |r| r.table.oid)
+        .i16("indnatts", |r| r.columns.len() as i16)
+        .i16("indnkeyatts", |r| r.columns.len() as i16)
+        .bool("indisunique", |r| r.unique)
+        .bool("indnullsnotdistinct", |_| false)
+        .bool("indisprimary", |r| r.primary)
+        .bool("indisexclusion", |_| false)
+        .bool("indimmediate", |r| r.unique)
+        .bool("indisclustered", |_| false)
+        .bool("indisvalid", |_| true)
+        .bool("indcheckxmin", |_| false)
+        .bool("indisready", |_| true)
+        .bool("indislive", |_| true)
+        .bool("indisreplident", |_| false)
+        .i16_list("indkey", |r| Some(r.columns.iter().map(|c| position(r, c)).collect()))
+        .oid_list("indcollation", |r| Some(vec![0; r.columns.len()]))
+        .oid_list("indclass", |r| Some(vec![0; r.columns.len()]))
+        .i16_list("indoption", |r| Some(vec![0; r.columns.len()]))
+        .null_text("indexprs")
+        .null_text("indpred")
+        .finish()
+}
+
+pub fn pg_constraint(catalog: &Catalog, database: &str) -> Result<RecordBatch> {
+    let mut rows: Vec<(u32, &TableMeta, &ConstraintMeta)> = Vec::new();
+    if let Ok(db) = catalog.database(database) {
+        for (sname, s) in &db.schemas {
+            for t in s.tables.values() {
+                rows.extend(t.constraints.iter().map(|c| (namespace_oid(sname, s.oid), t, c)));
+            }
+        }
+    }
+    let position = |t: &TableMeta, col: &str| t.columns.iter().position(|c| c.name == col).map_or(0, |p| p as i16 + 1);
+    Table::new(&rows)
+        .oid("oid", |r| r.2.oid)
+        .text("conname", |r| Some(r.2.name.clone()))
+        .oid("connamespace", |r| r.0)
+        .char("contype", |r| if r.2.kind == ConstraintKind::PrimaryKey { 'p' } else { 'u' })
+        .bool("condeferrable", |_| false)
+        .bool("condeferred", |_| false)
+        .bool("convalidated", |_| true)
+        .oid("conrelid", |r| r.1.oid)
+        .oid("contypid", |_| 0)
+        .oid("conindid", |r| r.2.index_oid)
+        .oid("conparentid", |_| 0)
+        .oid("confrelid", |_| 0)
+        .char("confupdtype", |_| ' ')
+        .char("confdeltype", |_| ' ')
+        .char("confmatchtype", |_| ' ')
+        .bool("conislocal", |_| true)
+        .i32("coninhcount", |_| 0)
+        .bool("connoinherit", |_| true)
+        .i16_list("conkey", |r| Some(r.2.columns.iter().map(|c| position(r.1, c)).collect()))
+        .i16_list("confkey", |_| None)
+        .oid_list("conpfeqop", |_| None)
+        .oid_list("conppeqop", |_| None)
+        .oid_list("conffeqop", |_| None)
+        .i16_list("confdelsetcols", |_| None)
+        .oid_list("conexclop", |_| None)
+        .null_text("conbin")
+        .finish()
+}
+
+pub fn pg_am() -> Result<RecordBatch> {
+    let rows = access_methods();
+    Table::new(&rows)
+        .oid("oid", |r| r.0)
+        .text("amname", |r| Some(r.1.to_string()))
+        .oid("amhandler", |_| 0)
+        .char("amtype", |r| r.2)
+        .finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_method_oids_are_distinct() {
+        let am = access_methods();
+        let mut oids: Vec<u32> = am.iter().map(|a| a.0).collect();
+        oids.sort();
+        oids.dedup();
+        assert_eq!(oids.len(), am.len());
+        assert_eq!(am_oid("hnsw"), LANCE_AM_OID + 1);
+        assert_eq!(am_oid("btree"), BTREE_AM_OID);
+    }
+}

@@ -1,0 +1,159 @@
+//! Spellings PostgreSQL clients use in their catalog queries that DataFusion does not plan,
+//! rewritten to what it does:
+//! - `a OPERATOR(pg_catalog.~) b` (psql's `\d name`) is `a ~ b`;
+//! - `COLLATE pg_catalog.default` / `"C"` / `"POSIX"` is dropped, since QuartzDB compares text
+//!   bytewise, as those collations do (others are left for the planner to refuse);
+//! - `x::pg_catalog.text` is `x::text` (every built-in type lives in pg_catalog);
+//! - `ARRAY(SELECT e FROM … [ORDER BY o])` is `(SELECT array_agg(e [ORDER BY o]) FROM …)`,
+//!   which differs only for no rows: NULL where PostgreSQL gives `{}`.
+
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::{
+    ArrayElemTypeDef, BinaryOperator, DataType, Expr, GroupByExpr, FunctionArguments, OrderByKind, Query, SelectItem, SetExpr, Statement, visit_expressions_mut,
+};
+use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+
+pub fn rewrite(stmt: &mut Statement) {
+    let _ = visit_expressions_mut(stmt, |e| {
+        match e {
+            Expr::Cast { data_type, .. } => unqualify_type(data_type),
+            Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case("array") => {
+                if let FunctionArguments::Subquery(q) = &f.args
+                    && let Some(q) = array_subquery(q)
+                {
+                    *e = Expr::Subquery(Box::new(q));
+                }
+            }
+            Expr::BinaryOp { op: op @ BinaryOperator::PGCustomBinaryOperator(_), .. } => {
+                if let Some(builtin) = builtin_operator(op) {
+                    *op = builtin;
+                }
+            }
+            Expr::Collate { expr, collation } if is_bytewise(&collation.to_string()) => {
+                *e = expr.as_ref().clone();
+            }
+            _ => {}
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
+/// `pg_catalog.int4` → `int4`, re-read so it is the same type as the unqualified spelling.
+fn unqualify_type(t: &mut DataType) {
+    if let DataType::Array(ArrayElemTypeDef::SquareBracket(inner, _) | ArrayElemTypeDef::AngleBracket(inner) | ArrayElemTypeDef::Parenthesis(inner)) = t {
+        return unqualify_type(inner);
+    }
+    let DataType::Custom(name, modifiers) = t else { return };
+    if name.0.len() != 2 || !name.0[0].to_string().eq_ignore_ascii_case("pg_catalog") {
+        return;
+    }
+    let mut text = name.0[1].to_string();
+    if !modifiers.is_empty() {
+        text = format!("{text}({})", modifiers.join(","));
+    }
+    if let Ok(parsed) = Parser::new(&PostgreSqlDialect {}).try_with_sql(&text).and_then(|mut p| p.parse_data_type()) {
+        *t = parsed;
+    }
+}
+
+/// The aggregating query an `ARRAY(subquery)` of one plain column stands for; `None` for
+/// shapes it cannot be (several columns, grouping, limits), left for the planner to refuse.
+fn array_subquery(q: &Query) -> Option<Query> {
+    if q.with.is_some() || q.limit_clause.is_some() || q.fetch.is_some() {
+        return None;
+    }
+    let SetExpr::Select(select) = q.body.as_ref() else { return None };
+    if select.projection.len() != 1 || select.having.is_some() || select.distinct.is_some() || !matches!(&select.group_by, GroupByExpr::Expressions(e, m) if e.is_empty() && m.is_empty()) {
+        return None;
+    }
+    let (SelectItem::UnnamedExpr(item) | SelectItem::ExprWithAlias { expr: item, .. }) = &select.projection[0] else { return None };
+    let order = match q.order_by.as_ref().map(|o| &o.kind) {
+        None => String::new(),
+        Some(OrderByKind::Expressions(exprs)) => {
+            // `ORDER BY 1` names the one output column; inside the aggregate it would be a constant.
+            let exprs: Vec<String> = exprs
+                .iter()
+                .map(|o| {
+                    let mut o = o.clone();
+                    if o.expr.to_string() == "1" {
+                        o.expr = item.clone();
+                    }
+                    o.to_string()
+                })
+                .collect();
+            format!(" ORDER BY {}", exprs.join(", "))
+        }
+        Some(_) => return None,
+    };
+    let agg = crate::parser::parse_expr(&format!("array_agg({item}{order})")).ok()?;
+    let mut out = q.clone();
+    out.order_by = None;
+    let SetExpr::Select(select) = out.body.as_mut() else { return None };
+    select.projection = vec![SelectItem::UnnamedExpr(agg)];
+    Some(out)
+}
+
+/// `OPERATOR(pg_catalog.op)` for the operators sqlparser has variants of.
+fn builtin_operator(op: &BinaryOperator) -> Option<BinaryOperator> {
+    let BinaryOperator::PGCustomBinaryOperator(parts) = op else { return None };
+    let [schema, name] = parts.as_slice() else { return None };
+    if !schema.eq_ignore_ascii_case("pg_catalog") {
+        return None;
+    }
+    Some(match name.as_str() {
+        "~" => BinaryOperator::PGRegexMatch,
+        "~*" => BinaryOperator::PGRegexIMatch,
+        "!~" => BinaryOperator::PGRegexNotMatch,
+        "!~*" => BinaryOperator::PGRegexNotIMatch,
+        "=" => BinaryOperator::Eq,
+        "<>" => BinaryOperator::NotEq,
+        "<" => BinaryOperator::Lt,
+        "<=" => BinaryOperator::LtEq,
+        ">" => BinaryOperator::Gt,
+        ">=" => BinaryOperator::GtEq,
+        _ => return None,
+    })
+}
+
+fn is_bytewise(collation: &str) -> bool {
+    let name = collation.rsplit('.').next().unwrap_or(collation).trim_matches('"');
+    matches!(name, "default" | "C" | "POSIX" | "ucs_basic")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::parse;
+
+    fn sql(text: &str) -> String {
+        parse(text).unwrap().remove(0).to_string()
+    }
+
+    #[test]
+    fn psql_name_patterns_become_plain_regex_matches() {
+        assert_eq!(
+            sql("SELECT 1 FROM c WHERE c.relname OPERATOR(pg_catalog.~) '^(items)$' COLLATE pg_catalog.default"),
+            "SELECT 1 FROM c WHERE c.relname ~ '^(items)$'"
+        );
+        assert_eq!(sql("SELECT a COLLATE \"C\" FROM t"), "SELECT a FROM t");
+        // A collation QuartzDB does not have is left for the planner to refuse.
+        assert!(sql("SELECT a COLLATE \"de_DE\" FROM t").contains("COLLATE"));
+        assert!(sql("SELECT a OPERATOR(myschema.~) b").contains("OPERATOR"));
+    }
+
+    #[test]
+    fn catalog_qualified_types_are_the_plain_ones() {
+        assert_eq!(sql("SELECT x::pg_catalog.text, y::pg_catalog.regclass, z::pg_catalog.int2[]"), "SELECT x::TEXT, y::REGCLASS, z::INT2[]");
+    }
+
+    #[test]
+    fn array_of_a_subquery_aggregates_it() {
+        assert_eq!(
+            sql("SELECT ARRAY(SELECT b.rolname FROM r b WHERE b.oid = m.roleid ORDER BY 1) FROM m"),
+            "SELECT (SELECT array_agg(b.rolname ORDER BY b.rolname) FROM r b WHERE b.oid = m.roleid) FROM m"
+        );
+        // Two columns cannot be one array: left for the planner to refuse.
+        assert!(sql("SELECT ARRAY(SELECT a, b FROM t)").contains("ARRAY"));
+    }
+}

@@ -84,6 +84,8 @@ fn the_ann_rule_fires_only_where_it_keeps_results() {
             text_rows(&client, "SELECT tablename, indexname, indexdef FROM pg_indexes ORDER BY indexname").await,
             vec![
                 vec!["docs", "docs_embedding_idx", "CREATE INDEX docs_embedding_idx ON public.docs USING hnsw (embedding vector_cosine_ops) WITH (m='12')"],
+                // The primary key's index, as PostgreSQL lists it.
+                vec!["docs", "docs_pkey", "CREATE UNIQUE INDEX docs_pkey ON public.docs USING btree (id)"],
                 vec!["docs", "docs_tag_idx", "CREATE INDEX docs_tag_idx ON public.docs USING btree (tag)"],
             ]
         );

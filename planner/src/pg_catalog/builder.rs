@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BooleanArray, Float32Array, Int16Array, Int32Array, ListBuilder, RecordBatch, StringArray, StringBuilder, UInt32Array,
-    UInt32Builder, Int16Builder,
+    ArrayBuilder, ArrayRef, BooleanArray, Float32Array, Int16Array, Int16Builder, Int32Array, ListBuilder, RecordBatch, StringArray, StringBuilder,
+    UInt32Array, UInt32Builder,
 };
 use arrow::datatypes::{DataType, Field, Schema};
 use datafusion::error::Result;
@@ -77,31 +77,20 @@ impl<'a, R> Table<'a, R> {
     }
 
     pub fn i16_list(self, name: &str, f: impl Fn(&R) -> Option<Vec<i16>>) -> Self {
-        let mut b = ListBuilder::new(Int16Builder::new());
-        for r in self.rows {
-            match f(r) {
-                Some(v) => b.append_value(v.into_iter().map(Some)),
-                None => b.append_null(),
-            }
-        }
-        let a = Arc::new(b.finish());
-        self.plain(name, a)
+        self.list(name, Int16Builder::new(), f)
     }
 
     pub fn oid_list(self, name: &str, f: impl Fn(&R) -> Option<Vec<u32>>) -> Self {
-        let mut b = ListBuilder::new(UInt32Builder::new());
-        for r in self.rows {
-            match f(r) {
-                Some(v) => b.append_value(v.into_iter().map(Some)),
-                None => b.append_null(),
-            }
-        }
-        let a = Arc::new(b.finish());
-        self.plain(name, a)
+        self.list(name, UInt32Builder::new(), f)
     }
 
     pub fn text_list(self, name: &str, f: impl Fn(&R) -> Option<Vec<String>>) -> Self {
-        let mut b = ListBuilder::new(StringBuilder::new());
+        self.list(name, StringBuilder::new(), f)
+    }
+
+    /// An array column (`indkey`, `reloptions`, ...); `None` is SQL NULL.
+    fn list<B: ArrayBuilder + Extend<Option<T>>, T>(self, name: &str, values: B, f: impl Fn(&R) -> Option<Vec<T>>) -> Self {
+        let mut b = ListBuilder::new(values);
         for r in self.rows {
             match f(r) {
                 Some(v) => b.append_value(v.into_iter().map(Some)),

@@ -156,6 +156,10 @@ fn object_name_casts_and_lookups() {
         assert!(row.get::<_, bool>(11));
         assert_eq!(row.get::<_, String>(12), "\"Mixed Case\"");
 
+        let row = c.query_one("SELECT pg_get_serial_sequence('other.t', 'id'), pg_get_serial_sequence('items', 'id')", &[]).await.unwrap();
+        assert_eq!(row.get::<_, Option<String>>(0).as_deref(), Some("other.t_id_seq"));
+        assert_eq!(row.get::<_, Option<String>>(1), None);
+
         let err = c.query("SELECT 'nope'::regclass", &[]).await.unwrap_err();
         assert_eq!(sqlstate(&err), "42P01");
         let err = c.query("SELECT 'nope'::regnamespace", &[]).await.unwrap_err();

@@ -34,6 +34,8 @@ enum Op {
     /// `has_table_privilege` and the like: every role is a superuser until roles and grants exist.
     HasPrivilege,
     CurrentSchemas,
+    /// `pg_get_serial_sequence(table, column)`: the sequence a serial or identity column owns.
+    SerialSequence,
     QuoteIdent,
     ToRegclass,
     /// `::regclass`, `::regnamespace`, `::regrole` of an OID (the name) or of text (the OID).
@@ -126,6 +128,7 @@ pub fn all(storage: &Arc<Storage>, database: &str) -> Vec<ScalarUDF> {
         ("has_type_privilege", Op::HasPrivilege),
         ("current_schemas", Op::CurrentSchemas),
         ("quote_ident", Op::QuoteIdent),
+        ("pg_get_serial_sequence", Op::SerialSequence),
         ("to_regclass", Op::ToRegclass),
     ]
     .into_iter()
@@ -181,6 +184,7 @@ impl ScalarUDFImpl for ObjectFunction {
             Op::Description => (1..=2).contains(&n),
             Op::HasPrivilege => (2..=4).contains(&n),
             Op::CurrentSchemas => n == 1,
+            Op::SerialSequence => n == 2 && is_text(&args[0]) && is_text(&args[1]),
             Op::QuoteIdent | Op::ToRegclass | Op::RegIn(_) | Op::RegOid(_) => n == 1 && arg(0).is_some_and(is_text),
         };
         if !ok {
@@ -276,6 +280,10 @@ impl ScalarUDFImpl for ObjectFunction {
                 }
                 Arc::new(b.finish())
             }
+            Op::SerialSequence => {
+                let (tables, columns) = (text_arg(0)?, text_arg(1)?);
+                texts(tables.iter().zip(&columns).map(|(t, c)| Some(serial_sequence(&catalog, db, t.as_deref()?, c.as_deref()?))).map(Option::flatten).collect())
+            }
             Op::QuoteIdent => texts(text_arg(0)?.into_iter().map(|s| s.map(|s| super::indexes::ident(&s))).collect()),
             Op::ToRegclass => Arc::new(text_arg(0)?.into_iter().map(|s| s.and_then(|s| reg_oid(&catalog, db, RegKind::Class, &s))).collect::<UInt32Array>()),
             Op::RegName(kind) => texts(oid_arg()?.into_iter().map(|o| o.map(|o| reg_name(&catalog, db, kind, o))).collect()),
@@ -300,6 +308,18 @@ impl ScalarUDFImpl for ObjectFunction {
             Ok(ColumnarValue::Array(out))
         }
     }
+}
+
+/// `schema.sequence` owned by `table.column` (the table name as `::regclass` reads it).
+fn serial_sequence(catalog: &Catalog, database: &str, table: &str, column: &str) -> Option<String> {
+    let oid = reg_oid(catalog, database, RegKind::Class, table)?;
+    let db = catalog.database(database).ok()?;
+    let (schema, s, table) = db.schemas.iter().find_map(|(n, s)| s.tables.iter().find(|(_, t)| t.oid == oid).map(|(t, _)| (n, s, t)))?;
+    let ident = super::indexes::ident;
+    s.sequences
+        .iter()
+        .find(|(_, q)| q.owned_by.as_ref().is_some_and(|(t, c)| t == table && c == column))
+        .map(|(name, _)| format!("{}.{}", ident(schema), ident(name)))
 }
 
 fn role_name(catalog: &Catalog, oid: u32) -> String {

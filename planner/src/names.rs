@@ -11,6 +11,13 @@ pub fn ident(i: &Ident) -> String {
     if i.quote_style.is_some() { i.value.clone() } else { i.value.to_lowercase() }
 }
 
+/// Quotes an identifier only when PostgreSQL would need to (`items`, `"Mixed Case"`).
+pub fn quote_ident(s: &str) -> String {
+    let plain = s.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain { s.to_string() } else { format!("\"{}\"", s.replace('"', "\"\"")) }
+}
+
 /// Resolves `[db.][schema.]name` against the session's database and default schema.
 pub fn qualified(name: &ObjectName, database: &str, default_schema: &str) -> Result<QualifiedName> {
     let parts = name

@@ -376,11 +376,11 @@ pub(crate) fn build_context(storage: &Arc<Storage>, database: &str, user: &str, 
     opts.optimizer.enable_topk_dynamic_filter_pushdown = false;
     let catalog_functions = crate::pg_catalog::functions::all();
     let object_functions = crate::pg_catalog::objects::all(storage, database);
-    // The regtype rule runs before type coercion (which would compare an OID with text); the
+    // The reg-cast rule runs before type coercion (which would compare an OID with text); the
     // vector cast rule after it, so it also sees the casts coercion adds.
     let mut rules = datafusion::optimizer::Analyzer::new().rules;
     rules.insert(0, Arc::new(crate::scalar_subquery::SingleRowSubqueries::default()));
-    rules.insert(0, Arc::new(crate::pg_catalog::casts::RegtypeCasts::new(catalog_functions.iter().chain(&object_functions))));
+    rules.insert(0, Arc::new(crate::pg_catalog::casts::RegCasts::new(catalog_functions.iter().chain(&object_functions))));
     rules.push(Arc::new(crate::vector::cast::VectorCasts::default()));
     let builder = SessionStateBuilder::new()
         .with_config(config)

@@ -89,7 +89,7 @@ pub(crate) fn table_definition(qname: &QualifiedName, create: &CreateTable) -> R
                 return Err(Error::Unsupported(format!("identity column of type {}", ty.pg_name)));
             }
             let seq = format!("{table}_{name}_seq");
-            meta.default = Some(format!("nextval('{}.{}')", quote_ident(&qname.schema), quote_ident(&seq)));
+            meta.default = Some(format!("nextval('{}.{}')", names::quote_ident(&qname.schema), names::quote_ident(&seq)));
             meta.not_null = true;
             meta.generated_always = identity == Some(true);
             sequences.push((seq, SequenceMeta::new(0, Some((table.clone(), name.clone())))));
@@ -148,13 +148,6 @@ fn index_columns(cols: &[IndexColumn]) -> Result<Vec<String>> {
 
 fn is_integer(t: &arrow::datatypes::DataType) -> bool {
     matches!(t, arrow::datatypes::DataType::Int16 | arrow::datatypes::DataType::Int32 | arrow::datatypes::DataType::Int64)
-}
-
-/// Quotes an identifier only when PostgreSQL would need to.
-pub(crate) fn quote_ident(s: &str) -> String {
-    let plain = s.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if plain { s.to_string() } else { format!("\"{}\"", s.replace('"', "\"\"")) }
 }
 
 /// A default must be a valid expression without column references; it is planned (not run) now

@@ -20,11 +20,11 @@ use super::objects::reg_function;
 use crate::types::PG_TYPE_METADATA;
 
 #[derive(Debug)]
-pub struct RegtypeCasts {
+pub struct RegCasts {
     functions: Vec<Arc<ScalarUDF>>,
 }
 
-impl RegtypeCasts {
+impl RegCasts {
     pub fn new<'a>(functions: impl IntoIterator<Item = &'a ScalarUDF>) -> Self {
         Self { functions: functions.into_iter().map(|f| Arc::new(f.clone())).collect() }
     }
@@ -86,9 +86,9 @@ fn reg_text(e: &Expr) -> Option<(String, Expr)> {
     }
 }
 
-impl AnalyzerRule for RegtypeCasts {
+impl AnalyzerRule for RegCasts {
     fn name(&self) -> &str {
-        "quartz_regtype_casts"
+        "quartz_reg_casts"
     }
 
     fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {

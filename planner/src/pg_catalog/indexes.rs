@@ -7,12 +7,7 @@ use arrow::array::{ArrayRef, StringArray};
 use datafusion::error::Result;
 use quartzdb_storage::{IndexMeta, Storage};
 
-/// Identifiers are quoted only when PostgreSQL would quote them.
-pub fn ident(name: &str) -> String {
-    let plain = name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if plain { name.to_string() } else { format!("\"{}\"", name.replace('"', "\"\"")) }
-}
+use crate::names::quote_ident as ident;
 
 /// The definition `pg_get_indexdef` and `pg_indexes.indexdef` show.
 pub fn indexdef(schema: &str, table: &str, index: &IndexMeta) -> String {

@@ -74,7 +74,7 @@ pub(crate) const TABLES: [(&str, u32, char); 37] = [
 ];
 /// The bootstrap superuser's OID in PostgreSQL, owner of everything built in.
 const SUPERUSER_OID: u32 = 10;
-const INFORMATION_SCHEMA_OID: u32 = 13_000;
+pub(crate) const INFORMATION_SCHEMA_OID: u32 = 13_000;
 
 #[derive(Debug)]
 pub struct PgCatalog {
@@ -120,13 +120,7 @@ impl PgCatalog {
     }
 
     fn pg_namespace(&self) -> Result<RecordBatch> {
-        let mut rows = vec![(PG_CATALOG_OID, SCHEMA.to_string()), (INFORMATION_SCHEMA_OID, "information_schema".to_string())];
-        let catalog = self.storage.catalog();
-        if let Ok(db) = catalog.database(&self.database) {
-            for (name, s) in &db.schemas {
-                rows.push((if name == "public" { PUBLIC_OID } else { s.oid }, name.clone()));
-            }
-        }
+        let rows = relations::namespaces(&self.storage.catalog(), &self.database);
         batch(vec![
             ("oid", Arc::new(rows.iter().map(|r| r.0).collect::<UInt32Array>())),
             ("nspname", Arc::new(rows.iter().map(|r| Some(r.1.as_str())).collect::<StringArray>())),
@@ -196,7 +190,7 @@ fn pg_extension() -> Result<RecordBatch> {
 #[async_trait]
 impl SchemaProvider for PgCatalog {
     fn table_names(&self) -> Vec<String> {
-        TABLES.iter().filter(|t| Self::has(t.0)).map(|t| t.0.to_string()).collect()
+        TABLES.iter().map(|t| t.0.to_string()).collect()
     }
 
     async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {

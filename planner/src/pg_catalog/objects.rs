@@ -215,10 +215,12 @@ impl ScalarUDFImpl for ObjectFunction {
         let arrays: Vec<ArrayRef> = args.args.iter().map(|a| a.to_array(n)).collect::<Result<_>>()?;
         let catalog = self.storage.catalog();
         let db = self.database.as_str();
+        let names = std::cell::OnceCell::new();
+        let names = || names.get_or_init(|| Names::new(&catalog, db));
         let oid_arg = || -> Result<Vec<Option<u32>>> {
             if is_text(arrays[0].data_type()) && arrays[0].data_type() != &DataType::Null {
-                let names = arrow::compute::cast(&arrays[0], &DataType::Utf8)?;
-                return Ok(names.as_string::<i32>().iter().map(|s| s.and_then(|s| reg_oid(&catalog, db, RegKind::Class, s))).collect());
+                let text = arrow::compute::cast(&arrays[0], &DataType::Utf8)?;
+                return Ok(text.as_string::<i32>().iter().map(|s| s.and_then(|s| names().oid(RegKind::Class, s))).collect());
             }
             let a = arrow::compute::cast(&arrays[0], &DataType::UInt32)?;
             Ok(a.as_primitive::<UInt32Type>().iter().collect())
@@ -229,10 +231,10 @@ impl ScalarUDFImpl for ObjectFunction {
         };
         let texts = |v: Vec<Option<String>>| Arc::new(StringArray::from(v)) as ArrayRef;
         let out: ArrayRef = match self.op {
-            Op::GetUserById => texts(oid_arg()?.into_iter().map(|o| o.map(|o| role_name(&catalog, o))).collect()),
+            Op::GetUserById => texts(oid_arg()?.into_iter().map(|o| o.map(|o| names().role_name(o))).collect()),
             Op::TableIsVisible => {
-                let classes = relations::classes(&catalog, db);
-                let visible = |oid: u32| classes.iter().find(|c| c.oid == oid).map(|c| c.namespace == PUBLIC_OID || c.namespace == PG_CATALOG_OID);
+                let names = names();
+                let visible = |oid: u32| names.classes.iter().find(|c| c.oid == oid).map(|c| names.visible(c));
                 Arc::new(oid_arg()?.into_iter().map(|o| o.and_then(visible)).collect::<BooleanArray>())
             }
             Op::AlwaysVisible => Arc::new(oid_arg()?.into_iter().map(|o| o.map(|_| true)).collect::<BooleanArray>()),
@@ -282,21 +284,21 @@ impl ScalarUDFImpl for ObjectFunction {
             }
             Op::SerialSequence => {
                 let (tables, columns) = (text_arg(0)?, text_arg(1)?);
-                texts(tables.iter().zip(&columns).map(|(t, c)| Some(serial_sequence(&catalog, db, t.as_deref()?, c.as_deref()?))).map(Option::flatten).collect())
+                texts(tables.iter().zip(&columns).map(|(t, c)| Some(serial_sequence(&catalog, db, names(), t.as_deref()?, c.as_deref()?))).map(Option::flatten).collect())
             }
-            Op::QuoteIdent => texts(text_arg(0)?.into_iter().map(|s| s.map(|s| super::indexes::ident(&s))).collect()),
-            Op::ToRegclass => Arc::new(text_arg(0)?.into_iter().map(|s| s.and_then(|s| reg_oid(&catalog, db, RegKind::Class, &s))).collect::<UInt32Array>()),
-            Op::RegName(kind) => texts(oid_arg()?.into_iter().map(|o| o.map(|o| reg_name(&catalog, db, kind, o))).collect()),
+            Op::QuoteIdent => texts(text_arg(0)?.into_iter().map(|s| s.map(|s| crate::names::quote_ident(&s))).collect()),
+            Op::ToRegclass => Arc::new(text_arg(0)?.into_iter().map(|s| s.and_then(|s| names().oid(RegKind::Class, &s))).collect::<UInt32Array>()),
+            Op::RegName(kind) => texts(oid_arg()?.into_iter().map(|o| o.map(|o| names().name(kind, o))).collect()),
             Op::RegOid(kind) | Op::RegIn(kind) => {
                 let mut oids = Vec::with_capacity(n);
                 for s in text_arg(0)? {
                     oids.push(match s {
                         None => None,
-                        Some(s) => Some(reg_oid(&catalog, db, kind, &s).ok_or_else(|| kind.missing(&s))?),
+                        Some(s) => Some(names().oid(kind, &s).ok_or_else(|| kind.missing(&s))?),
                     });
                 }
                 if matches!(self.op, Op::RegIn(_)) {
-                    texts(oids.into_iter().map(|o| o.map(|o| reg_name(&catalog, db, kind, o))).collect())
+                    texts(oids.into_iter().map(|o| o.map(|o| names().name(kind, o))).collect())
                 } else {
                     Arc::new(UInt32Array::from(oids))
                 }
@@ -311,19 +313,15 @@ impl ScalarUDFImpl for ObjectFunction {
 }
 
 /// `schema.sequence` owned by `table.column` (the table name as `::regclass` reads it).
-fn serial_sequence(catalog: &Catalog, database: &str, table: &str, column: &str) -> Option<String> {
-    let oid = reg_oid(catalog, database, RegKind::Class, table)?;
+fn serial_sequence(catalog: &Catalog, database: &str, names: &Names, table: &str, column: &str) -> Option<String> {
+    let oid = names.oid(RegKind::Class, table)?;
     let db = catalog.database(database).ok()?;
     let (schema, s, table) = db.schemas.iter().find_map(|(n, s)| s.tables.iter().find(|(_, t)| t.oid == oid).map(|(t, _)| (n, s, t)))?;
-    let ident = super::indexes::ident;
+    let ident = crate::names::quote_ident;
     s.sequences
         .iter()
         .find(|(_, q)| q.owned_by.as_ref().is_some_and(|(t, c)| t == table && c == column))
         .map(|(name, _)| format!("{}.{}", ident(schema), ident(name)))
-}
-
-fn role_name(catalog: &Catalog, oid: u32) -> String {
-    super::global::roles(catalog).into_iter().find(|r| r.1 == oid).map_or_else(|| format!("unknown (OID={oid})"), |r| r.0)
 }
 
 fn constraintdef(catalog: &Catalog, database: &str, oid: u32) -> Option<String> {
@@ -334,15 +332,11 @@ fn constraintdef(catalog: &Catalog, database: &str, oid: u32) -> Option<String> 
 /// `pg_get_indexdef(oid, column, pretty)`: the whole definition for column 0, else that
 /// column's name; NULL for an OID that is no index, as in PostgreSQL.
 fn indexdef(catalog: &Catalog, database: &str, oid: u32, column: i64) -> Option<String> {
-    let (schema, table, _, index) = relations::find_index(catalog, database, oid)?;
-    let columns: Vec<&str> = match &index {
-        IndexRef::Key(c) => c.columns.iter().map(String::as_str).collect(),
-        IndexRef::Lance(i) => vec![i.column.as_str()],
-    };
+    let (schema, table, index) = relations::find_index(catalog, database, oid)?;
     if column > 0 {
-        return columns.get(column as usize - 1).map(|c| super::indexes::ident(c));
+        return index.columns().get(column as usize - 1).map(|c| crate::names::quote_ident(c));
     }
-    Some(match index {
+    Some(match index.source {
         IndexRef::Key(c) => relations::key_indexdef(schema, table, c),
         IndexRef::Lance(i) => super::indexes::indexdef(schema, table, i),
     })
@@ -360,53 +354,69 @@ fn split_name(text: &str) -> Option<(Option<String>, String)> {
     }
 }
 
-fn namespaces(catalog: &Catalog, database: &str) -> Vec<(u32, String)> {
-    let mut out = vec![(PG_CATALOG_OID, super::SCHEMA.to_string())];
-    if let Ok(db) = catalog.database(database) {
-        out.extend(db.schemas.iter().map(|(n, s)| (relations::namespace_oid(n, s.oid), n.clone())));
-    }
-    out
+/// The catalog's relations, schemas and roles, gathered once per function call so that a
+/// column of OIDs is resolved without walking the catalog for every row.
+struct Names {
+    classes: Vec<relations::Class>,
+    namespaces: Vec<(u32, String)>,
+    roles: Vec<(String, u32, bool)>,
 }
 
-/// The OID a name denotes, as the text input of the reg-type does (a number is the OID itself).
-fn reg_oid(catalog: &Catalog, database: &str, kind: RegKind, text: &str) -> Option<u32> {
-    if let Ok(oid) = text.trim().parse::<u32>() {
-        return Some(oid);
-    }
-    match kind {
-        RegKind::Role => super::global::roles(catalog).into_iter().find(|r| r.0 == text.trim().trim_matches('"')).map(|r| r.1),
-        RegKind::Namespace => {
-            let (_, name) = split_name(text)?;
-            namespaces(catalog, database).into_iter().find(|n| n.1 == name).map(|n| n.0)
-        }
-        RegKind::Class => {
-            let (schema, name) = split_name(text)?;
-            let spaces = namespaces(catalog, database);
-            // pg_catalog is searched first, then public, as PostgreSQL's default search path.
-            let search: Vec<u32> = match schema {
-                Some(s) => vec![spaces.iter().find(|n| n.1 == s)?.0],
-                None => vec![PG_CATALOG_OID, PUBLIC_OID],
-            };
-            let classes = relations::classes(catalog, database);
-            search.iter().find_map(|ns| classes.iter().find(|c| c.namespace == *ns && c.name == name).map(|c| c.oid))
+impl Names {
+    fn new(catalog: &Catalog, database: &str) -> Self {
+        Self {
+            classes: relations::classes(catalog, database),
+            namespaces: relations::namespaces(catalog, database),
+            roles: super::global::roles(catalog),
         }
     }
-}
 
-/// The name an OID shows as: qualified when its schema is not searched; the number when unknown.
-fn reg_name(catalog: &Catalog, database: &str, kind: RegKind, oid: u32) -> String {
-    let ident = super::indexes::ident;
-    let found = match kind {
-        RegKind::Role => super::global::roles(catalog).into_iter().find(|r| r.1 == oid).map(|r| ident(&r.0)),
-        RegKind::Namespace => namespaces(catalog, database).into_iter().find(|n| n.0 == oid).map(|n| ident(&n.1)),
-        RegKind::Class => relations::classes(catalog, database).into_iter().find(|c| c.oid == oid).map(|c| {
-            if c.namespace == PUBLIC_OID || c.namespace == PG_CATALOG_OID {
-                ident(&c.name)
-            } else {
-                let schema = namespaces(catalog, database).into_iter().find(|n| n.0 == c.namespace).map(|n| n.1).unwrap_or_default();
-                format!("{}.{}", ident(&schema), ident(&c.name))
+    /// The OID a name denotes, as the text input of the reg-type does (a number is the OID itself).
+    fn oid(&self, kind: RegKind, text: &str) -> Option<u32> {
+        if let Ok(oid) = text.trim().parse::<u32>() {
+            return Some(oid);
+        }
+        match kind {
+            RegKind::Role => self.roles.iter().find(|r| r.0 == text.trim().trim_matches('"')).map(|r| r.1),
+            RegKind::Namespace => {
+                let (_, name) = split_name(text)?;
+                self.namespaces.iter().find(|n| n.1 == name).map(|n| n.0)
             }
-        }),
-    };
-    found.unwrap_or_else(|| oid.to_string())
+            RegKind::Class => {
+                let (schema, name) = split_name(text)?;
+                // pg_catalog is searched first, then public, as PostgreSQL's default search path.
+                let search: Vec<u32> = match schema {
+                    Some(s) => vec![self.namespaces.iter().find(|n| n.1 == s)?.0],
+                    None => vec![PG_CATALOG_OID, PUBLIC_OID],
+                };
+                search.iter().find_map(|ns| self.classes.iter().find(|c| c.namespace == *ns && c.name == name).map(|c| c.oid))
+            }
+        }
+    }
+
+    /// The name an OID shows as: qualified when its schema is not searched; the number when unknown.
+    fn name(&self, kind: RegKind, oid: u32) -> String {
+        let ident = crate::names::quote_ident;
+        let found = match kind {
+            RegKind::Role => self.roles.iter().find(|r| r.1 == oid).map(|r| ident(&r.0)),
+            RegKind::Namespace => self.namespaces.iter().find(|n| n.0 == oid).map(|n| ident(&n.1)),
+            RegKind::Class => self.classes.iter().find(|c| c.oid == oid).map(|c| {
+                if self.visible(c) {
+                    ident(&c.name)
+                } else {
+                    let schema = self.namespaces.iter().find(|n| n.0 == c.namespace).map(|n| n.1.as_str()).unwrap_or_default();
+                    format!("{}.{}", ident(schema), ident(&c.name))
+                }
+            }),
+        };
+        found.unwrap_or_else(|| oid.to_string())
+    }
+
+    fn visible(&self, c: &relations::Class) -> bool {
+        c.namespace == PUBLIC_OID || c.namespace == PG_CATALOG_OID
+    }
+
+    fn role_name(&self, oid: u32) -> String {
+        self.roles.iter().find(|r| r.1 == oid).map_or_else(|| format!("unknown (OID={oid})"), |r| r.0.clone())
+    }
 }

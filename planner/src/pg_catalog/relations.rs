@@ -34,6 +34,15 @@ pub fn namespace_oid(name: &str, oid: u32) -> u32 {
     if name == "public" { PUBLIC_OID } else { oid }
 }
 
+/// Every schema with its `pg_namespace` OID: pg_catalog, information_schema, then the database's.
+pub fn namespaces(catalog: &Catalog, database: &str) -> Vec<(u32, String)> {
+    let mut out = vec![(PG_CATALOG_OID, super::SCHEMA.to_string()), (super::INFORMATION_SCHEMA_OID, "information_schema".to_string())];
+    if let Ok(db) = catalog.database(database) {
+        out.extend(db.schemas.iter().map(|(n, s)| (namespace_oid(n, s.oid), n.clone())));
+    }
+    out
+}
+
 /// One `pg_class` row.
 #[derive(Debug, Clone)]
 pub struct Class {
@@ -51,9 +60,44 @@ pub struct Class {
 pub struct Index<'a> {
     pub oid: u32,
     pub table: &'a TableMeta,
-    pub unique: bool,
-    pub primary: bool,
-    pub columns: Vec<&'a str>,
+    pub source: IndexRef<'a>,
+}
+
+pub enum IndexRef<'a> {
+    Key(&'a ConstraintMeta),
+    Lance(&'a IndexMeta),
+}
+
+impl Index<'_> {
+    pub fn name(&self) -> &str {
+        match self.source {
+            IndexRef::Key(c) => &c.name,
+            IndexRef::Lance(i) => &i.name,
+        }
+    }
+
+    pub fn columns(&self) -> Vec<&str> {
+        match self.source {
+            IndexRef::Key(c) => c.columns.iter().map(String::as_str).collect(),
+            IndexRef::Lance(i) => vec![i.column.as_str()],
+        }
+    }
+
+    fn unique(&self) -> bool {
+        matches!(self.source, IndexRef::Key(_))
+    }
+
+    fn primary(&self) -> bool {
+        matches!(self.source, IndexRef::Key(c) if c.kind == ConstraintKind::PrimaryKey)
+    }
+
+    /// Key constraints are enforced by QuartzDB's own key index, shown as PostgreSQL's btree.
+    fn am(&self) -> u32 {
+        match self.source {
+            IndexRef::Key(_) => BTREE_AM_OID,
+            IndexRef::Lance(i) => am_oid(i.method.name()),
+        }
+    }
 }
 
 /// Every relation of a database's schemas, plus pg_catalog's own tables.
@@ -71,8 +115,7 @@ pub fn classes(catalog: &Catalog, database: &str) -> Vec<Class> {
             c.has_index = !t.indexes.is_empty() || !t.constraints.is_empty();
             out.push(c);
             for i in indexes(t) {
-                let name = index_name(t, i.oid).unwrap_or_default();
-                out.push(class(i.oid, &name, 'i', index_am(t, i.oid), i.columns.len() as i16));
+                out.push(class(i.oid, i.name(), 'i', i.am(), i.columns().len() as i16));
             }
         }
         for (vname, v) in &s.views {
@@ -87,61 +130,35 @@ pub fn classes(catalog: &Catalog, database: &str) -> Vec<Class> {
 
 /// A table's indexes: key constraints first (as PostgreSQL lists them), then Lance indexes.
 pub fn indexes(t: &TableMeta) -> Vec<Index<'_>> {
-    let keys = t.constraints.iter().map(|c| Index {
-        oid: c.index_oid,
-        table: t,
-        unique: true,
-        primary: c.kind == ConstraintKind::PrimaryKey,
-        columns: c.columns.iter().map(String::as_str).collect(),
-    });
-    let lance = t.indexes.iter().map(|i| Index { oid: i.oid, table: t, unique: false, primary: false, columns: vec![i.column.as_str()] });
+    let keys = t.constraints.iter().map(|c| Index { oid: c.index_oid, table: t, source: IndexRef::Key(c) });
+    let lance = t.indexes.iter().map(|i| Index { oid: i.oid, table: t, source: IndexRef::Lance(i) });
     keys.chain(lance).collect()
 }
 
-fn index_name(t: &TableMeta, oid: u32) -> Option<String> {
-    t.constraints.iter().find(|c| c.index_oid == oid).map(|c| c.name.clone()).or_else(|| t.indexes.iter().find(|i| i.oid == oid).map(|i| i.name.clone()))
-}
-
-fn index_am(t: &TableMeta, oid: u32) -> u32 {
-    t.indexes.iter().find(|i| i.oid == oid).map_or(BTREE_AM_OID, |i| am_oid(i.method.name()))
-}
-
-/// Finds an index (key constraint or Lance index) by OID anywhere in the database.
-pub fn find_index<'a>(catalog: &'a Catalog, database: &str, oid: u32) -> Option<(&'a str, &'a str, &'a TableMeta, IndexRef<'a>)> {
+/// Finds an index (key constraint or Lance index) by OID anywhere in the database, with its
+/// schema and table names.
+pub fn find_index<'a>(catalog: &'a Catalog, database: &str, oid: u32) -> Option<(&'a str, &'a str, Index<'a>)> {
     let db = catalog.database(database).ok()?;
-    for (sname, s) in &db.schemas {
-        for (tname, t) in &s.tables {
-            if let Some(c) = t.constraints.iter().find(|c| c.index_oid == oid) {
-                return Some((sname, tname, t, IndexRef::Key(c)));
-            }
-            if let Some(i) = t.indexes.iter().find(|i| i.oid == oid) {
-                return Some((sname, tname, t, IndexRef::Lance(i)));
-            }
-        }
-    }
-    None
-}
-
-pub enum IndexRef<'a> {
-    Key(&'a ConstraintMeta),
-    Lance(&'a IndexMeta),
+    db.schemas.iter().find_map(|(sname, s)| {
+        s.tables.iter().find_map(|(tname, t)| indexes(t).into_iter().find(|i| i.oid == oid).map(|i| (sname.as_str(), tname.as_str(), i)))
+    })
 }
 
 /// PostgreSQL's text for a key constraint's index (`CREATE UNIQUE INDEX t_pkey ON public.t USING btree (id)`).
 pub fn key_indexdef(schema: &str, table: &str, c: &ConstraintMeta) -> String {
-    let cols: Vec<String> = c.columns.iter().map(|c| super::indexes::ident(c)).collect();
+    let cols: Vec<String> = c.columns.iter().map(|c| crate::names::quote_ident(c)).collect();
     format!(
         "CREATE UNIQUE INDEX {} ON {}.{} USING btree ({})",
-        super::indexes::ident(&c.name),
-        super::indexes::ident(schema),
-        super::indexes::ident(table),
+        crate::names::quote_ident(&c.name),
+        crate::names::quote_ident(schema),
+        crate::names::quote_ident(table),
         cols.join(", ")
     )
 }
 
 /// `pg_get_constraintdef`: `PRIMARY KEY (id)`, `UNIQUE (a, b)`.
 pub fn constraintdef(c: &ConstraintMeta) -> String {
-    let cols: Vec<String> = c.columns.iter().map(|c| super::indexes::ident(c)).collect();
+    let cols: Vec<String> = c.columns.iter().map(|c| crate::names::quote_ident(c)).collect();
     let kind = match c.kind {
         ConstraintKind::PrimaryKey => "PRIMARY KEY",
         ConstraintKind::Unique => "UNIQUE",
@@ -225,7 +242,7 @@ fn attributes(catalog: &Catalog, database: &str) -> Vec<Attribute> {
                 out.push(attribute(table.oid, n as i16 + 1, c));
             }
             for i in indexes(table) {
-                for (n, col) in i.columns.iter().enumerate() {
+                for (n, col) in i.columns().iter().enumerate() {
                     if let Some(c) = table.columns.iter().find(|c| c.name == *col) {
                         let mut a = attribute(i.oid, n as i16 + 1, c);
                         a.has_default = false;
@@ -306,23 +323,23 @@ pub fn pg_index(catalog: &Catalog, database: &str) -> Result<RecordBatch> {
     Table::new(&rows)
         .oid("indexrelid", |r| r.oid)
         .oid("indrelid", |r| r.table.oid)
-        .i16("indnatts", |r| r.columns.len() as i16)
-        .i16("indnkeyatts", |r| r.columns.len() as i16)
-        .bool("indisunique", |r| r.unique)
+        .i16("indnatts", |r| r.columns().len() as i16)
+        .i16("indnkeyatts", |r| r.columns().len() as i16)
+        .bool("indisunique", |r| r.unique())
         .bool("indnullsnotdistinct", |_| false)
-        .bool("indisprimary", |r| r.primary)
+        .bool("indisprimary", |r| r.primary())
         .bool("indisexclusion", |_| false)
-        .bool("indimmediate", |r| r.unique)
+        .bool("indimmediate", |r| r.unique())
         .bool("indisclustered", |_| false)
         .bool("indisvalid", |_| true)
         .bool("indcheckxmin", |_| false)
         .bool("indisready", |_| true)
         .bool("indislive", |_| true)
         .bool("indisreplident", |_| false)
-        .i16_list("indkey", |r| Some(r.columns.iter().map(|c| position(r, c)).collect()))
-        .oid_list("indcollation", |r| Some(vec![0; r.columns.len()]))
-        .oid_list("indclass", |r| Some(vec![0; r.columns.len()]))
-        .i16_list("indoption", |r| Some(vec![0; r.columns.len()]))
+        .i16_list("indkey", |r| Some(r.columns().iter().map(|c| position(r, c)).collect()))
+        .oid_list("indcollation", |r| Some(vec![0; r.columns().len()]))
+        .oid_list("indclass", |r| Some(vec![0; r.columns().len()]))
+        .i16_list("indoption", |r| Some(vec![0; r.columns().len()]))
         .null_text("indexprs")
         .null_text("indpred")
         .finish()

@@ -192,7 +192,10 @@ fn new_rows_are_found_and_deleted_rows_never_return() {
         let server = TestServer::start_in(dir.path()).await;
         let client = server.client().await;
         load(&client, 1000).await;
-        client.batch_execute("CREATE INDEX docs_hnsw ON docs USING hnsw (embedding vector_l2_ops)").await.unwrap();
+        // Probing every list makes the index search exhaustive, so each answer below is exact
+        // and any miss is a freshness bug, not approximation: a graph index (hnsw) may
+        // legitimately miss an outlier such as the probe, whose in-edges its pruning can drop.
+        client.batch_execute("CREATE INDEX docs_ivf ON docs USING ivfflat (embedding vector_l2_ops) WITH (lists = 4); SET ivfflat.probes = 4").await.unwrap();
         let probe = vec![9.0f32; DIMS];
         let sql = format!("SELECT id FROM docs ORDER BY embedding <-> '{}' LIMIT 1", text(&probe));
         client.batch_execute(&format!("INSERT INTO docs VALUES (5000, 1, '{}')", text(&probe))).await.unwrap();
@@ -208,6 +211,8 @@ fn new_rows_are_found_and_deleted_rows_never_return() {
             client.batch_execute(&format!("INSERT INTO docs VALUES {}", values.join(","))).await.unwrap();
         }
         client.batch_execute("VACUUM docs").await.unwrap();
+        // The index now covers every row: the direct path (taken only then) answers.
+        assert!(plan(&client, &sql).await.contains(", direct"), "{}", plan(&client, &sql).await);
         assert_eq!(ids(&client, &sql).await, vec!["17"]);
         let q = text(&more[5]);
         assert_eq!(ids(&client, &format!("SELECT id FROM docs ORDER BY embedding <-> '{q}' LIMIT 1")).await, vec!["10005"]);
@@ -217,10 +222,10 @@ fn new_rows_are_found_and_deleted_rows_never_return() {
         // The index is durable: after a restart it is still there and still used.
         let server = TestServer::start_in(dir.path()).await;
         let client = server.client().await;
-        client.batch_execute("SET quartz.exact_search_below = 0").await.unwrap();
-        assert!(plan(&client, &sql).await.contains("VectorIndexScanExec: index=docs_hnsw"));
+        client.batch_execute("SET quartz.exact_search_below = 0; SET ivfflat.probes = 4").await.unwrap();
+        assert!(plan(&client, &sql).await.contains("VectorIndexScanExec: index=docs_ivf"));
         assert_eq!(ids(&client, &sql).await, vec!["17"]);
-        client.batch_execute("DROP INDEX docs_hnsw").await.unwrap();
+        client.batch_execute("DROP INDEX docs_ivf").await.unwrap();
         assert!(!plan(&client, &sql).await.contains("VectorIndexScanExec"));
         assert_eq!(ids(&client, &sql).await, vec!["17"]);
         server.stop().await;

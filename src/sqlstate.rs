@@ -42,6 +42,8 @@ pub enum SqlState {
     DivisionByZero,
     InvalidTextRepresentation,
     NumericValueOutOfRange,
+    InvalidDatetimeFormat,
+    DatetimeFieldOverflow,
     StringDataRightTruncation,
     DataException,
     SequenceGeneratorLimitExceeded,
@@ -97,6 +99,8 @@ impl SqlState {
             DivisionByZero => "22012",
             InvalidTextRepresentation => "22P02",
             NumericValueOutOfRange => "22003",
+            InvalidDatetimeFormat => "22007",
+            DatetimeFieldOverflow => "22008",
             StringDataRightTruncation => "22001",
             DataException => "22000",
             SequenceGeneratorLimitExceeded => "2200H",
@@ -171,12 +175,23 @@ fn planner(e: &PlannerError) -> SqlState {
         PlannerError::InvalidSettingValue { .. } => InvalidParameterValue,
         PlannerError::Internal(_) => InternalError,
         PlannerError::Vector(e) => vector(e),
+        PlannerError::DateTime(e) => datetime(e),
         PlannerError::UndefinedFunction(_) => UndefinedFunction,
         PlannerError::UndefinedObject(_) => UndefinedObject,
         PlannerError::NoTransactionBlock(_) => NoActiveSqlTransaction,
         PlannerError::InFailedTransaction => InFailedSqlTransaction,
         PlannerError::DependentObjects { .. } => DependentObjectsStillExist,
         PlannerError::CannotCast { .. } => CannotCoerce,
+    }
+}
+
+fn datetime(e: &quartzdb_planner::datetime::DateTimeError) -> SqlState {
+    use quartzdb_planner::datetime::DateTimeError::*;
+    match e {
+        Syntax { .. } => SqlState::InvalidDatetimeFormat,
+        FieldOutOfRange(_) => SqlState::DatetimeFieldOverflow,
+        UnknownZone(_) => SqlState::InvalidParameterValue,
+        Unsupported(_) => SqlState::FeatureNotSupported,
     }
 }
 

@@ -10,13 +10,15 @@ use quartzdb_storage::{LanceTable, QualifiedName, Storage};
 
 use crate::pg_catalog::{self, PgCatalog};
 
-/// Per-session state the providers consult while one statement is planned.
+/// Per-session state the providers and analyzer rules consult while one statement is planned.
 #[derive(Debug, Default)]
 pub struct PlanningScope {
     /// The table a DML statement targets: it is exposed with its `_rowaddr` column.
     pub dml_target: Option<QualifiedName>,
     /// The session's vector search settings, given to the tables the statement reads.
     pub search: quartzdb_storage::ann::SearchSettings,
+    /// The session's `TimeZone`, for date/time casts.
+    pub time_zone: chrono_tz::Tz,
 }
 
 #[derive(Debug)]

@@ -18,6 +18,9 @@ pub enum Error {
     #[error(transparent)]
     Vector(#[from] crate::vector::VectorError),
 
+    #[error(transparent)]
+    DateTime(#[from] crate::datetime::DateTimeError),
+
     #[error("{0}")]
     UndefinedFunction(String),
 

@@ -10,6 +10,7 @@
 //! - [`functions`]: Postgres functions DataFusion lacks (`version()`, `nextval`, ...).
 
 pub mod catalog_provider;
+pub mod datetime;
 pub mod ddl;
 pub mod dml;
 pub mod engine;

@@ -68,10 +68,16 @@ fn vector_dims(t: &DataType) -> Option<usize> {
 }
 
 /// Casts each bound value to the type the plan expects, so `$1` sent as text for an integer
-/// column arrives as an integer.
-pub fn coerce(values: Vec<ScalarValue>, types: &[Option<DataType>]) -> Result<ParamValues> {
+/// column arrives as an integer; date/time text is read in the session's `zone`.
+pub fn coerce(values: Vec<ScalarValue>, types: &[Option<DataType>], zone: chrono_tz::Tz) -> Result<ParamValues> {
     let mut out = Vec::with_capacity(values.len());
     for (i, v) in values.into_iter().enumerate() {
+        if let (Some(Some(t)), ScalarValue::Utf8(Some(text))) = (types.get(i), &v)
+            && let Some(value) = crate::datetime::casts::read_param(text, t, zone)
+        {
+            out.push(value?);
+            continue;
+        }
         match types.get(i).cloned().flatten() {
             Some(t) if v.data_type() != t && !v.is_null() && crate::vector::sparse::is_sparse_type(&t) => {
                 let ScalarValue::Utf8(Some(text)) = &v else {

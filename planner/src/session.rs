@@ -124,6 +124,7 @@ impl Session {
     #[tracing::instrument(skip_all)]
     pub async fn execute(&mut self, stmt: Statement, params: Option<ParamValues>) -> Result<Output> {
         tracing::debug!(sql = %stmt, "execute");
+        self.scope.lock().expect("scope lock").time_zone = self.settings.time_zone();
         let result = match self.block.before(&stmt) {
             Ok(Action::Done(output)) => {
                 if matches!(&output, Output::Command(tag) if tag.block == Some(false)) {
@@ -382,6 +383,7 @@ pub(crate) fn build_context(storage: &Arc<Storage>, database: &str, user: &str, 
     rules.insert(0, Arc::new(crate::scalar_subquery::SingleRowSubqueries::default()));
     rules.insert(0, Arc::new(crate::pg_catalog::casts::RegCasts::new(catalog_functions.iter().chain(&object_functions))));
     rules.push(Arc::new(crate::vector::cast::VectorCasts::default()));
+    rules.push(Arc::new(crate::datetime::casts::DateTimeCasts::new(scope.clone())));
     let builder = SessionStateBuilder::new()
         .with_config(config)
         .with_default_features()

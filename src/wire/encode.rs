@@ -180,59 +180,24 @@ fn pg_float_array_text(c: &ArrayRef) -> datafusion::error::Result<StringArray> {
     Ok(StringArray::from(out))
 }
 
-/// Timestamps and times as PostgreSQL prints them: fractional seconds only when non-zero and
-/// without trailing zeros; `timestamptz` in the session time zone (UTC) with its offset.
+/// Timestamps and times as PostgreSQL prints them; `timestamptz` in the session time zone.
 fn pg_datetime_text(c: &ArrayRef, zone: chrono_tz::Tz) -> datafusion::error::Result<StringArray> {
     use arrow::datatypes::{Time64MicrosecondType, TimestampMicrosecondType, TimeUnit};
+    use quartzdb_planner::datetime::output;
     match c.data_type() {
         DataType::Timestamp(_, tz) => {
             let micros = cast(c, &DataType::Timestamp(TimeUnit::Microsecond, None))?;
             let micros = micros.as_primitive::<TimestampMicrosecondType>();
             Ok(match tz {
-                None => micros.iter().map(|v| v.map(|us| pg_timestamp(us, ""))).collect(),
-                Some(_) => micros.iter().map(|v| v.map(|us| pg_timestamptz(us, zone))).collect(),
+                None => micros.iter().map(|v| v.map(output::timestamp)).collect(),
+                Some(_) => micros.iter().map(|v| v.map(|us| output::timestamptz(us, zone))).collect(),
             })
         }
         _ => {
             let micros = cast(c, &DataType::Time64(TimeUnit::Microsecond))?;
-            Ok(micros.as_primitive::<Time64MicrosecondType>().iter().map(|v| v.map(pg_time)).collect())
+            Ok(micros.as_primitive::<Time64MicrosecondType>().iter().map(|v| v.map(output::time)).collect())
         }
     }
-}
-
-fn fraction(micros: i64) -> String {
-    if micros == 0 {
-        return String::new();
-    }
-    let digits = format!(".{micros:06}");
-    digits.trim_end_matches('0').to_string()
-}
-
-pub fn pg_timestamp(us: i64, suffix: &str) -> String {
-    let secs = us.div_euclid(1_000_000);
-    let frac = us.rem_euclid(1_000_000);
-    match chrono::DateTime::from_timestamp(secs, 0) {
-        Some(t) => format!("{}{}{suffix}", t.naive_utc().format("%Y-%m-%d %H:%M:%S"), fraction(frac)),
-        None => format!("{us}"),
-    }
-}
-
-/// A `timestamptz` in the session time zone with its UTC offset (`+02`, `-03:30`).
-pub fn pg_timestamptz(us: i64, zone: chrono_tz::Tz) -> String {
-    use chrono::{Offset, TimeZone};
-    let secs = us.div_euclid(1_000_000);
-    let Some(utc) = chrono::DateTime::from_timestamp(secs, 0) else { return format!("{us}") };
-    let offset = zone.offset_from_utc_datetime(&utc.naive_utc()).fix().local_minus_utc();
-    let local = utc.naive_utc() + chrono::Duration::seconds(offset as i64);
-    let sign = if offset < 0 { '-' } else { '+' };
-    let (h, m) = (offset.abs() / 3600, offset.abs() / 60 % 60);
-    let offset = if m == 0 { format!("{sign}{h:02}") } else { format!("{sign}{h:02}:{m:02}") };
-    format!("{}{}{offset}", local.format("%Y-%m-%d %H:%M:%S"), fraction(us.rem_euclid(1_000_000)))
-}
-
-fn pg_time(us: i64) -> String {
-    let secs = us.div_euclid(1_000_000);
-    format!("{:02}:{:02}:{:02}{}", secs / 3600, secs / 60 % 60, secs % 60, fraction(us.rem_euclid(1_000_000)))
 }
 
 fn format_options() -> Arc<FormatOptions> {
@@ -378,16 +343,3 @@ pub fn text() -> Format {
 }
 
 
-#[cfg(test)]
-mod tests {
-
-    #[test]
-    fn datetimes_print_as_in_postgres() {
-        assert_eq!(super::pg_timestamp(0, "+00"), "1970-01-01 00:00:00+00");
-        assert_eq!(super::pg_timestamp(1_500_000, ""), "1970-01-01 00:00:01.5");
-        assert_eq!(super::pg_time(3_723_000_001), "01:02:03.000001");
-        assert_eq!(super::pg_timestamptz(0, chrono_tz::UTC), "1970-01-01 00:00:00+00");
-        assert_eq!(super::pg_timestamptz(0, chrono_tz::Asia::Kolkata), "1970-01-01 05:30:00+05:30");
-        assert_eq!(super::pg_timestamptz(1_700_000_000_000_000, chrono_tz::America::New_York), "2023-11-14 17:13:20-05");
-    }
-}

@@ -272,9 +272,9 @@ impl ExtendedQueryHandler for Connection {
             let format = portal.parameter_format.format_for(i);
             values.push(params::decode(value.as_ref(), format, &prepared.param_types[i])?);
         }
-        let values = quartzdb_planner::params::coerce(values, &prepared.param_arrow).map_err(|e| to_pgwire(&e))?;
         let mut guard = self.session.lock().await;
         let session = guard.as_mut().ok_or_else(no_session)?;
+        let values = quartzdb_planner::params::coerce(values, &prepared.param_arrow, session.settings().time_zone()).map_err(|e| to_pgwire(&e))?;
         let params = if prepared.param_types.is_empty() { None } else { Some(values) };
         let response = self.run(client, session, statement, params, &portal.result_column_format).await;
         if matches!(response, Err(_) | Ok(Response::Error(_))) {

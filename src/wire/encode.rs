@@ -59,6 +59,10 @@ pub fn wire_schema(schema: &Schema) -> SchemaRef {
                 if vector::sparse::is_sparse_type(f.data_type()) {
                     return Field::new(f.name(), DataType::Utf8, true).with_metadata(vector_marker(vector::sparse::SPARSEVEC));
                 }
+                // Timestamps are encoded here: arrow-pg sends ±infinity as NULL.
+                if let DataType::Timestamp(_, tz) = f.data_type() {
+                    return Field::new(f.name(), DataType::Utf8, true).with_metadata(vector_marker(if tz.is_some() { TIMESTAMPTZ } else { TIMESTAMP }));
+                }
                 // Catalog OIDs go out as `oid`, which drivers read as a 4-byte unsigned value.
                 if f.data_type() == &DataType::UInt32 {
                     return Field::new(f.name(), DataType::Utf8, true).with_metadata(vector_marker(OID));
@@ -76,6 +80,30 @@ fn vector_marker(name: &str) -> std::collections::HashMap<String, String> {
 
 /// The marker of `UInt32` columns sent as `oid`.
 const OID: &str = "oid";
+/// The markers of timestamp columns.
+const TIMESTAMP: &str = "timestamp";
+const TIMESTAMPTZ: &str = "timestamptz";
+
+fn is_timestamp_wire_field(f: &Field) -> bool {
+    f.metadata().get(quartzdb_planner::types::PG_TYPE_METADATA).is_some_and(|t| t == TIMESTAMP || t == TIMESTAMPTZ)
+}
+
+/// A timestamp column as text, or in PostgreSQL's binary format: microseconds since
+/// 2000-01-01, with ±infinity as the extreme values.
+fn timestamp_column(c: &ArrayRef, text: bool, zone: chrono_tz::Tz) -> datafusion::error::Result<(DataType, ArrayRef)> {
+    if text {
+        return Ok((DataType::Utf8, Arc::new(pg_datetime_text(c, zone)?)));
+    }
+    use arrow::datatypes::{TimeUnit, TimestampMicrosecondType};
+    const PG_EPOCH_US: i64 = 946_684_800_000_000;
+    let micros = cast(c, &DataType::Timestamp(TimeUnit::Microsecond, None))?;
+    let micros = micros.as_primitive::<TimestampMicrosecondType>();
+    let send = |us: &i64, out: &mut Vec<u8>| {
+        let pg = if *us == i64::MAX || *us == i64::MIN { *us } else { us - PG_EPOCH_US };
+        out.extend_from_slice(&pg.to_be_bytes());
+    };
+    Ok(encoded(micros.iter(), false, |us| us.to_string(), send))
+}
 
 fn is_vector_wire_field(f: &Field) -> bool {
     f.metadata()
@@ -128,6 +156,12 @@ fn to_wire(batch: RecordBatch, schema: &SchemaRef, text: &[bool], tz: chrono_tz:
     let mut fields = Vec::with_capacity(schema.fields().len());
     let mut columns = Vec::with_capacity(schema.fields().len());
     for (i, (c, f)) in batch.columns().iter().zip(schema.fields()).enumerate() {
+        if is_timestamp_wire_field(f) {
+            let (t, column) = timestamp_column(c, text[i], tz)?;
+            fields.push(Field::new(f.name(), t, true));
+            columns.push(column);
+            continue;
+        }
         if is_vector_wire_field(f) {
             let (t, column) = vector_column(c, text[i])?;
             fields.push(Field::new(f.name(), t, true));
@@ -146,7 +180,7 @@ fn to_wire(batch: RecordBatch, schema: &SchemaRef, text: &[bool], tz: chrono_tz:
         } else if text[i] && is_float_list(f.data_type()) {
             fields.push(Field::new(f.name(), DataType::Utf8, true));
             columns.push(Arc::new(pg_float_array_text(&c)?) as ArrayRef);
-        } else if text[i] && matches!(f.data_type(), DataType::Timestamp(..) | DataType::Time32(_) | DataType::Time64(_)) {
+        } else if text[i] && matches!(f.data_type(), DataType::Time32(_) | DataType::Time64(_)) {
             fields.push(Field::new(f.name(), DataType::Utf8, true));
             columns.push(Arc::new(pg_datetime_text(&c, tz)?) as ArrayRef);
         } else {
@@ -228,6 +262,8 @@ fn declared_type(f: &Field) -> Option<Type> {
         "jsonb" => Some(Type::JSONB),
         "\"char\"" => Some(Type::CHAR),
         OID => Some(Type::OID),
+        TIMESTAMP => Some(Type::TIMESTAMP),
+        TIMESTAMPTZ => Some(Type::TIMESTAMPTZ),
         vector::bit::BIT => Some(Type::BIT),
         vector::sparse::SPARSEVEC => Some(sparsevec_pg_type()),
         name if vector::Kind::from_name(name).is_some() => Some(vector_pg_type(vector::Kind::from_name(name).expect("checked"))),

@@ -107,6 +107,32 @@ def psycopg_type_info_for_missing_types_is_none():
 
 
 @check
+def psycopg_timestamps_in_the_session_zone_binary_and_text():
+    import datetime as dt
+
+    import psycopg
+
+    utc = dt.timezone.utc
+    with psycopg.connect(DSN, autocommit=True) as conn:
+        conn.execute("SET TimeZone = 'Europe/Berlin'")
+        conn.execute("DROP TABLE IF EXISTS py_events")
+        conn.execute("CREATE TABLE py_events (id int, at timestamptz)")
+        # A str parameter goes out untyped: the server reads it in the session zone (+02 in June).
+        conn.execute("INSERT INTO py_events VALUES (1, %s)", ("2024-06-01 12:00",))
+        conn.execute("INSERT INTO py_events VALUES (2, %s)", (dt.datetime(2024, 6, 1, 10, 30, 0, 250000, tzinfo=utc),))
+        for binary in (False, True):
+            rows = conn.cursor(binary=binary).execute("SELECT id, at FROM py_events ORDER BY id").fetchall()
+            assert [r[1].astimezone(utc) for r in rows] == [dt.datetime(2024, 6, 1, 10, 0, tzinfo=utc), dt.datetime(2024, 6, 1, 10, 30, 0, 250000, tzinfo=utc)], (binary, rows)
+        # PostgreSQL sends infinity as the largest value, which Python cannot hold (never as NULL).
+        try:
+            conn.cursor(binary=True).execute("SELECT 'infinity'::timestamptz").fetchall()
+            raise AssertionError("infinity came back as a value")
+        except psycopg.DataError:
+            pass
+        assert conn.execute("SELECT 'infinity'::timestamptz::text").fetchone()[0] == "infinity"
+
+
+@check
 def asyncpg_register_vector_binary():
     import asyncpg
     from pgvector.asyncpg import register_vector

@@ -44,6 +44,7 @@ pub enum SqlState {
     NumericValueOutOfRange,
     InvalidDatetimeFormat,
     DatetimeFieldOverflow,
+    IntervalFieldOverflow,
     StringDataRightTruncation,
     DataException,
     SequenceGeneratorLimitExceeded,
@@ -101,6 +102,7 @@ impl SqlState {
             NumericValueOutOfRange => "22003",
             InvalidDatetimeFormat => "22007",
             DatetimeFieldOverflow => "22008",
+            IntervalFieldOverflow => "22015",
             StringDataRightTruncation => "22001",
             DataException => "22000",
             SequenceGeneratorLimitExceeded => "2200H",
@@ -190,6 +192,7 @@ fn datetime(e: &quartzdb_planner::datetime::DateTimeError) -> SqlState {
     match e {
         Syntax { .. } => SqlState::InvalidDatetimeFormat,
         FieldOutOfRange(_) => SqlState::DatetimeFieldOverflow,
+        IntervalOutOfRange(_) => SqlState::IntervalFieldOverflow,
         UnknownZone(_) => SqlState::InvalidParameterValue,
         Unsupported(_) => SqlState::FeatureNotSupported,
     }

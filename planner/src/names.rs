@@ -102,36 +102,46 @@ pub fn type_select_literals(query: &mut Query) {
     }
 }
 
+/// Ends the part of an output column's name that DataFusion sees but clients do not: the wire
+/// layer sends only what comes before it ([`client_name`]).
+pub const HIDDEN_SUFFIX: char = '\u{1f}';
+
+/// An output column's name as clients see it.
+pub fn client_name(name: &str) -> &str {
+    name.split(HIDDEN_SUFFIX).next().unwrap_or(name)
+}
+
 /// Names a query's result columns as PostgreSQL does (`count`, `sum`, `?column?`) rather than
-/// as DataFusion does (`count(*)`, `sum(t.x) ORDER BY …`). DataFusion needs unique names, so a
-/// name that repeats gets a suffix (`?column?`, `?column?_2`).
+/// as DataFusion does (`count(*)`, `sum(t.x) ORDER BY …`).
+///
+/// PostgreSQL allows repeated names (`SELECT a, a::text`, `SELECT *, id`); DataFusion does not.
+/// So a name's second and later uses get a hidden suffix, and next to a `*` (whose names are
+/// not known here) so does every column not named by an explicit alias.
 pub fn name_output_columns(query: &mut Query) {
     let mut body = query.body.as_mut();
     while let SetExpr::SetOperation { left, .. } = body {
         body = left.as_mut();
     }
     let SetExpr::Select(select) = body else { return };
-    let names: Vec<Option<String>> = select
-        .projection
-        .iter()
-        .map(|item| match item {
-            SelectItem::UnnamedExpr(e) => Some(column_name(e)),
-            SelectItem::ExprWithAlias { alias, .. } => Some(ident(alias)),
-            _ => None,
-        })
-        .collect();
+    let wildcard = select.projection.iter().any(|i| matches!(i, SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..)));
     let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for (i, item) in select.projection.iter_mut().enumerate() {
-        let Some(name) = names[i].clone() else { continue };
+    for (position, item) in select.projection.iter_mut().enumerate() {
+        let (name, aliased) = match item {
+            SelectItem::UnnamedExpr(e) => (column_name(e), false),
+            SelectItem::ExprWithAlias { alias, .. } => (ident(alias), true),
+            _ => continue,
+        };
         let n = seen.entry(name.clone()).or_insert(0);
         *n += 1;
-        let SelectItem::UnnamedExpr(e) = item else { continue };
-        if matches!(e, SqlExpr::Identifier(_) | SqlExpr::CompoundIdentifier(_)) {
-            continue;
+        let hidden = *n > 1 || (wildcard && !aliased);
+        match item {
+            SelectItem::UnnamedExpr(e) if hidden || !matches!(e, SqlExpr::Identifier(_) | SqlExpr::CompoundIdentifier(_)) => {
+                let alias = if hidden { format!("{name}{HIDDEN_SUFFIX}{}", position + 1) } else { name };
+                *item = SelectItem::ExprWithAlias { expr: e.clone(), alias: Ident::with_quote('"', alias) };
+            }
+            SelectItem::ExprWithAlias { alias, .. } if hidden => *alias = Ident::with_quote('"', format!("{name}{HIDDEN_SUFFIX}{}", position + 1)),
+            _ => {}
         }
-        // PostgreSQL allows repeated names; DataFusion does not, so repeats get a suffix.
-        let alias = if *n == 1 { name } else { format!("{name}_{n}") };
-        *item = SelectItem::ExprWithAlias { expr: e.clone(), alias: Ident::with_quote('"', alias) };
     }
 }
 
@@ -169,7 +179,10 @@ mod output_name_tests {
     fn names_columns_like_postgres() {
         assert_eq!(named("SELECT count(*), x, t.y FROM t"), "SELECT count(*) AS \"count\", x, t.y FROM t");
         assert_eq!(named("SELECT 1 + 1"), "SELECT 1 + 1 AS \"?column?\"");
-        assert_eq!(named("SELECT 1, 2"), "SELECT 1 AS \"?column?\", 2 AS \"?column?_2\"", "repeats get a suffix");
+        assert_eq!(named("SELECT 1, 2"), "SELECT 1 AS \"?column?\", 2 AS \"?column?\u{1f}2\"", "repeats get a hidden suffix");
+        assert_eq!(named("SELECT a, a, 1 AS a FROM t"), "SELECT a, a AS \"a\u{1f}2\", 1 AS \"a\u{1f}3\" FROM t");
+        assert_eq!(named("SELECT *, id, upper(n) AS u FROM t"), "SELECT *, id AS \"id\u{1f}2\", upper(n) AS u FROM t");
+        assert_eq!(client_name("a\u{1f}2"), "a");
         assert_eq!(named("SELECT x::text FROM t"), "SELECT x::TEXT AS \"x\" FROM t");
         let mut stmts = quartzdb_sql::parse("SELECT 1, 3000000000, 1.5, a + 1 FROM t ORDER BY 1 LIMIT 2").unwrap();
         let datafusion::sql::sqlparser::ast::Statement::Query(q) = &mut stmts[0] else { panic!() };

@@ -5,12 +5,14 @@
 //!   bytewise, as those collations do (others are left for the planner to refuse);
 //! - `x::pg_catalog.text` is `x::text` (every built-in type lives in pg_catalog);
 //! - `ARRAY(SELECT e FROM … [ORDER BY o])` is `(SELECT array_agg(e [ORDER BY o]) FROM …)`,
-//!   which differs only for no rows: NULL where PostgreSQL gives `{}`.
+//!   which differs only for no rows: NULL where PostgreSQL gives `{}`;
+//! - `INTERVAL '1 day 02:00:00'` is `CAST('1 day 02:00:00' AS INTERVAL)`, so that the planner
+//!   reads it as PostgreSQL does (DataFusion's reader takes neither that nor `-01:30:00`).
 
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    ArrayElemTypeDef, BinaryOperator, DataType, Expr, GroupByExpr, FunctionArguments, OrderByKind, Query, SelectItem, SetExpr, Statement, visit_expressions_mut,
+    ArrayElemTypeDef, BinaryOperator, CastKind, DataType, Expr, GroupByExpr, FunctionArguments, OrderByKind, Query, SelectItem, SetExpr, Statement, visit_expressions_mut,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -33,6 +35,15 @@ pub fn rewrite(stmt: &mut Statement) {
             }
             Expr::Collate { expr, collation } if is_bytewise(&collation.to_string()) => {
                 *e = expr.as_ref().clone();
+            }
+            Expr::Interval(i) if i.leading_field.is_none() && i.last_field.is_none() && matches!(i.value.as_ref(), Expr::Value(_)) => {
+                *e = Expr::Cast {
+                    kind: CastKind::Cast,
+                    expr: i.value.clone(),
+                    data_type: DataType::Interval { fields: None, precision: None },
+                    array: false,
+                    format: None,
+                };
             }
             _ => {}
         }
@@ -140,6 +151,11 @@ mod tests {
         // A collation QuartzDB does not have is left for the planner to refuse.
         assert!(sql("SELECT a COLLATE \"de_DE\" FROM t").contains("COLLATE"));
         assert!(sql("SELECT a OPERATOR(myschema.~) b").contains("OPERATOR"));
+    }
+
+    #[test]
+    fn interval_literals_are_casts_of_their_text() {
+        assert_eq!(sql("SELECT INTERVAL '1 day 02:00:00', INTERVAL '1' DAY"), "SELECT CAST('1 day 02:00:00' AS INTERVAL), INTERVAL '1' DAY");
     }
 
     #[test]

@@ -59,9 +59,13 @@ pub fn wire_schema(schema: &Schema) -> SchemaRef {
                 if vector::sparse::is_sparse_type(f.data_type()) {
                     return Field::new(f.name(), DataType::Utf8, true).with_metadata(vector_marker(vector::sparse::SPARSEVEC));
                 }
-                // Timestamps are encoded here: arrow-pg sends ±infinity as NULL.
+                // Timestamps and intervals are encoded here: arrow-pg sends ±infinity as NULL and
+                // NULL intervals as zero.
                 if let DataType::Timestamp(_, tz) = f.data_type() {
                     return Field::new(f.name(), DataType::Utf8, true).with_metadata(vector_marker(if tz.is_some() { TIMESTAMPTZ } else { TIMESTAMP }));
+                }
+                if matches!(f.data_type(), DataType::Interval(_)) {
+                    return Field::new(f.name(), DataType::Utf8, true).with_metadata(vector_marker(INTERVAL));
                 }
                 // Catalog OIDs go out as `oid`, which drivers read as a 4-byte unsigned value.
                 if f.data_type() == &DataType::UInt32 {
@@ -83,9 +87,29 @@ const OID: &str = "oid";
 /// The markers of timestamp columns.
 const TIMESTAMP: &str = "timestamp";
 const TIMESTAMPTZ: &str = "timestamptz";
+const INTERVAL: &str = "interval";
 
 fn is_timestamp_wire_field(f: &Field) -> bool {
     f.metadata().get(quartzdb_planner::types::PG_TYPE_METADATA).is_some_and(|t| t == TIMESTAMP || t == TIMESTAMPTZ)
+}
+
+fn is_interval_wire_field(f: &Field) -> bool {
+    f.metadata().get(quartzdb_planner::types::PG_TYPE_METADATA).is_some_and(|t| t == INTERVAL)
+}
+
+/// An interval column as PostgreSQL prints it, or in its binary format (microseconds, days,
+/// months); Arrow's nanoseconds are truncated to PostgreSQL's microseconds.
+fn interval_column(c: &ArrayRef, text: bool) -> datafusion::error::Result<(DataType, ArrayRef)> {
+    use arrow::datatypes::{IntervalMonthDayNanoType, IntervalUnit};
+    let c = cast(c, &DataType::Interval(IntervalUnit::MonthDayNano))?;
+    let values = c.as_primitive::<IntervalMonthDayNanoType>();
+    let parts = values.iter().map(|v| v.map(|v| (v.months, v.days, v.nanoseconds / 1000)));
+    let send = |(months, days, micros): &(i32, i32, i64), out: &mut Vec<u8>| {
+        out.extend_from_slice(&micros.to_be_bytes());
+        out.extend_from_slice(&days.to_be_bytes());
+        out.extend_from_slice(&months.to_be_bytes());
+    };
+    Ok(encoded(parts, text, |(m, d, us)| quartzdb_planner::datetime::output::interval(*m, *d, *us), send))
 }
 
 /// A timestamp column as text, or in PostgreSQL's binary format: microseconds since
@@ -156,6 +180,12 @@ fn to_wire(batch: RecordBatch, schema: &SchemaRef, text: &[bool], tz: chrono_tz:
     let mut fields = Vec::with_capacity(schema.fields().len());
     let mut columns = Vec::with_capacity(schema.fields().len());
     for (i, (c, f)) in batch.columns().iter().zip(schema.fields()).enumerate() {
+        if is_interval_wire_field(f) {
+            let (t, column) = interval_column(c, text[i])?;
+            fields.push(Field::new(f.name(), t, true));
+            columns.push(column);
+            continue;
+        }
         if is_timestamp_wire_field(f) {
             let (t, column) = timestamp_column(c, text[i], tz)?;
             fields.push(Field::new(f.name(), t, true));
@@ -244,6 +274,8 @@ fn format_options() -> Arc<FormatOptions> {
 /// RowDescription fields for a result schema.
 pub fn fields(schema: &Schema, format: &Format) -> PgWireResult<Vec<FieldInfo>> {
     let wire = wire_schema(schema);
+    // Names repeated in a select list carry a suffix DataFusion needs and clients must not see.
+    let wire = Schema::new(wire.fields().iter().map(|f| f.as_ref().clone().with_name(quartzdb_planner::names::client_name(f.name()))).collect::<Vec<_>>());
     let mut out = arrow_pg::datatypes::arrow_schema_to_pg_fields(&wire, format, Some(format_options()))?;
     for (f, info) in wire.fields().iter().zip(out.iter_mut()) {
         if let Some(t) = declared_type(f) {
@@ -264,6 +296,7 @@ fn declared_type(f: &Field) -> Option<Type> {
         OID => Some(Type::OID),
         TIMESTAMP => Some(Type::TIMESTAMP),
         TIMESTAMPTZ => Some(Type::TIMESTAMPTZ),
+        INTERVAL => Some(Type::INTERVAL),
         vector::bit::BIT => Some(Type::BIT),
         vector::sparse::SPARSEVEC => Some(sparsevec_pg_type()),
         name if vector::Kind::from_name(name).is_some() => Some(vector_pg_type(vector::Kind::from_name(name).expect("checked"))),

@@ -137,7 +137,7 @@ pub(crate) fn estimated_width(t: &DataType) -> usize {
 #[async_trait]
 impl TableProvider for LanceTable {
     fn schema(&self) -> SchemaRef {
-        self.inner.schema()
+        Arc::new(crate::encoding::sql_schema(&self.inner.schema()))
     }
 
     fn table_type(&self) -> TableType {
@@ -145,6 +145,22 @@ impl TableProvider for LanceTable {
     }
 
     async fn scan(&self, state: &dyn Session, projection: Option<&Vec<usize>>, filters: &[Expr], limit: Option<usize>) -> Result<Arc<dyn ExecutionPlan>> {
+        // Every path below yields the stored columns; SQL gets them decoded.
+        Ok(crate::encoding::decode_plan(self.stored_scan(state, projection, filters, limit).await?))
+    }
+
+    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
+        let schema = self.inner.schema();
+        let encoded = |e: &Expr| e.column_refs().iter().any(|c| schema.field_with_name(&c.name).is_ok_and(|f| crate::encoding::is_encoded(f)));
+        Ok(filters
+            .iter()
+            .map(|f| if pushable(f) && !encoded(f) { TableProviderFilterPushDown::Inexact } else { TableProviderFilterPushDown::Unsupported })
+            .collect())
+    }
+}
+
+impl LanceTable {
+    async fn stored_scan(&self, state: &dyn Session, projection: Option<&Vec<usize>>, filters: &[Expr], limit: Option<usize>) -> Result<Arc<dyn ExecutionPlan>> {
         if let Some(ann) = &self.ann {
             let schema = match projection {
                 Some(p) => Arc::new(self.inner.schema().project(p)?),
@@ -168,15 +184,6 @@ impl TableProvider for LanceTable {
         self.plain_scan(state, projection, filters, limit).await
     }
 
-    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
-        Ok(filters
-            .iter()
-            .map(|f| if pushable(f) { TableProviderFilterPushDown::Inexact } else { TableProviderFilterPushDown::Unsupported })
-            .collect())
-    }
-}
-
-impl LanceTable {
     /// The table's rows: from the scan cache when it holds (or takes) them, else from Lance.
     async fn plain_scan(&self, state: &dyn Session, projection: Option<&Vec<usize>>, filters: &[Expr], limit: Option<usize>) -> Result<Arc<dyn ExecutionPlan>> {
         // A scan with a limit reads little from Lance; it uses what is cached but fills nothing.

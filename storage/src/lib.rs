@@ -10,6 +10,7 @@ pub mod ann;
 pub mod ann_direct;
 pub mod catalog;
 mod durable;
+pub mod encoding;
 pub mod error;
 mod fsync_store;
 pub mod index_spec;

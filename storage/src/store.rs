@@ -106,9 +106,9 @@ pub enum AlterOp {
 }
 
 /// Field-metadata keys QuartzDB sets on columns (see the planner's `types`); Lance's own are dropped.
-const KEPT_METADATA: &[&str] = &["quartzdb.pg_type"];
+const KEPT_METADATA: &[&str] = &[crate::encoding::PG_TYPE];
 
-/// The Arrow schema of a dataset as SQL sees it.
+/// The Arrow schema of a dataset as SQL sees it (with intervals decoded; see [`crate::encoding`]).
 pub fn table_schema(dataset: &Dataset) -> Schema {
     let schema = Schema::from(dataset.schema());
     Schema::new(
@@ -117,7 +117,7 @@ pub fn table_schema(dataset: &Dataset) -> Schema {
             .iter()
             .map(|f| {
                 let kept = f.metadata().iter().filter(|(k, _)| KEPT_METADATA.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
-                f.as_ref().clone().with_metadata(kept)
+                crate::encoding::sql_field(&f.as_ref().clone().with_metadata(kept))
             })
             .collect::<Vec<_>>(),
     )
@@ -297,6 +297,11 @@ impl Storage {
                 return Err(Error::DuplicateTable(seq.clone()));
             }
         }
+        let stored = Arc::new(crate::encoding::stored_schema(&table.schema));
+        // Keys are compared on the stored values; an encoded column's differ from SQL's.
+        if let Some(c) = table.constraints.iter().flat_map(|c| &c.columns).find(|c| stored.field_with_name(c).is_ok_and(|f| crate::encoding::is_encoded(f))) {
+            return Err(Error::Unsupported(format!("PRIMARY KEY or UNIQUE on interval column \"{c}\"")));
+        }
         let mut meta = TableMeta {
             oid: 0,
             dir: uuid::Uuid::new_v4().simple().to_string(),
@@ -305,7 +310,7 @@ impl Storage {
             version: 0,
             indexes: Vec::new(),
         };
-        let empty = RecordBatchIterator::new(Vec::<std::result::Result<RecordBatch, arrow::error::ArrowError>>::new(), table.schema.clone());
+        let empty = RecordBatchIterator::new(Vec::<std::result::Result<RecordBatch, arrow::error::ArrowError>>::new(), stored);
         let ds = InsertBuilder::new(self.table_uri(&meta).as_str())
             .with_params(&WriteParams { session: Some(self.lance_session.clone()), ..write_params(WriteMode::Create) })
             .execute_stream(empty)
@@ -553,6 +558,7 @@ impl Storage {
                     if matches!(column.type_name.as_str(), "uuid" | "json" | "jsonb") {
                         field = field.with_metadata([(KEPT_METADATA[0].to_string(), column.type_name.clone())].into());
                     }
+                    let field = crate::encoding::stored_field(&field);
                     dataset.add_columns(NewColumnTransform::AllNulls(Arc::new(Schema::new(vec![field]))), None, None).await?;
                     meta.columns.push(column);
                 }
@@ -668,7 +674,9 @@ impl Storage {
                 Some(f) => updated_fragments.push(f.metadata().clone()),
             }
         }
-        let inserted: Vec<RecordBatch> = change.inserted.into_iter().filter(|b| b.num_rows() > 0).collect();
+        let stored = Schema::from(dataset.schema());
+        let inserted: Vec<RecordBatch> =
+            change.inserted.iter().filter(|b| b.num_rows() > 0).map(|b| crate::encoding::to_stored(b, &stored)).collect::<std::result::Result<_, _>>()?;
         let new_fragments = if inserted.is_empty() {
             Vec::new()
         } else {

@@ -155,3 +155,25 @@ fn a_failing_statement_changes_nothing() {
         server.stop().await;
     });
 }
+
+#[test]
+fn result_columns_are_named_as_postgresql_names_them() {
+    run(async {
+        let server = TestServer::start().await;
+        let client = server.client().await;
+        client.batch_execute("CREATE TABLE t (id int, name text); INSERT INTO t VALUES (1, 'a')").await.unwrap();
+        // PostgreSQL allows a name more than once, also next to `*`; DataFusion does not, so
+        // QuartzDB keeps them apart internally and clients see PostgreSQL's names.
+        for (sql, names) in [
+            ("SELECT id, id, 1 AS x, 2 AS x FROM t", vec!["id", "id", "x", "x"]),
+            ("SELECT *, id::text, upper(name) FROM t", vec!["id", "name", "id", "upper"]),
+            ("SELECT count(*), 1 + 1, 2 + 2 FROM t", vec!["count", "?column?", "?column?"]),
+        ] {
+            let statement = client.prepare(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+            let got: Vec<&str> = statement.columns().iter().map(|c| c.name()).collect();
+            assert_eq!(got, names, "{sql}");
+            assert_eq!(client.query(&statement, &[]).await.unwrap().len(), 1, "{sql}");
+        }
+        server.stop().await;
+    });
+}

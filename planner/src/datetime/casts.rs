@@ -8,8 +8,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use arrow::array::{ArrayRef, AsArray, Date32Array, StringArray, TimestampMicrosecondArray};
-use arrow::datatypes::{DataType, TimeUnit, TimestampMicrosecondType};
+use arrow::array::{ArrayRef, AsArray, Date32Array, IntervalMonthDayNanoArray, StringArray, TimestampMicrosecondArray};
+use arrow::datatypes::{DataType, IntervalMonthDayNano, IntervalUnit, TimeUnit, TimestampMicrosecondType};
 use chrono_tz::Tz;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
@@ -29,6 +29,8 @@ use crate::vector::cast::node_schema;
 pub enum Op {
     /// Text → `date` / `timestamp` / `timestamptz`.
     Read(Target),
+    /// Text → `interval` (the zone is not used).
+    ReadInterval,
     /// `timestamp` → `timestamptz`: the wall-clock time in the zone.
     LocalToUtc,
     /// `timestamptz` → `timestamp`: the wall-clock time in the zone.
@@ -70,6 +72,7 @@ impl ScalarUDFImpl for ZonedCast {
             Op::Read(Target::Timestamp) | Op::UtcToLocal => DataType::Timestamp(TimeUnit::Microsecond, None),
             Op::Read(Target::Timestamptz) | Op::LocalToUtc => DataType::Timestamp(TimeUnit::Microsecond, Some(UTC.into())),
             Op::TimestampText | Op::TimestamptzText => DataType::Utf8,
+            Op::ReadInterval => DataType::Interval(IntervalUnit::MonthDayNano),
         })
     }
 
@@ -91,6 +94,11 @@ impl ScalarUDFImpl for ZonedCast {
                     Target::Timestamptz => Arc::new(TimestampMicrosecondArray::from(values).with_timezone(UTC)),
                 }
             }
+            Op::ReadInterval => {
+                let text = arrow::compute::cast(&input, &DataType::Utf8)?;
+                let values = text.as_string::<i32>().iter().map(|v| v.map(read_interval).transpose()).collect::<std::result::Result<Vec<_>, _>>()?;
+                Arc::new(IntervalMonthDayNanoArray::from(values))
+            }
             Op::LocalToUtc => Arc::new(micros(&input)?.unary::<_, TimestampMicrosecondType>(|us| local_to_utc(us, zone)).with_timezone(UTC)),
             Op::UtcToLocal => Arc::new(micros(&input)?.unary::<_, TimestampMicrosecondType>(|us| utc_to_local(us, zone))),
             Op::TimestampText => Arc::new(micros(&input)?.iter().map(|v| v.map(output::timestamp)).collect::<StringArray>()),
@@ -98,6 +106,11 @@ impl ScalarUDFImpl for ZonedCast {
         };
         Ok(if scalar { ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?) } else { ColumnarValue::Array(out) })
     }
+}
+
+fn read_interval(text: &str) -> std::result::Result<IntervalMonthDayNano, super::DateTimeError> {
+    let (months, days, micros) = super::interval::parse_interval(text)?;
+    Ok(IntervalMonthDayNano::new(months, days, micros.saturating_mul(1000)))
 }
 
 /// A timestamp array's microseconds, whatever its unit and zone label.
@@ -115,7 +128,7 @@ pub struct DateTimeCasts {
 
 impl DateTimeCasts {
     pub fn new(scope: Arc<Mutex<PlanningScope>>) -> Self {
-        let ops = [Op::Read(Target::Date), Op::Read(Target::Timestamp), Op::Read(Target::Timestamptz), Op::LocalToUtc, Op::UtcToLocal, Op::TimestampText, Op::TimestamptzText];
+        let ops = [Op::ReadInterval, Op::Read(Target::Date), Op::Read(Target::Timestamp), Op::Read(Target::Timestamptz), Op::LocalToUtc, Op::UtcToLocal, Op::TimestampText, Op::TimestamptzText];
         Self { scope, udfs: ops.into_iter().map(|op| (op, Arc::new(ZonedCast::udf(op)))).collect() }
     }
 
@@ -161,6 +174,7 @@ impl DateTimeCasts {
                 to_target(self.call(Op::Read(t), *expr, zone), if tz.is_some() { utc_us } else { naive_us })
             }
             (_, DataType::Date32) if text => self.call(Op::Read(Target::Date), *expr, zone),
+            (_, DataType::Interval(_)) if text => to_target(self.call(Op::ReadInterval, *expr, zone), DataType::Interval(IntervalUnit::MonthDayNano)),
             (DataType::Timestamp(_, None), DataType::Timestamp(_, Some(_))) => to_target(self.call(Op::LocalToUtc, *expr, zone), utc_us),
             (DataType::Date32, DataType::Timestamp(_, Some(_))) => {
                 let midnight = Expr::Cast(Cast::new(expr, naive_us));
@@ -200,6 +214,7 @@ pub fn read_param(text: &str, ty: &DataType, zone: Tz) -> Option<crate::Result<S
     let now = chrono::Utc::now().timestamp_micros();
     let value = |t| parse(text, t, zone, now).map_err(crate::Error::DateTime);
     Some(match ty {
+        DataType::Interval(IntervalUnit::MonthDayNano) => read_interval(text).map(|v| ScalarValue::IntervalMonthDayNano(Some(v))).map_err(crate::Error::DateTime),
         DataType::Date32 => value(Target::Date).map(|d| ScalarValue::Date32(Some(d as i32))),
         DataType::Timestamp(TimeUnit::Microsecond, None) => value(Target::Timestamp).map(|us| ScalarValue::TimestampMicrosecond(Some(us), None)),
         DataType::Timestamp(TimeUnit::Microsecond, Some(tz)) => value(Target::Timestamptz).map(|us| ScalarValue::TimestampMicrosecond(Some(us), Some(tz.clone()))),

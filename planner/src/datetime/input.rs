@@ -19,6 +19,9 @@ pub enum DateTimeError {
     /// 22008
     #[error("date/time field value out of range: \"{0}\"")]
     FieldOutOfRange(String),
+    /// 22015
+    #[error("interval field value out of range: \"{0}\"")]
+    IntervalOutOfRange(String),
     /// 22023
     #[error("time zone \"{0}\" not recognized")]
     UnknownZone(String),

@@ -3,14 +3,15 @@
 //! Arrow cannot read `'2024-01-01 10:00'` (it wants seconds) and reads a `timestamptz` text
 //! without an offset as UTC; PostgreSQL reads many forms, and reads such a text in the
 //! session's `TimeZone`, which it also uses to convert between `timestamp` and `timestamptz`
-//! and to print a `timestamptz`. [`input`] parses, [`output`] prints, [`casts`] puts both, with
-//! the session zone, in place of Arrow's casts.
+//! and to print a `timestamptz`. [`input`] and [`interval`] parse, [`output`] prints, [`casts`]
+//! puts them, with the session zone, in place of Arrow's casts.
 //!
 //! Values are microseconds, as PostgreSQL's are; ±infinity are the extreme values, as in
 //! PostgreSQL (`DT_NOBEGIN` / `DT_NOEND`).
 
 pub mod casts;
 pub mod input;
+pub mod interval;
 pub mod output;
 
 use chrono::{Offset, TimeZone};

@@ -88,6 +88,32 @@ pub(crate) async fn plan_matching(session: &Session, target: &Target, sql: &str)
     session.plan_with_row_addr(&target.qname, stmt).await
 }
 
+/// Where [`register_rows`] puts rows: a catalog of its own, never the user's.
+pub(crate) const ROWS_SCHEMA: &str = "__quartz_rows.s";
+
+/// Makes `rows` visible to this session's SQL as `__quartz_rows.s.<name>` (replacing an
+/// earlier table of that name); returns the schema, to deregister it after use.
+pub(crate) fn register_rows(session: &Session, name: &str, rows: RecordBatch) -> Result<std::sync::Arc<dyn datafusion::catalog::SchemaProvider>> {
+    use datafusion::catalog::{CatalogProvider as _, MemoryCatalogProvider, MemorySchemaProvider};
+    use std::sync::Arc;
+    let (catalog_name, schema_name) = ROWS_SCHEMA.split_once('.').expect("catalog.schema");
+    let ctx = session.context();
+    let catalog = match ctx.catalog(catalog_name) {
+        Some(c) => c,
+        None => {
+            let c = Arc::new(MemoryCatalogProvider::new());
+            c.register_schema(schema_name, Arc::new(MemorySchemaProvider::new()))?;
+            ctx.register_catalog(catalog_name, c.clone());
+            c
+        }
+    };
+    let schema = catalog.schema(schema_name).ok_or_else(|| Error::Internal("rows schema missing".into()))?;
+    let table = datafusion::datasource::MemTable::try_new(rows.schema(), vec![vec![rows]])?;
+    let _ = schema.deregister_table(name);
+    schema.register_table(name.into(), Arc::new(table))?;
+    Ok(schema)
+}
+
 /// The row addresses in column 0 of `batches`.
 pub(crate) fn row_addrs(batches: &[RecordBatch]) -> Vec<u64> {
     batches.iter().flat_map(|b| b.column(0).as_primitive::<UInt64Type>().values().iter().copied().collect::<Vec<_>>()).collect()

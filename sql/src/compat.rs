@@ -7,17 +7,21 @@
 //! - `ARRAY(SELECT e FROM … [ORDER BY o])` is `(SELECT array_agg(e [ORDER BY o]) FROM …)`,
 //!   which differs only for no rows: NULL where PostgreSQL gives `{}`;
 //! - `INTERVAL '1 day 02:00:00'` is `CAST('1 day 02:00:00' AS INTERVAL)`, so that the planner
-//!   reads it as PostgreSQL does (DataFusion's reader takes neither that nor `-01:30:00`).
+//!   reads it as PostgreSQL does (DataFusion's reader takes neither that nor `-01:30:00`);
+//! - `FROM generate_series(1, 3) i` and `FROM unnest(a) x` name the column too (`i`, `x`), as a
+//!   table alias does in PostgreSQL for a function returning one column: `… AS i(i)`.
 
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    ArrayElemTypeDef, BinaryOperator, CastKind, DataType, Expr, GroupByExpr, FunctionArguments, OrderByKind, Query, SelectItem, SetExpr, Statement, visit_expressions_mut,
+    ArrayElemTypeDef, BinaryOperator, CastKind, DataType, Expr, GroupByExpr, FunctionArguments, OrderByKind, Query, SelectItem, SetExpr, Statement, TableAliasColumnDef,
+    TableFactor, VisitMut, VisitorMut, visit_expressions_mut,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 
 pub fn rewrite(stmt: &mut Statement) {
+    let _ = stmt.visit(&mut ScalarFunctionAliases);
     let _ = visit_expressions_mut(stmt, |e| {
         match e {
             Expr::Cast { data_type, .. } => unqualify_type(data_type),
@@ -49,6 +53,29 @@ pub fn rewrite(stmt: &mut Statement) {
         }
         ControlFlow::<()>::Continue(())
     });
+}
+
+/// Gives the one column of a scalar set-returning function its table alias as name.
+struct ScalarFunctionAliases;
+
+impl VisitorMut for ScalarFunctionAliases {
+    type Break = ();
+
+    fn post_visit_table_factor(&mut self, table: &mut TableFactor) -> ControlFlow<()> {
+        let alias = match table {
+            TableFactor::Table { name, args: Some(_), alias: Some(alias), .. }
+                if matches!(name.to_string().to_ascii_lowercase().as_str(), "generate_series" | "pg_catalog.generate_series" | "range") =>
+            {
+                alias
+            }
+            TableFactor::UNNEST { alias: Some(alias), array_exprs, with_offset: false, with_ordinality: false, .. } if array_exprs.len() == 1 => alias,
+            _ => return ControlFlow::Continue(()),
+        };
+        if alias.columns.is_empty() {
+            alias.columns = vec![TableAliasColumnDef { name: alias.name.clone(), data_type: None }];
+        }
+        ControlFlow::Continue(())
+    }
 }
 
 /// `pg_catalog.int4` → `int4`, re-read so it is the same type as the unqualified spelling.
@@ -151,6 +178,14 @@ mod tests {
         // A collation QuartzDB does not have is left for the planner to refuse.
         assert!(sql("SELECT a COLLATE \"de_DE\" FROM t").contains("COLLATE"));
         assert!(sql("SELECT a OPERATOR(myschema.~) b").contains("OPERATOR"));
+    }
+
+    #[test]
+    fn a_scalar_functions_alias_names_its_column() {
+        assert_eq!(sql("SELECT i FROM generate_series(1, 3) i"), "SELECT i FROM generate_series(1, 3) i (i)");
+        assert_eq!(sql("SELECT x FROM unnest(ARRAY[1]) AS x"), "SELECT x FROM UNNEST(ARRAY[1]) AS x (x)");
+        assert_eq!(sql("SELECT * FROM generate_series(1, 3) AS g(n)"), "SELECT * FROM generate_series(1, 3) AS g (n)");
+        assert_eq!(sql("SELECT s.a FROM t s"), "SELECT s.a FROM t s", "a table's alias names only the table");
     }
 
     #[test]

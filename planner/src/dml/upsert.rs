@@ -12,9 +12,7 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, AsArray, RecordBatch, UInt64Array};
 use arrow::compute::{concat_batches, filter_record_batch};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, UInt64Type};
-use datafusion::catalog::{CatalogProvider as _, MemoryCatalogProvider, MemorySchemaProvider, SchemaProvider};
 use datafusion::common::ScalarValue;
-use datafusion::datasource::MemTable;
 use datafusion::sql::sqlparser::ast::{ConflictTarget, OnConflict, OnConflictAction, OnInsert};
 use quartzdb_storage::{ConstraintMeta, QualifiedName, ROW_ADDR, RowChange, TableMeta};
 
@@ -23,8 +21,6 @@ use crate::error::{Error, Result};
 use crate::names;
 use crate::session::Session;
 
-const CATALOG: &str = "__quartz_upsert";
-const SCHEMA: &str = "s";
 
 /// The rows an upsert writes: `change` to commit, `written` (new versions of inserted and
 /// updated rows) for RETURNING and the row count.
@@ -40,7 +36,7 @@ pub async fn plan(session: &Session, qname: &QualifiedName, alias: Option<&str>,
     let arbiters = arbiters(meta, conflict_target.as_ref(), matches!(action, OnConflictAction::DoUpdate(_)))?;
     let proposed = if proposed.is_empty() { RecordBatch::new_empty(schema.clone()) } else { concat_batches(schema, &proposed)? };
     let excluded = with_ordinal(&proposed)?;
-    let tables = register_excluded(session, excluded)?;
+    let tables = crate::dml::register_rows(session, "excluded", excluded)?;
     let result = resolve(session, qname, alias, meta, schema, &proposed, &arbiters, action).await;
     let _ = tables.deregister_table("excluded");
     result
@@ -58,7 +54,7 @@ async fn resolve(
 ) -> Result<Upsert> {
     let alias = alias.map(str::to_string).unwrap_or_else(|| qname.name.clone());
     let a = quote(&alias);
-    let from = format!("{}.{} AS {a} JOIN {CATALOG}.{SCHEMA}.excluded AS excluded", quote(&qname.schema), quote(&qname.name));
+    let from = format!("{}.{} AS {a} JOIN {}.excluded AS excluded", quote(&qname.schema), quote(&qname.name), crate::dml::ROWS_SCHEMA);
     // Proposed rows that collide with a stored row on an arbiter constraint.
     let mut conflicting: HashSet<u64> = HashSet::new();
     for c in arbiters {
@@ -75,10 +71,11 @@ async fn resolve(
         }
         OnConflictAction::DoUpdate(update) => {
             let keep = first_of_each_key(proposed, meta, arbiters, &conflicting, true)?;
+            let mut order: Vec<u64> = keep.iter().enumerate().filter(|(_, k)| **k).map(|(i, _)| i as u64).collect();
             let fresh = filter_record_batch(proposed, &keep.into())?;
             let assigned = update::assignments(&qname.name, meta, update.assignments)?;
             let mut sql = format!(
-                "SELECT {a}.{ROW_ADDR} AS __rowaddr, {} FROM {from} ON {}",
+                "SELECT {a}.{ROW_ADDR} AS __rowaddr, excluded.__ord, {} FROM {from} ON {}",
                 update::new_and_old(&a, meta, &assigned),
                 join_on(&a, &arbiters[0])
             );
@@ -87,13 +84,16 @@ async fn resolve(
             }
             let rows = run(session, qname, &sql).await?;
             let width = schema.fields().len();
-            let new = crate::dml::columns(&rows, 1..1 + width, schema)?;
+            let new = crate::dml::columns(&rows, 2..2 + width, schema)?;
             let new = check::conform(&qname.name, meta, schema, new)?;
-            let old = crate::dml::columns(&rows, 1 + width..1 + 2 * width, schema)?;
+            let old = crate::dml::columns(&rows, 2 + width..2 + 2 * width, schema)?;
+            order.extend(rows.iter().flat_map(|b| b.column(1).as_primitive::<UInt64Type>().values().to_vec()));
             let mut inserted = vec![fresh];
             inserted.extend(new);
-            let change = RowChange { deleted_addrs: crate::dml::row_addrs(&rows), deleted_rows: old, inserted: inserted.clone() };
-            Ok(Upsert { change, written: inserted })
+            // RETURNING lists the rows in the order they were proposed, as PostgreSQL does.
+            let written = in_proposal_order(schema, &inserted, &order)?;
+            let change = RowChange { deleted_addrs: crate::dml::row_addrs(&rows), deleted_rows: old, inserted };
+            Ok(Upsert { change, written: vec![written] })
         }
     }
 }
@@ -165,31 +165,20 @@ fn first_of_each_key(proposed: &RecordBatch, meta: &TableMeta, arbiters: &[Const
     Ok(keep)
 }
 
+/// `batches` (one row per entry of `order`, the row's position among the proposed rows) sorted
+/// by that position.
+fn in_proposal_order(schema: &SchemaRef, batches: &[RecordBatch], order: &[u64]) -> Result<RecordBatch> {
+    let all = concat_batches(schema, batches)?;
+    let positions = arrow::compute::sort_to_indices(&UInt64Array::from(order.to_vec()), None, None)?;
+    Ok(arrow::compute::take_record_batch(&all, &positions)?)
+}
+
 fn with_ordinal(batch: &RecordBatch) -> Result<RecordBatch> {
     let mut fields: Vec<Field> = batch.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
     fields.push(Field::new("__ord", DataType::UInt64, false));
     let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
     columns.push(Arc::new(UInt64Array::from_iter_values(0..batch.num_rows() as u64)));
     Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
-}
-
-/// Makes `excluded` visible to this session's SQL (in a catalog of its own, never the user's).
-fn register_excluded(session: &Session, excluded: RecordBatch) -> Result<Arc<dyn SchemaProvider>> {
-    let ctx = session.context();
-    let catalog = match ctx.catalog(CATALOG) {
-        Some(c) => c,
-        None => {
-            let c = Arc::new(MemoryCatalogProvider::new());
-            c.register_schema(SCHEMA, Arc::new(MemorySchemaProvider::new()))?;
-            ctx.register_catalog(CATALOG, c.clone());
-            c
-        }
-    };
-    let schema = catalog.schema(SCHEMA).ok_or_else(|| Error::Internal("upsert schema missing".into()))?;
-    let table = MemTable::try_new(excluded.schema(), vec![vec![excluded]])?;
-    let _ = schema.deregister_table("excluded");
-    schema.register_table("excluded".into(), Arc::new(table))?;
-    Ok(schema)
 }
 
 async fn run(session: &Session, qname: &QualifiedName, sql: &str) -> Result<Vec<RecordBatch>> {

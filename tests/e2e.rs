@@ -9,6 +9,8 @@ mod harness;
 mod catalog;
 #[path = "e2e/clients.rs"]
 mod clients;
+#[path = "e2e/copy.rs"]
+mod copy;
 #[path = "e2e/durability.rs"]
 mod durability;
 #[path = "e2e/protocol.rs"]

@@ -21,6 +21,12 @@ pub enum Error {
     #[error(transparent)]
     DateTime(#[from] crate::datetime::DateTimeError),
 
+    #[error(transparent)]
+    Copy(#[from] crate::copy::CopyError),
+
+    #[error(transparent)]
+    MalformedArray(#[from] crate::array_input::MalformedArray),
+
     #[error("{0}")]
     UndefinedFunction(String),
 

@@ -9,7 +9,9 @@
 //! - [`types`], [`type_planner`]: Postgres types ↔ Arrow.
 //! - [`functions`]: Postgres functions DataFusion lacks (`version()`, `nextval`, ...).
 
+pub mod array_input;
 pub mod catalog_provider;
+pub mod copy;
 pub mod datetime;
 pub mod ddl;
 pub mod dml;

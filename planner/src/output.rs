@@ -54,6 +54,8 @@ pub enum Output {
     Rows { schema: SchemaRef, stream: SendableRecordBatchStream, command: CommandTag },
     /// A command without a result set.
     Command(CommandTag),
+    /// COPY FROM STDIN: the client sends the data next (see [`crate::copy`]).
+    CopyIn(crate::copy::CopyIn),
     /// Empty statement text.
     Empty,
 }
@@ -63,6 +65,7 @@ impl std::fmt::Debug for Output {
         match self {
             Output::Rows { schema, command, .. } => write!(f, "Rows({command}, {} columns)", schema.fields().len()),
             Output::Command(tag) => write!(f, "Command({tag})"),
+            Output::CopyIn(copy) => write!(f, "CopyIn({} columns)", copy.columns()),
             Output::Empty => write!(f, "Empty"),
         }
     }

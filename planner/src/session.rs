@@ -167,7 +167,7 @@ impl Session {
             Statement::Set(set) => self.set(set),
             Statement::Reset(reset) => self.reset(reset.reset),
             Statement::ShowVariable { variable } => self.show(&variable),
-            Statement::Copy { .. } => Err(Error::Unsupported("COPY".into())),
+            copy @ Statement::Copy { .. } => Ok(Output::CopyIn(crate::copy::start(self, copy)?)),
             other => Err(Error::Unsupported(format!("statement \"{}\"", statement_keyword(&other)))),
         }
     }
@@ -383,6 +383,7 @@ pub(crate) fn build_context(storage: &Arc<Storage>, database: &str, user: &str, 
     rules.insert(0, Arc::new(crate::scalar_subquery::SingleRowSubqueries::default()));
     rules.insert(0, Arc::new(crate::pg_catalog::casts::RegCasts::new(catalog_functions.iter().chain(&object_functions))));
     rules.push(Arc::new(crate::vector::cast::VectorCasts::default()));
+    rules.push(Arc::new(crate::array_input::ArrayTextCasts::default()));
     rules.push(Arc::new(crate::datetime::casts::DateTimeCasts::new(scope.clone())));
     let builder = SessionStateBuilder::new()
         .with_config(config)

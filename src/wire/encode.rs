@@ -335,6 +335,8 @@ pub fn response(output: Output, format: &Format, tz: chrono_tz::Tz, cancel: Arc<
         Output::Command(t) if t.block == Some(true) => Ok(Response::TransactionStart(tag(&t))),
         Output::Command(t) if t.block == Some(false) => Ok(Response::TransactionEnd(tag(&t))),
         Output::Command(t) => Ok(Response::Execution(tag(&t))),
+        // The connection starts the COPY itself (it keeps the decoder); never reaches here.
+        Output::CopyIn(_) => Err(pgwire::error::PgWireError::ApiError("COPY FROM STDIN outside the connection's handler".into())),
         Output::Rows { schema, stream, command } => {
             let fields = Arc::new(fields(&schema, format)?);
             let text: Vec<bool> = (0..schema.fields().len()).map(|i| format.format_for(i) == FieldFormat::Text).collect();

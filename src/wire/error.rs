@@ -13,6 +13,11 @@ pub fn to_pgwire(err: &(dyn StdError + 'static)) -> PgWireError {
     PgWireError::UserError(Box::new(error_info(err)))
 }
 
+/// An error QuartzDB's wire layer raises itself.
+pub fn user_error(code: SqlState, message: impl Into<String>) -> PgWireError {
+    PgWireError::UserError(Box::new(ErrorInfo::new("ERROR".into(), code.code().into(), message.into())))
+}
+
 pub fn error_info(err: &(dyn StdError + 'static)) -> ErrorInfo {
     let state = classify(err);
     if state == SqlState::InternalError {

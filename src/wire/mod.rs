@@ -6,6 +6,7 @@
 //! [`crate::sqlstate`] ([`error`]). Cancel requests reach the running query through [`cancel`].
 
 pub mod cancel;
+pub mod copy;
 pub mod encode;
 pub mod error;
 pub mod params;
@@ -27,6 +28,8 @@ pub struct Connection {
     /// Trust non-loopback peers too (`--allow-remote`).
     allow_remote: bool,
     session: Arc<Mutex<Option<Session>>>,
+    /// The COPY FROM STDIN whose data is arriving, if any.
+    copy: std::sync::Mutex<Option<copy::CopyInProgress>>,
     parser: Arc<query::StatementParser>,
     cancel: Arc<CancelState>,
     /// This connection's backend PID, once startup assigned it; unregistered on drop.
@@ -42,6 +45,7 @@ impl Connection {
             allow_remote,
             parser: Arc::new(query::StatementParser::new(session.clone())),
             session,
+            copy: std::sync::Mutex::new(None),
             cancel: Arc::new(CancelState::default()),
             pid: std::sync::Mutex::new(None),
         })
@@ -69,6 +73,10 @@ impl PgWireServerHandlers for Handlers {
     }
 
     fn startup_handler(&self) -> Arc<impl pgwire::api::auth::StartupHandler> {
+        self.0.clone()
+    }
+
+    fn copy_handler(&self) -> Arc<impl pgwire::api::copy::CopyHandler> {
         self.0.clone()
     }
 

@@ -22,7 +22,7 @@ use tokio::sync::Mutex;
 
 use super::Connection;
 use super::encode::{self, Format};
-use super::error::{cancelled, error_info, timed_out, to_pgwire};
+use super::error::{cancelled, error_info, timed_out, to_pgwire, user_error};
 use super::params;
 use crate::sqlstate::SqlState;
 
@@ -48,10 +48,6 @@ impl StatementParser {
     pub fn new(session: Arc<Mutex<Option<Session>>>) -> Self {
         Self { session }
     }
-}
-
-fn user_error(code: SqlState, message: impl Into<String>) -> PgWireError {
-    PgWireError::UserError(Box::new(ErrorInfo::new("ERROR".into(), code.code().into(), message.into())))
 }
 
 fn no_session() -> PgWireError {
@@ -129,6 +125,11 @@ impl Connection {
             client.feed(PgWireBackendMessage::ParameterStatus(ParameterStatus::new(name.to_string(), value))).await?;
         }
         let output = output.map_err(|e| to_pgwire(&e))?;
+        if let quartzdb_planner::Output::CopyIn(copy) = output {
+            let columns = copy.columns();
+            *self.copy.lock().expect("copy lock") = Some(super::copy::CopyInProgress::new(copy));
+            return Ok(Response::CopyIn(pgwire::api::results::CopyResponse::new(0, columns, futures::stream::empty())));
+        }
         encode::response(output, format, session.settings().time_zone(), self.cancel.clone(), generation, deadline)
     }
 }

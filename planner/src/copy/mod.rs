@@ -1,0 +1,228 @@
+//! `COPY t [(columns)] FROM STDIN [WITH (FORMAT text | csv, DELIMITER, NULL, HEADER, QUOTE,
+//! ESCAPE)]`, as psql's `\copy` and drivers' bulk loads send it.
+//!
+//! [`start`] checks the statement and says what the client is to send; the wire layer feeds
+//! the data to a [`Decoder`] and, at the end, hands its text columns to [`Session::copy_in`],
+//! which inserts them with `INSERT … SELECT CAST(field AS column type) …`: the same casts,
+//! defaults, constraints and single atomic commit as any INSERT, so a bad value fails the whole
+//! COPY and the table is unchanged, as in PostgreSQL.
+//!
+//! Not yet: `COPY … TO STDOUT`, the binary format, and FORCE_* options. Files and programs
+//! (`COPY … FROM 'file'`) are refused: SQL cannot reach the server's files.
+
+pub mod decode;
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, RecordBatch};
+use arrow::datatypes::{DataType, Field, Schema};
+use datafusion::sql::sqlparser::ast::{CopyLegacyCsvOption, CopyLegacyOption, CopyOption, CopySource, CopyTarget, Statement};
+use quartzdb_storage::QualifiedName;
+
+pub use decode::Decoder;
+
+use crate::error::{Error, Result};
+use crate::names;
+use crate::output::{CommandTag, Output};
+use crate::session::Session;
+
+/// A malformed line of COPY data (22P04, PostgreSQL's bad_copy_file_format).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CopyError {
+    #[error("{message} (COPY line {line})")]
+    Syntax { line: usize, message: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Csv,
+}
+
+/// How the data is written; the defaults are PostgreSQL's for each format.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    pub format: Format,
+    pub delimiter: u8,
+    pub null: String,
+    pub header: bool,
+    pub quote: u8,
+    pub escape: u8,
+}
+
+impl Options {
+    pub fn text() -> Self {
+        Self { format: Format::Text, delimiter: b'\t', null: "\\N".into(), header: false, quote: b'"', escape: b'"' }
+    }
+
+    pub fn csv() -> Self {
+        Self { format: Format::Csv, delimiter: b',', null: String::new(), header: false, quote: b'"', escape: b'"' }
+    }
+}
+
+/// A COPY FROM STDIN the client is about to send data for.
+#[derive(Debug, Clone)]
+pub struct CopyIn {
+    table: QualifiedName,
+    /// The target columns, in the order the data has them.
+    columns: Vec<String>,
+    types: Vec<String>,
+    pub options: Options,
+}
+
+impl CopyIn {
+    pub fn columns(&self) -> usize {
+        self.columns.len()
+    }
+
+    pub fn decoder(&self) -> Decoder {
+        Decoder::new(self.options.clone(), self.columns.len())
+    }
+}
+
+fn ascii_char(option: &str, c: char) -> Result<u8> {
+    if c.is_ascii() {
+        Ok(c as u8)
+    } else {
+        Err(Error::InvalidParameter(format!("COPY {option} must be a single one-byte character")))
+    }
+}
+
+/// The options of a `COPY … WITH (…)` (or the pre-9.0 spelling psql still accepts).
+fn options(with: &[CopyOption], legacy: &[CopyLegacyOption]) -> Result<Options> {
+    let csv = with.iter().any(|o| matches!(o, CopyOption::Format(f) if f.value.eq_ignore_ascii_case("csv"))) || legacy.iter().any(|o| matches!(o, CopyLegacyOption::Csv(_)));
+    let mut out = if csv { Options::csv() } else { Options::text() };
+    let mut escape = None;
+    for o in with {
+        match o {
+            CopyOption::Format(f) if matches!(f.value.to_ascii_lowercase().as_str(), "csv" | "text") => {}
+            CopyOption::Format(f) if f.value.eq_ignore_ascii_case("binary") => return Err(Error::Unsupported("COPY in binary format".into())),
+            CopyOption::Format(f) => return Err(Error::InvalidParameter(format!("COPY format \"{}\" not recognized", f.value))),
+            CopyOption::Delimiter(c) => out.delimiter = ascii_char("delimiter", *c)?,
+            CopyOption::Null(s) => out.null = s.clone(),
+            CopyOption::Header(h) => out.header = *h,
+            CopyOption::Quote(c) => out.quote = ascii_char("quote", *c)?,
+            CopyOption::Escape(c) => escape = Some(ascii_char("escape", *c)?),
+            CopyOption::Encoding(e) if e.eq_ignore_ascii_case("utf8") || e.eq_ignore_ascii_case("utf-8") => {}
+            CopyOption::Freeze(_) => {}
+            other => return Err(Error::Unsupported(format!("COPY option {other}"))),
+        }
+    }
+    for o in legacy {
+        match o {
+            CopyLegacyOption::Csv(csv_options) => {
+                for c in csv_options {
+                    match c {
+                        CopyLegacyCsvOption::Header => out.header = true,
+                        CopyLegacyCsvOption::Quote(q) => out.quote = ascii_char("quote", *q)?,
+                        CopyLegacyCsvOption::Escape(e) => escape = Some(ascii_char("escape", *e)?),
+                        other => return Err(Error::Unsupported(format!("COPY option {other}"))),
+                    }
+                }
+            }
+            CopyLegacyOption::Delimiter(c) => out.delimiter = ascii_char("delimiter", *c)?,
+            CopyLegacyOption::Null(s) => out.null = s.clone(),
+            CopyLegacyOption::Header => out.header = true,
+            CopyLegacyOption::Binary => return Err(Error::Unsupported("COPY in binary format".into())),
+            other => return Err(Error::Unsupported(format!("COPY option {other}"))),
+        }
+    }
+    out.escape = escape.unwrap_or(out.quote);
+    if out.format == Format::Text && out.header {
+        return Err(Error::Unsupported("COPY HEADER in text format (use FORMAT csv)".into()));
+    }
+    if matches!(out.delimiter, b'\n' | b'\r' | b'\\') || (out.format == Format::Csv && out.delimiter == out.quote) {
+        return Err(Error::InvalidParameter("COPY delimiter cannot be newline, carriage return, backslash or the quote character".into()));
+    }
+    Ok(out)
+}
+
+/// Checks a COPY statement and says what data to expect.
+pub fn start(session: &Session, stmt: Statement) -> Result<CopyIn> {
+    let Statement::Copy { source, to, target, options: with, legacy_options, .. } = stmt else {
+        return Err(Error::Internal("copy::start takes COPY".into()));
+    };
+    match (to, &target) {
+        (false, CopyTarget::Stdin) => {}
+        (true, CopyTarget::Stdout) => return Err(Error::Unsupported("COPY TO STDOUT".into())),
+        _ => return Err(Error::PermissionDenied("COPY to or from a file or program is not allowed: SQL cannot reach the server's files; use psql's \\copy".into())),
+    }
+    let CopySource::Table { table_name, columns } = source else {
+        return Err(Error::Syntax("COPY FROM takes a table, not a query".into()));
+    };
+    let options = options(&with, &legacy_options)?;
+    let table = session.qualify(&table_name)?;
+    let catalog = session.storage().catalog();
+    let meta = catalog.table(session.database(), &table)?;
+    let listed: Vec<String> = if columns.is_empty() { meta.columns.iter().map(|c| c.name.clone()).collect() } else { columns.iter().map(names::ident).collect() };
+    let mut types = Vec::with_capacity(listed.len());
+    for (i, name) in listed.iter().enumerate() {
+        if listed[..i].contains(name) {
+            return Err(Error::DuplicateColumn(name.clone()));
+        }
+        let column = meta.columns.iter().find(|c| &c.name == name).ok_or_else(|| Error::UnknownColumn { table: table.name.clone(), column: name.clone() })?;
+        types.push(column.type_name.clone());
+    }
+    Ok(CopyIn { table, columns: listed, types, options })
+}
+
+impl Session {
+    /// Inserts the decoded text `columns` of a COPY FROM STDIN into its table, atomically.
+    pub async fn copy_in(&mut self, copy: &CopyIn, columns: Vec<ArrayRef>) -> Result<Output> {
+        let rows = columns.first().map_or(0, |c| c.len());
+        if rows == 0 {
+            return Ok(Output::Command(CommandTag::new("COPY").with_rows(0)));
+        }
+        let fields: Vec<Field> = (0..columns.len()).map(|i| Field::new(format!("c{i}"), DataType::Utf8, true)).collect();
+        let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
+        let registered = crate::dml::register_rows(self, "copy", batch)?;
+        let casts: Vec<String> = copy
+            .types
+            .iter()
+            .enumerate()
+            .map(|(i, t)| crate::types::assignment_sql(t, &format!("c{i}")).unwrap_or_else(|| format!("CAST(c{i} AS {t})")))
+            .collect();
+        let sql = format!(
+            "INSERT INTO {}.{} ({}) SELECT {} FROM {}.copy",
+            names::quote_ident(&copy.table.schema),
+            names::quote_ident(&copy.table.name),
+            copy.columns.iter().map(|c| names::quote_ident(c)).collect::<Vec<_>>().join(", "),
+            casts.join(", "),
+            crate::dml::ROWS_SCHEMA
+        );
+        let result = async {
+            let Some(Statement::Insert(insert)) = quartzdb_sql::parse(&sql)?.pop() else {
+                return Err(Error::Internal("COPY produced a statement that is not an INSERT".into()));
+            };
+            crate::dml::insert::execute(self, insert, None).await
+        }
+        .await;
+        let _ = registered.deregister_table("copy");
+        match result? {
+            Output::Command(tag) => Ok(Output::Command(CommandTag::new("COPY").with_rows(tag.rows.unwrap_or(rows)))),
+            other => Ok(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::sql::sqlparser::ast::Statement;
+
+    fn parsed(sql: &str) -> Result<Options> {
+        let Some(Statement::Copy { options: with, legacy_options, .. }) = quartzdb_sql::parse(sql).unwrap().pop() else { panic!("{sql}") };
+        options(&with, &legacy_options)
+    }
+
+    #[test]
+    fn options_as_psql_sends_them() {
+        assert_eq!(parsed("COPY t FROM STDIN").unwrap(), Options::text());
+        let csv = parsed("COPY t FROM STDIN WITH (FORMAT csv, HEADER, DELIMITER ';', NULL 'NA')").unwrap();
+        assert_eq!(csv, Options { delimiter: b';', null: "NA".into(), header: true, ..Options::csv() });
+        assert_eq!(parsed("COPY t FROM STDIN csv header").unwrap(), Options { header: true, ..Options::csv() });
+        assert_eq!(parsed("COPY t FROM STDIN WITH (FORMAT csv, ESCAPE '\\')").unwrap().escape, b'\\');
+        assert!(matches!(parsed("COPY t FROM STDIN WITH (FORMAT binary)"), Err(Error::Unsupported(_))));
+        assert!(matches!(parsed("COPY t FROM STDIN WITH (FORMAT xml)"), Err(Error::InvalidParameter(_))));
+    }
+}

@@ -1,0 +1,124 @@
+//! COPY FROM STDIN: text and CSV data from tokio-postgres (extended protocol) and psql's
+//! `\copy` (simple protocol), every column type through PostgreSQL's text forms, and bad data
+//! rejected whole with its SQLSTATE.
+
+use bytes::Bytes;
+use futures::SinkExt;
+use tokio_postgres::Client;
+
+use crate::harness::{TestServer, run, sqlstate};
+use crate::sql::text_rows;
+
+/// Sends `chunks` as one COPY's data; returns the row count or the error.
+async fn copy_in(client: &Client, sql: &str, chunks: &[&str]) -> Result<u64, tokio_postgres::Error> {
+    let sink = client.copy_in(sql).await?;
+    futures::pin_mut!(sink);
+    for c in chunks {
+        sink.send(Bytes::from(c.to_string())).await?;
+    }
+    sink.finish().await
+}
+
+const TABLE: &str = "CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL DEFAULT 'none', price numeric(10,2),
+                     at timestamptz, tags text[], v vector(2), d interval, ok boolean)";
+
+#[test]
+fn copy_from_stdin_loads_text_and_csv() {
+    run(async {
+        let server = TestServer::start().await;
+        let client = server.client().await;
+        client.batch_execute(TABLE).await.unwrap();
+        // Text format, split mid-line across messages: escapes, \N, and `\.` ending the data.
+        let n = copy_in(
+            &client,
+            "COPY items FROM STDIN",
+            &["1\ttab\\there\t1.50\t2024-01-01 10:00:00+00\t{a,b}\t[1,2]\t1 day\tt\n2\tline\\nbreak\t\\N\t\\N", "\t\\N\t[3,4]\t-01:30:00\tf\n\\.\n"],
+        )
+        .await
+        .unwrap();
+        assert_eq!(n, 2);
+        // CSV with a header, quotes (a quoted comma, newline and doubled quote) and a column
+        // list: omitted columns take their defaults; an unquoted empty field is NULL.
+        let n = copy_in(&client, "COPY items (id, price, v) FROM STDIN WITH (FORMAT csv, HEADER)", &["id,price,v\n3,2.5,\"[5,6]\"\n4,,\n"]).await.unwrap();
+        assert_eq!(n, 2);
+        let n = copy_in(&client, "COPY items (id, name) FROM STDIN (FORMAT csv, DELIMITER ';')", &["5;\"say \"\"hi\"\", then\nleave\"\n"]).await.unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(
+            text_rows(&client, "SELECT id, name, price, at, tags, v, d, ok FROM items ORDER BY id").await,
+            vec![
+                vec!["1", "tab\there", "1.50", "2024-01-01 10:00:00+00", "{a,b}", "[1,2]", "1 day", "t"],
+                vec!["2", "line\nbreak", "NULL", "NULL", "NULL", "[3,4]", "-01:30:00", "f"],
+                vec!["3", "none", "2.50", "NULL", "NULL", "[5,6]", "NULL", "NULL"],
+                vec!["4", "none", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL"],
+                vec!["5", "say \"hi\", then\nleave", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL"],
+            ]
+        );
+        server.stop().await;
+    });
+}
+
+#[test]
+fn bad_copy_data_changes_nothing() {
+    run(async {
+        let server = TestServer::start().await;
+        let client = server.client().await;
+        client.batch_execute(TABLE).await.unwrap();
+        copy_in(&client, "COPY items (id, name) FROM STDIN", &["1\ta\n"]).await.unwrap();
+        for (sql, data, code) in [
+            ("COPY items (id, name) FROM STDIN", "2\tb\n3\n", "22P04"),
+            ("COPY items (id, name) FROM STDIN", "2\tb\tc\n", "22P04"),
+            ("COPY items (id, name) FROM STDIN WITH (FORMAT csv)", "2,\"open\n", "22P04"),
+            ("COPY items (id, price) FROM STDIN", "2\t1.5\n3\tabc\n", "22P02"),
+            ("COPY items (id, at) FROM STDIN", "2\tsoon\n", "22007"),
+            ("COPY items (id, v) FROM STDIN", "2\t[1,2,3]\n", "22000"),
+            ("COPY items (id, name) FROM STDIN", "2\tb\n1\tdup\n", "23505"),
+            ("COPY items (id, name) FROM STDIN", "2\t\\N\n", "23502"),
+        ] {
+            let err = copy_in(&client, sql, &[data]).await.expect_err(data);
+            assert_eq!(sqlstate(&err), code, "{sql} {data:?}: {err}");
+        }
+        // The session goes on, and no row of a failed COPY was written.
+        assert_eq!(text_rows(&client, "SELECT id, name FROM items ORDER BY id").await, vec![vec!["1", "a"]]);
+        for (sql, code) in [
+            ("COPY items FROM '/etc/passwd'", "42501"),
+            ("COPY items FROM STDIN WITH (FORMAT binary)", "0A000"),
+            ("COPY nope FROM STDIN", "42P01"),
+            ("COPY items (nope) FROM STDIN", "42703"),
+        ] {
+            let err = client.batch_execute(sql).await.expect_err(sql);
+            assert_eq!(sqlstate(&err), code, "{sql}: {err}");
+        }
+        server.stop().await;
+    });
+}
+
+#[test]
+fn psql_copy_loads_a_csv_file() {
+    run(async {
+        let server = TestServer::start().await;
+        let client = server.client().await;
+        client.batch_execute(TABLE).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("items.csv");
+        let mut csv = String::from("id,name,price\n");
+        for i in 0..2500 {
+            csv.push_str(&format!("{i},\"item {i}\",{}.25\n", i % 100));
+        }
+        std::fs::write(&file, csv).unwrap();
+        let command = format!("\\copy items (id, name, price) from '{}' with (format csv, header)", file.display());
+        let out = match std::process::Command::new("psql")
+            .args(["-X", "-h", &server.addr.ip().to_string(), "-p", &server.addr.port().to_string(), "-U", "quartz", "-d", "quartz", "-c", &command])
+            .output()
+        {
+            Ok(out) => out,
+            Err(_) => {
+                assert!(std::env::var_os("CI").is_none(), "psql is needed for the COPY tests under CI");
+                return;
+            }
+        };
+        assert!(out.status.success(), "psql: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "COPY 2500");
+        assert_eq!(text_rows(&client, "SELECT count(*), sum(price), max(name) FROM items").await, vec![vec!["2500", "124375.00", "item 999"]]);
+        server.stop().await;
+    });
+}

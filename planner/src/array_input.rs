@@ -11,15 +11,13 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, AsArray, ListBuilder, StringBuilder};
 use arrow::datatypes::{DataType, Field};
 use datafusion::common::config::ConfigOptions;
-use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
+use datafusion::common::tree_node::Transformed;
 use datafusion::common::{DFSchema, ScalarValue};
 use datafusion::error::Result;
 use datafusion::logical_expr::expr::ScalarFunction;
-use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::{Cast, ColumnarValue, Expr, ExprSchemable, LogicalPlan, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 use datafusion::optimizer::AnalyzerRule;
 
-use crate::vector::cast::node_schema;
 
 /// A malformed array text (22P02).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -162,15 +160,7 @@ impl AnalyzerRule for ArrayTextCasts {
     }
 
     fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
-        plan.transform_up_with_subqueries(|node| {
-            let schema = node_schema(&node)?;
-            let names = NamePreserver::new(&node);
-            node.map_expressions(|e| {
-                let name = names.save(&e);
-                Ok(e.transform_up(|e| self.rewrite(e, &schema))?.update_data(|e| name.restore(e)))
-            })
-        })
-        .data()
+        crate::rewrite::rewrite_expressions(plan, |e, schema| self.rewrite(e, schema))
     }
 }
 

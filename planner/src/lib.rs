@@ -23,6 +23,7 @@ pub mod names;
 pub mod output;
 pub mod params;
 pub mod plan_cache;
+mod rewrite;
 pub mod scalar_subquery;
 pub mod pg_catalog;
 pub mod session;

@@ -79,7 +79,7 @@ pub fn to_stored(batch: &RecordBatch, stored: &Schema) -> Result<RecordBatch> {
             _ => Ok(c.clone()),
         })
         .collect::<Result<Vec<_>>>()?;
-    let fields: Vec<Field> = batch.schema().fields().iter().map(|f| stored.field_with_name(f.name()).map(|t| t.clone()).unwrap_or_else(|_| f.as_ref().clone())).collect();
+    let fields: Vec<Field> = batch.schema().fields().iter().map(|f| stored.field_with_name(f.name()).cloned().unwrap_or_else(|_| f.as_ref().clone())).collect();
     Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
 }
 

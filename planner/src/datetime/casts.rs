@@ -12,17 +12,15 @@ use arrow::array::{ArrayRef, AsArray, Date32Array, IntervalMonthDayNanoArray, St
 use arrow::datatypes::{DataType, IntervalMonthDayNano, IntervalUnit, TimeUnit, TimestampMicrosecondType};
 use chrono_tz::Tz;
 use datafusion::common::config::ConfigOptions;
-use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
+use datafusion::common::tree_node::Transformed;
 use datafusion::common::{DFSchema, ScalarValue};
 use datafusion::error::Result;
 use datafusion::logical_expr::expr::ScalarFunction;
-use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::{Cast, ColumnarValue, Expr, ExprSchemable, LogicalPlan, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility, lit};
 use datafusion::optimizer::AnalyzerRule;
 
 use super::{Target, local_to_utc, output, parse, utc_to_local};
 use crate::catalog_provider::PlanningScope;
-use crate::vector::cast::node_schema;
 
 /// What a [`ZonedCast`] does to its first argument; the second is the zone's name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -197,15 +195,7 @@ impl AnalyzerRule for DateTimeCasts {
 
     fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
         let zone = self.scope.lock().expect("scope lock").time_zone.name().to_string();
-        plan.transform_up_with_subqueries(|node| {
-            let schema = node_schema(&node)?;
-            let names = NamePreserver::new(&node);
-            node.map_expressions(|e| {
-                let name = names.save(&e);
-                Ok(e.transform_up(|e| self.rewrite(e, &schema, &zone))?.update_data(|e| name.restore(e)))
-            })
-        })
-        .data()
+        crate::rewrite::rewrite_expressions(plan, |e, schema| self.rewrite(e, schema, &zone))
     }
 }
 

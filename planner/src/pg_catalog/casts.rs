@@ -93,7 +93,7 @@ impl AnalyzerRule for RegCasts {
 
     fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
         plan.transform_up_with_subqueries(|node| {
-            let schema = crate::vector::cast::node_schema(&node)?;
+            let schema = crate::rewrite::node_schema(&node)?;
             let names = NamePreserver::new(&node);
             node.map_expressions(|e| {
                 let name = names.save(&e);

@@ -182,6 +182,7 @@ fn planner(e: &PlannerError) -> SqlState {
         PlannerError::DateTime(e) => datetime(e),
         PlannerError::Copy(_) => BadCopyFileFormat,
         PlannerError::MalformedArray(_) => InvalidTextRepresentation,
+        PlannerError::OutOfRange(_) => NumericValueOutOfRange,
         PlannerError::UndefinedFunction(_) => UndefinedFunction,
         PlannerError::UndefinedObject(_) => UndefinedObject,
         PlannerError::NoTransactionBlock(_) => NoActiveSqlTransaction,

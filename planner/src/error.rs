@@ -27,6 +27,10 @@ pub enum Error {
     #[error(transparent)]
     MalformedArray(#[from] crate::array_input::MalformedArray),
 
+    /// 22003: `integer out of range` and the like.
+    #[error("{0}")]
+    OutOfRange(String),
+
     #[error("{0}")]
     UndefinedFunction(String),
 

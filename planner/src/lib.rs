@@ -11,6 +11,7 @@
 
 pub mod array_input;
 pub mod catalog_provider;
+pub mod checked_arithmetic;
 pub mod copy;
 pub mod datetime;
 pub mod ddl;

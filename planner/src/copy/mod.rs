@@ -128,9 +128,6 @@ fn options(with: &[CopyOption], legacy: &[CopyLegacyOption]) -> Result<Options> 
         }
     }
     out.escape = escape.unwrap_or(out.quote);
-    if out.format == Format::Text && out.header {
-        return Err(Error::Unsupported("COPY HEADER in text format (use FORMAT csv)".into()));
-    }
     if matches!(out.delimiter, b'\n' | b'\r' | b'\\') || (out.format == Format::Csv && out.delimiter == out.quote) {
         return Err(Error::InvalidParameter("COPY delimiter cannot be newline, carriage return, backslash or the quote character".into()));
     }
@@ -218,6 +215,7 @@ mod tests {
     #[test]
     fn options_as_psql_sends_them() {
         assert_eq!(parsed("COPY t FROM STDIN").unwrap(), Options::text());
+        assert!(parsed("COPY t FROM STDIN WITH (HEADER)").unwrap().header, "PostgreSQL 15 takes a header in text format too");
         let csv = parsed("COPY t FROM STDIN WITH (FORMAT csv, HEADER, DELIMITER ';', NULL 'NA')").unwrap();
         assert_eq!(csv, Options { delimiter: b';', null: "NA".into(), header: true, ..Options::csv() });
         assert_eq!(parsed("COPY t FROM STDIN csv header").unwrap(), Options { header: true, ..Options::csv() });

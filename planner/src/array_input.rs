@@ -12,7 +12,7 @@ use arrow::array::{ArrayRef, AsArray, ListBuilder, StringBuilder};
 use arrow::datatypes::{DataType, Field};
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::Transformed;
-use datafusion::common::{DFSchema, ScalarValue};
+use datafusion::common::DFSchema;
 use datafusion::error::Result;
 use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::{Cast, ColumnarValue, Expr, ExprSchemable, LogicalPlan, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
@@ -110,8 +110,7 @@ impl ScalarUDFImpl for TextArray {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let scalar = matches!(args.args[0], ColumnarValue::Scalar(_));
-        let input = args.args[0].to_array(if scalar { 1 } else { args.number_rows })?;
+        let (input, scalar) = crate::functions::single_input(&args)?;
         let text = arrow::compute::cast(&input, &DataType::Utf8)?;
         let mut builder = ListBuilder::new(StringBuilder::new());
         for value in text.as_string::<i32>().iter() {
@@ -126,7 +125,7 @@ impl ScalarUDFImpl for TextArray {
             }
         }
         let out: ArrayRef = Arc::new(builder.finish());
-        Ok(if scalar { ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?) } else { ColumnarValue::Array(out) })
+        crate::functions::output(out, scalar)
     }
 }
 

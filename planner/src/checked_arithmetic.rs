@@ -76,10 +76,7 @@ impl ScalarUDFImpl for Checked {
             arrow::error::ArrowError::ArithmeticOverflow(_) => DataFusionError::External(Box::new(crate::Error::OutOfRange(format!("{} out of range", type_name(&ty))))),
             e => e.into(),
         })?;
-        Ok(match (a, b) {
-            (ColumnarValue::Scalar(_), ColumnarValue::Scalar(_)) => ColumnarValue::Scalar(datafusion::common::ScalarValue::try_from_array(&out, 0)?),
-            _ => ColumnarValue::Array(out),
-        })
+        crate::functions::output(out, matches!((a, b), (ColumnarValue::Scalar(_), ColumnarValue::Scalar(_))))
     }
 }
 

@@ -13,6 +13,22 @@ use datafusion::error::Result;
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 use quartzdb_storage::Storage;
 
+/// Turns a one-row result back into a scalar when every input was a scalar.
+pub fn output(array: ArrayRef, scalar: bool) -> Result<ColumnarValue> {
+    if scalar {
+        Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&array, 0)?))
+    } else {
+        Ok(ColumnarValue::Array(array))
+    }
+}
+
+/// A one-argument function's input as an array (one row when it is a scalar), and whether it
+/// was a scalar, for [`output`].
+pub fn single_input(args: &ScalarFunctionArgs) -> Result<(ArrayRef, bool)> {
+    let scalar = matches!(args.args[0], ColumnarValue::Scalar(_));
+    Ok((args.args[0].to_array(if scalar { 1 } else { args.number_rows })?, scalar))
+}
+
 /// A function of no arguments returning a fixed string for the session.
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct ConstText {

@@ -51,25 +51,25 @@ pub fn wire_schema(schema: &Schema) -> SchemaRef {
             .iter()
             .map(|f| {
                 if let Some(kind) = vector::Kind::of(f.data_type()) {
-                    return Field::new(f.name(), DataType::Utf8, true).with_metadata(vector_marker(kind.name()));
+                    return Field::new(f.name(), DataType::Utf8, true).with_metadata(marker(kind.name()));
                 }
                 if vector::bit::is_bit_type(f.data_type()) {
-                    return Field::new(f.name(), DataType::Utf8, true).with_metadata(vector_marker(vector::bit::BIT));
+                    return Field::new(f.name(), DataType::Utf8, true).with_metadata(marker(vector::bit::BIT));
                 }
                 if vector::sparse::is_sparse_type(f.data_type()) {
-                    return Field::new(f.name(), DataType::Utf8, true).with_metadata(vector_marker(vector::sparse::SPARSEVEC));
+                    return Field::new(f.name(), DataType::Utf8, true).with_metadata(marker(vector::sparse::SPARSEVEC));
                 }
                 // Timestamps and intervals are encoded here: arrow-pg sends ±infinity as NULL and
                 // NULL intervals as zero.
                 if let DataType::Timestamp(_, tz) = f.data_type() {
-                    return Field::new(f.name(), DataType::Utf8, true).with_metadata(vector_marker(if tz.is_some() { TIMESTAMPTZ } else { TIMESTAMP }));
+                    return Field::new(f.name(), DataType::Utf8, true).with_metadata(marker(if tz.is_some() { TIMESTAMPTZ } else { TIMESTAMP }));
                 }
                 if matches!(f.data_type(), DataType::Interval(_)) {
-                    return Field::new(f.name(), DataType::Utf8, true).with_metadata(vector_marker(INTERVAL));
+                    return Field::new(f.name(), DataType::Utf8, true).with_metadata(marker(INTERVAL));
                 }
                 // Catalog OIDs go out as `oid`, which drivers read as a 4-byte unsigned value.
                 if f.data_type() == &DataType::UInt32 {
-                    return Field::new(f.name(), DataType::Utf8, true).with_metadata(vector_marker(OID));
+                    return Field::new(f.name(), DataType::Utf8, true).with_metadata(marker(OID));
                 }
                 Field::new(f.name(), wire_type(f.data_type()), true).with_metadata(f.metadata().clone())
             })
@@ -77,8 +77,8 @@ pub fn wire_schema(schema: &Schema) -> SchemaRef {
     ))
 }
 
-/// Marks a wire-schema column as a vector (its Arrow type there is the encoded form).
-fn vector_marker(name: &str) -> std::collections::HashMap<String, String> {
+/// Marks a wire-schema column QuartzDB encodes itself (its Arrow type there is the encoded form).
+fn marker(name: &str) -> std::collections::HashMap<String, String> {
     [(quartzdb_planner::types::PG_TYPE_METADATA.to_string(), name.to_string())].into()
 }
 
@@ -89,12 +89,9 @@ const TIMESTAMP: &str = "timestamp";
 const TIMESTAMPTZ: &str = "timestamptz";
 const INTERVAL: &str = "interval";
 
-fn is_timestamp_wire_field(f: &Field) -> bool {
-    f.metadata().get(quartzdb_planner::types::PG_TYPE_METADATA).is_some_and(|t| t == TIMESTAMP || t == TIMESTAMPTZ)
-}
-
-fn is_interval_wire_field(f: &Field) -> bool {
-    f.metadata().get(quartzdb_planner::types::PG_TYPE_METADATA).is_some_and(|t| t == INTERVAL)
+/// A wire-schema column's marker, if QuartzDB encodes it.
+fn marked(f: &Field) -> Option<&str> {
+    f.metadata().get(quartzdb_planner::types::PG_TYPE_METADATA).map(String::as_str)
 }
 
 /// An interval column as PostgreSQL prints it, or in its binary format (microseconds, days,
@@ -129,10 +126,8 @@ fn timestamp_column(c: &ArrayRef, text: bool, zone: chrono_tz::Tz) -> datafusion
     Ok(encoded(micros.iter(), false, |us| us.to_string(), send))
 }
 
-fn is_vector_wire_field(f: &Field) -> bool {
-    f.metadata()
-        .get(quartzdb_planner::types::PG_TYPE_METADATA)
-        .is_some_and(|t| vector::Kind::from_name(t).is_some() || t == vector::bit::BIT || t == vector::sparse::SPARSEVEC || t == OID)
+fn is_vector_marker(t: &str) -> bool {
+    vector::Kind::from_name(t).is_some() || t == vector::bit::BIT || t == vector::sparse::SPARSEVEC || t == OID
 }
 
 /// A vector or bit-string column in text (`[1,2,3]`, `101`) or binary (pgvector's and
@@ -180,20 +175,13 @@ fn to_wire(batch: RecordBatch, schema: &SchemaRef, text: &[bool], tz: chrono_tz:
     let mut fields = Vec::with_capacity(schema.fields().len());
     let mut columns = Vec::with_capacity(schema.fields().len());
     for (i, (c, f)) in batch.columns().iter().zip(schema.fields()).enumerate() {
-        if is_interval_wire_field(f) {
-            let (t, column) = interval_column(c, text[i])?;
-            fields.push(Field::new(f.name(), t, true));
-            columns.push(column);
-            continue;
-        }
-        if is_timestamp_wire_field(f) {
-            let (t, column) = timestamp_column(c, text[i], tz)?;
-            fields.push(Field::new(f.name(), t, true));
-            columns.push(column);
-            continue;
-        }
-        if is_vector_wire_field(f) {
-            let (t, column) = vector_column(c, text[i])?;
+        let own = match marked(f) {
+            Some(INTERVAL) => Some(interval_column(c, text[i])?),
+            Some(TIMESTAMP | TIMESTAMPTZ) => Some(timestamp_column(c, text[i], tz)?),
+            Some(m) if is_vector_marker(m) => Some(vector_column(c, text[i])?),
+            _ => None,
+        };
+        if let Some((t, column)) = own {
             fields.push(Field::new(f.name(), t, true));
             columns.push(column);
             continue;

@@ -34,6 +34,8 @@ use crate::scan_cache::{ScanCache, ScanKey};
 #[derive(Debug, Clone)]
 pub struct LanceTable {
     inner: Arc<LanceTableProvider>,
+    /// The inner provider's schema as SQL sees it (stored encodings decoded).
+    schema: SchemaRef,
     dataset: Arc<Dataset>,
     table: u32,
     /// `None` for scans that need row addresses (UPDATE, DELETE): those always read Lance.
@@ -51,8 +53,10 @@ pub struct LanceTable {
 impl LanceTable {
     /// `with_row_addr` adds the `_rowaddr` column (last), which UPDATE and DELETE use to find rows.
     pub fn new(dataset: Arc<Dataset>, table: u32, with_row_addr: bool, cache: Arc<ScanCache>) -> Self {
+        let inner = Arc::new(LanceTableProvider::new(dataset.clone(), false, with_row_addr));
         Self {
-            inner: Arc::new(LanceTableProvider::new(dataset.clone(), false, with_row_addr)),
+            schema: Arc::new(crate::encoding::sql_schema(&inner.schema())),
+            inner,
             dataset,
             table,
             cache: (!with_row_addr).then_some(cache),
@@ -137,7 +141,7 @@ pub(crate) fn estimated_width(t: &DataType) -> usize {
 #[async_trait]
 impl TableProvider for LanceTable {
     fn schema(&self) -> SchemaRef {
-        Arc::new(crate::encoding::sql_schema(&self.inner.schema()))
+        self.schema.clone()
     }
 
     fn table_type(&self) -> TableType {

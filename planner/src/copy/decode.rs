@@ -35,21 +35,27 @@ impl Decoder {
     /// Decodes the complete lines in `data` (and before it).
     pub fn feed(&mut self, data: &[u8]) -> Result<(), CopyError> {
         self.pending.extend_from_slice(data);
+        // Moved out while its records are decoded, so they need not be copied.
+        let pending = std::mem::take(&mut self.pending);
         let mut start = 0;
-        while let Some(end) = self.record_end(start) {
-            let record = self.pending[start..end].to_vec();
+        let mut result = Ok(());
+        while let Some(end) = self.record_end(&pending[start..]).map(|e| start + e) {
+            result = self.record(&pending[start..end]);
             start = end + 1;
-            self.record(&record)?;
+            if result.is_err() {
+                break;
+            }
         }
+        self.pending = pending;
         self.pending.drain(..start);
-        Ok(())
+        result
     }
 
     /// The columns decoded; a last line without a newline counts too.
     pub fn finish(mut self) -> Result<Vec<ArrayRef>, CopyError> {
         if !self.pending.is_empty() {
             let record = std::mem::take(&mut self.pending);
-            if self.options.format == Format::Csv && open_quote(&record, self.options.quote, self.options.escape) {
+            if self.options.format == Format::Csv && csv_record_end(&record, self.options.quote, self.options.escape) == Err(true) {
                 return Err(CopyError::Syntax { line: self.line + 1, message: "unterminated CSV quoted field".into() });
             }
             self.record(&record)?;
@@ -57,30 +63,12 @@ impl Decoder {
         Ok(self.columns.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef).collect())
     }
 
-    /// Where the record starting at `start` ends (its newline), if it is complete. A CSV
-    /// record's newlines inside quotes belong to it.
-    fn record_end(&self, start: usize) -> Option<usize> {
-        let bytes = &self.pending[start..];
-        if self.options.format == Format::Text {
-            return bytes.iter().position(|b| *b == b'\n').map(|i| start + i);
+    /// Where the first record of `bytes` ends (its newline), if it is complete.
+    fn record_end(&self, bytes: &[u8]) -> Option<usize> {
+        match self.options.format {
+            Format::Text => bytes.iter().position(|b| *b == b'\n'),
+            Format::Csv => csv_record_end(bytes, self.options.quote, self.options.escape).ok(),
         }
-        let (quote, escape) = (self.options.quote, self.options.escape);
-        let mut quoted = false;
-        let mut i = 0;
-        while i < bytes.len() {
-            let b = bytes[i];
-            if quoted && b == escape && escape != quote && bytes.get(i + 1).is_some_and(|n| *n == quote || *n == escape) {
-                i += 2;
-                continue;
-            }
-            if b == quote {
-                quoted = !quoted;
-            } else if b == b'\n' && !quoted {
-                return Some(start + i);
-            }
-            i += 1;
-        }
-        None
     }
 
     fn record(&mut self, record: &[u8]) -> Result<(), CopyError> {
@@ -114,20 +102,25 @@ impl Decoder {
     }
 }
 
-fn open_quote(record: &[u8], quote: u8, escape: u8) -> bool {
+/// The newline ending the first CSV record of `bytes` (newlines inside quotes belong to the
+/// record); `Err(true)` when the bytes end inside quotes, `Err(false)` when outside.
+fn csv_record_end(bytes: &[u8], quote: u8, escape: u8) -> Result<usize, bool> {
     let mut quoted = false;
     let mut i = 0;
-    while i < record.len() {
-        if quoted && record[i] == escape && escape != quote && record.get(i + 1).is_some_and(|n| *n == quote || *n == escape) {
+    while i < bytes.len() {
+        let b = bytes[i];
+        if quoted && b == escape && escape != quote && bytes.get(i + 1).is_some_and(|n| *n == quote || *n == escape) {
             i += 2;
             continue;
         }
-        if record[i] == quote {
+        if b == quote {
             quoted = !quoted;
+        } else if b == b'\n' && !quoted {
+            return Ok(i);
         }
         i += 1;
     }
-    quoted
+    Err(quoted)
 }
 
 /// One line of the text format: fields split at the delimiter, escapes resolved, the NULL

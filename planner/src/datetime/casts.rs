@@ -79,8 +79,7 @@ impl ScalarUDFImpl for ZonedCast {
             ColumnarValue::Scalar(ScalarValue::Utf8(Some(z))) => z.parse::<Tz>().unwrap_or(chrono_tz::UTC),
             _ => chrono_tz::UTC,
         };
-        let scalar = matches!(args.args[0], ColumnarValue::Scalar(_));
-        let input = args.args[0].to_array(if scalar { 1 } else { args.number_rows })?;
+        let (input, scalar) = crate::functions::single_input(&args)?;
         let out: ArrayRef = match self.op {
             Op::Read(target) => {
                 let now = chrono::Utc::now().timestamp_micros();
@@ -102,7 +101,7 @@ impl ScalarUDFImpl for ZonedCast {
             Op::TimestampText => Arc::new(micros(&input)?.iter().map(|v| v.map(output::timestamp)).collect::<StringArray>()),
             Op::TimestamptzText => Arc::new(micros(&input)?.iter().map(|v| v.map(|us| output::timestamptz(us, zone))).collect::<StringArray>()),
         };
-        Ok(if scalar { ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?) } else { ColumnarValue::Array(out) })
+        crate::functions::output(out, scalar)
     }
 }
 

@@ -10,7 +10,7 @@ use arrow::array::{Array, ArrayRef, AsArray, FixedSizeListArray, Float16Array, F
 use arrow::buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow::datatypes::{DataType, Float32Type};
 use half::f16;
-use datafusion::common::{ScalarValue, exec_err};
+use datafusion::common::exec_err;
 use datafusion::error::Result;
 use datafusion::logical_expr::ColumnarValue;
 
@@ -180,11 +180,4 @@ impl Builder {
     }
 }
 
-/// Turns a one-row result back into a scalar when every input was a scalar.
-pub fn output(array: ArrayRef, scalar: bool) -> Result<ColumnarValue> {
-    if scalar {
-        Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&array, 0)?))
-    } else {
-        Ok(ColumnarValue::Array(array))
-    }
-}
+pub use crate::functions::output;

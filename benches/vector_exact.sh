@@ -22,7 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cargo build --release --bin quartzdb >&2
+[ -n "${NO_BUILD:-}" ] || cargo build --release --bin quartzdb >&2
 "$CARGO_TARGET_DIR/release/quartzdb" --data-dir "$WORK/quartz" --listen "127.0.0.1:$QPORT" --log warn &
 QPID=$!
 for _ in $(seq 100); do psql -h 127.0.0.1 -p "$QPORT" -U quartz -d quartz -c 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.2; done

@@ -13,6 +13,8 @@ mod clients;
 mod copy;
 #[path = "e2e/durability.rs"]
 mod durability;
+#[path = "e2e/exact_search.rs"]
+mod exact_search;
 #[path = "e2e/protocol.rs"]
 mod protocol;
 #[path = "e2e/slt.rs"]

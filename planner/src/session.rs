@@ -391,7 +391,8 @@ pub(crate) fn build_context(storage: &Arc<Storage>, database: &str, user: &str, 
         .with_default_features()
         .with_type_planner(Arc::new(PgTypePlanner))
         .with_analyzer_rules(rules)
-        .with_optimizer_rule(Arc::new(crate::vector::ann_rule::AnnRule));
+        .with_optimizer_rule(Arc::new(crate::vector::ann_rule::AnnRule))
+        .with_physical_optimizer_rule(Arc::new(crate::vector::top_k::DistanceTopK));
     let state = crate::vector::register(builder).build();
     let ctx = SessionContext::new_with_state(state);
     ctx.register_catalog(database, Arc::new(QuartzCatalog::new(storage.clone(), database.to_string(), scope)));

@@ -27,6 +27,7 @@ pub struct Rows {
     /// The elements of all rows, and where each row starts: found once, not per row.
     values: ScalarBuffer<f32>,
     layout: Layout,
+    nulls: Option<NullBuffer>,
 }
 
 /// Where row `i`'s elements are in `values`.
@@ -64,7 +65,8 @@ impl Rows {
                 (values(list.values()), Layout::Offsets(list.value_offsets().iter().map(|o| *o as usize).collect()))
             }
         };
-        Ok(Self { array, scalar, kind, values, layout })
+        let nulls = array.logical_nulls();
+        Ok(Self { array, scalar, kind, values, layout, nulls })
     }
 
     /// `halfvec` for half-precision arguments, else `vector`.
@@ -75,10 +77,10 @@ impl Rows {
     /// Row `i` as a slice, `None` for NULL.
     #[inline]
     pub fn get(&self, i: usize) -> Option<&[f32]> {
-        let i = if self.scalar { 0 } else { i };
-        if self.array.is_null(i) {
+        if self.is_null(i) {
             return None;
         }
+        let i = if self.scalar { 0 } else { i };
         Some(match &self.layout {
             Layout::Fixed(n) => &self.values[i * n..(i + 1) * n],
             Layout::Offsets(o) => &self.values[o[i]..o[i + 1]],
@@ -88,6 +90,21 @@ impl Rows {
     /// Whether every row is the same single value.
     pub fn is_scalar(&self) -> bool {
         self.scalar
+    }
+
+    /// All rows' elements and the row length, when every row has the same length (rows that are
+    /// NULL hold zeros or leftovers).
+    pub fn fixed_values(&self) -> Option<(&[f32], usize)> {
+        match &self.layout {
+            Layout::Fixed(n) if !self.scalar => Some((&self.values, *n)),
+            _ => None,
+        }
+    }
+
+    #[inline]
+    pub fn is_null(&self, i: usize) -> bool {
+        let i = if self.scalar { 0 } else { i };
+        self.nulls.as_ref().is_some_and(|n| n.is_null(i))
     }
 
     /// The fixed dimension, when the argument's type has one.

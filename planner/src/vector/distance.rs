@@ -1,8 +1,12 @@
 //! Distance kernels with pgvector's definitions. Sums are taken in float32 as pgvector does;
 //! long vectors use Lance's SIMD kernels (AVX2/FMA chosen at run time), short ones a plain loop
 //! so small examples give exactly pgvector's digits.
+//!
+//! The long-vector kernels are Lance's batch ones (one query against many rows), also for a
+//! single pair: a row's distance is then the same number whether it was computed alone (the
+//! SQL function) or in a batch (the exact top-k), so the two never disagree on an order.
 
-use lance_linalg::distance::{dot, l2};
+use lance_linalg::distance::{Dot, L2};
 
 /// Below this length the sequential loop is used (pgvector's own order of summation).
 const SIMD_FROM: usize = 32;
@@ -13,14 +17,40 @@ pub fn l2_squared(a: &[f32], b: &[f32]) -> f32 {
     if a.len() < SIMD_FROM {
         a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).fold(0.0, |s, d| s + d)
     } else {
-        l2::l2(a, b)
+        let mut out = [0.0];
+        f32::l2_batch_into(a, b, a.len(), &mut out);
+        out[0]
     }
 }
 
 /// Inner product.
 #[inline]
 pub fn inner(a: &[f32], b: &[f32]) -> f32 {
-    if a.len() < SIMD_FROM { a.iter().zip(b).fold(0.0, |s, (x, y)| s + x * y) } else { dot::dot(a, b) }
+    if a.len() < SIMD_FROM {
+        a.iter().zip(b).fold(0.0, |s, (x, y)| s + x * y)
+    } else {
+        let mut out = [0.0];
+        f32::dot_batch_into(a, b, a.len(), &mut out);
+        out[0]
+    }
+}
+
+/// [`l2_squared`] of `query` and each row of `rows` (consecutive rows of `query.len()`).
+pub fn l2_squared_rows(query: &[f32], rows: &[f32], out: &mut [f32]) {
+    if query.len() < SIMD_FROM {
+        out.iter_mut().zip(rows.chunks_exact(query.len())).for_each(|(o, r)| *o = l2_squared(r, query));
+    } else {
+        f32::l2_batch_into(query, rows, query.len(), out);
+    }
+}
+
+/// [`inner`] of `query` and each row of `rows`.
+pub fn inner_rows(query: &[f32], rows: &[f32], out: &mut [f32]) {
+    if query.len() < SIMD_FROM {
+        out.iter_mut().zip(rows.chunks_exact(query.len())).for_each(|(o, r)| *o = inner(r, query));
+    } else {
+        f32::dot_batch_into(query, rows, query.len(), out);
+    }
 }
 
 /// Taxicab distance, in eight lanes so the compiler vectorizes it.
@@ -55,7 +85,7 @@ pub fn cosine_with_norm(a: &[f32], b: &[f32], bb: f32) -> f64 {
 }
 
 #[inline]
-fn cosine_from(ab: f32, aa: f32, bb: f32) -> f64 {
+pub fn cosine_from(ab: f32, aa: f32, bb: f32) -> f64 {
     let similarity = ab as f64 / ((aa as f64) * (bb as f64)).sqrt();
     if similarity.is_nan() {
         return f64::NAN;
@@ -92,5 +122,22 @@ mod tests {
         assert!((l2_squared(&a, &b) as f64 - plain_l2).abs() < 1e-3);
         assert!((inner(&a, &b) as f64 - plain_dot).abs() < 1e-3);
         assert!((l1(&a, &b) as f64 - plain_l1).abs() < 1e-3);
+    }
+
+    #[test]
+    fn batches_give_each_pair_its_own_value() {
+        for dims in [3, 31, 32, 128, 131] {
+            let q: Vec<f32> = (0..dims).map(|i| (i as f32 * 0.37).sin()).collect();
+            let rows: Vec<f32> = (0..dims * 5).map(|i| (i as f32 * 0.11).cos()).collect();
+            let (mut l2s, mut dots) = (vec![0.0; 5], vec![0.0; 5]);
+            l2_squared_rows(&q, &rows, &mut l2s);
+            inner_rows(&q, &rows, &mut dots);
+            for (i, r) in rows.chunks_exact(dims).enumerate() {
+                assert_eq!(l2s[i].to_bits(), l2_squared(r, &q).to_bits(), "{dims}");
+                assert_eq!(l2s[i].to_bits(), l2_squared(&q, r).to_bits(), "{dims}");
+                assert_eq!(dots[i].to_bits(), inner(r, &q).to_bits(), "{dims}");
+                assert_eq!(dots[i].to_bits(), inner(&q, r).to_bits(), "{dims}");
+            }
+        }
     }
 }

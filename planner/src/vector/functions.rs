@@ -218,19 +218,111 @@ fn distances(op: Op, kind: Kind, a: &Rows, b: &Rows, n: usize) -> Result<Float64
             continue;
         };
         same_dims(kind, x, y)?;
-        out.push(match op {
-            Op::L2 => (distance::l2_squared(x, y) as f64).sqrt(),
-            Op::InnerProduct => distance::inner(x, y) as f64,
-            Op::NegativeInnerProduct => -(distance::inner(x, y) as f64),
-            Op::Cosine => match query_norm {
-                Some(qq) => distance::cosine_with_norm(x, y, qq),
-                None => distance::cosine(x, y),
-            },
-            _ => distance::l1(x, y) as f64,
-        });
+        out.push(pair_distance(op, x, y, query_norm));
     }
     let nulls = if nulls.is_empty() { None } else { Some(nulls.into()) };
     Ok(Float64Array::new(out.into(), nulls))
+}
+
+/// The distance `op` between two vectors of equal length; `y_norm` is `y·y` when known.
+#[inline]
+fn pair_distance(op: Op, x: &[f32], y: &[f32], y_norm: Option<f32>) -> f64 {
+    match op {
+        Op::L2 => (distance::l2_squared(x, y) as f64).sqrt(),
+        Op::InnerProduct => distance::inner(x, y) as f64,
+        Op::NegativeInnerProduct => -(distance::inner(x, y) as f64),
+        Op::Cosine => match y_norm {
+            Some(yy) => distance::cosine_with_norm(x, y, yy),
+            None => distance::cosine(x, y),
+        },
+        _ => distance::l1(x, y) as f64,
+    }
+}
+
+/// A call of one of the distance functions with a constant query, computed row by row outside
+/// DataFusion's expression evaluation (the exact top-k); its values are the function's own.
+#[derive(Debug)]
+pub struct QueryDistance {
+    op: Op,
+    kind: Kind,
+    query: Vec<f32>,
+    query_norm: Option<f32>,
+}
+
+impl QueryDistance {
+    /// `udf(column, query)` or `udf(query, column)` (the distances are symmetric), when `udf` is
+    /// a distance of dense vectors and `query` a non-NULL vector constant.
+    pub fn of(udf: &ScalarUDF, column_type: &DataType, query: &ScalarValue) -> Option<Self> {
+        let f = udf.inner().downcast_ref::<VectorFunction>()?;
+        if !matches!(f.op, Op::L2 | Op::InnerProduct | Op::NegativeInnerProduct | Op::Cosine | Op::L1) {
+            return None;
+        }
+        let kind = Kind::of(column_type)?;
+        if !is_vector_like(&query.data_type()) || query.is_null() {
+            return None;
+        }
+        let query = Rows::new(&ColumnarValue::Scalar(query.clone())).ok()?.get(0)?.to_vec();
+        let query_norm = (f.op == Op::Cosine).then(|| distance::inner(&query, &query));
+        Some(Self { op: f.op, kind, query, query_norm })
+    }
+
+    /// The function's name, for EXPLAIN.
+    pub fn name(&self) -> &'static str {
+        match self.op {
+            Op::L2 => "l2_distance",
+            Op::InnerProduct => "inner_product",
+            Op::NegativeInnerProduct => "vector_negative_inner_product",
+            Op::Cosine => "cosine_distance",
+            _ => "l1_distance",
+        }
+    }
+
+    pub fn dims(&self) -> usize {
+        self.query.len()
+    }
+
+    /// The distance of one row, with the function's error for a dimension mismatch.
+    #[inline]
+    pub fn of_row(&self, x: &[f32]) -> Result<f64> {
+        same_dims(self.kind, x, &self.query)?;
+        Ok(pair_distance(self.op, x, &self.query, self.query_norm))
+    }
+
+    /// The distance of every row into `out` (anything for NULL rows), through the batch
+    /// kernels when the rows are of one length; `scratch` is reused between calls.
+    pub fn of_rows(&self, rows: &Rows, n: usize, out: &mut Vec<f64>, scratch: &mut Vec<f32>) -> Result<()> {
+        out.clear();
+        let q = &self.query[..];
+        match rows.fixed_values() {
+            Some((values, dims)) if dims == q.len() && self.op != Op::L1 => {
+                let values = &values[..n * dims];
+                scratch.resize(n, 0.0);
+                if self.op == Op::L2 {
+                    distance::l2_squared_rows(q, values, scratch);
+                } else {
+                    distance::inner_rows(q, values, scratch);
+                }
+                match (self.op, self.query_norm) {
+                    (Op::L2, _) => out.extend(scratch.iter().map(|d| (*d as f64).sqrt())),
+                    (Op::InnerProduct, _) => out.extend(scratch.iter().map(|d| *d as f64)),
+                    (Op::NegativeInnerProduct, _) => out.extend(scratch.iter().map(|d| -(*d as f64))),
+                    (_, qq) => {
+                        let qq = qq.unwrap_or_else(|| distance::inner(q, q));
+                        out.extend(scratch.iter().zip(values.chunks_exact(dims)).map(|(ab, x)| distance::cosine_from(*ab, distance::inner(x, x), qq)));
+                    }
+                }
+            }
+            _ => {
+                for i in 0..n {
+                    out.push(match rows.get(i) {
+                        Some(x) => self.of_row(x)?,
+                        None => 0.0,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 fn normalize(kind: Kind, a: &Rows, n: usize, fixed: Option<usize>) -> Result<ArrayRef> {

@@ -25,6 +25,7 @@ pub mod operators;
 pub mod sparse;
 pub mod sparse_functions;
 pub mod text;
+pub mod top_k;
 
 use std::sync::Arc;
 

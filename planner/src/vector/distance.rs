@@ -85,7 +85,7 @@ pub fn cosine_with_norm(a: &[f32], b: &[f32], bb: f32) -> f64 {
 }
 
 #[inline]
-pub fn cosine_from(ab: f32, aa: f32, bb: f32) -> f64 {
+fn cosine_from(ab: f32, aa: f32, bb: f32) -> f64 {
     let similarity = ab as f64 / ((aa as f64) * (bb as f64)).sqrt();
     if similarity.is_nan() {
         return f64::NAN;

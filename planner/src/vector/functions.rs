@@ -288,28 +288,24 @@ impl QueryDistance {
         Ok(pair_distance(self.op, x, &self.query, self.query_norm))
     }
 
-    /// The distance of every row into `out` (anything for NULL rows), through the batch
-    /// kernels when the rows are of one length; `scratch` is reused between calls.
+    /// The distance of every row into `out` (anything for NULL rows): through the batch
+    /// kernels for L2 and inner products when the rows are of one length; row by row for
+    /// cosine (its two dot products then read the row once from memory) and L1. `scratch` is
+    /// reused between calls.
     pub fn of_rows(&self, rows: &Rows, n: usize, out: &mut Vec<f64>, scratch: &mut Vec<f32>) -> Result<()> {
         out.clear();
         let q = &self.query[..];
         match rows.fixed_values() {
-            Some((values, dims)) if dims == q.len() && self.op != Op::L1 => {
+            Some((values, dims)) if dims == q.len() && matches!(self.op, Op::L2 | Op::InnerProduct | Op::NegativeInnerProduct) => {
                 let values = &values[..n * dims];
                 scratch.resize(n, 0.0);
                 if self.op == Op::L2 {
                     distance::l2_squared_rows(q, values, scratch);
+                    out.extend(scratch.iter().map(|d| (*d as f64).sqrt()));
                 } else {
                     distance::inner_rows(q, values, scratch);
-                }
-                match (self.op, self.query_norm) {
-                    (Op::L2, _) => out.extend(scratch.iter().map(|d| (*d as f64).sqrt())),
-                    (Op::InnerProduct, _) => out.extend(scratch.iter().map(|d| *d as f64)),
-                    (Op::NegativeInnerProduct, _) => out.extend(scratch.iter().map(|d| -(*d as f64))),
-                    (_, qq) => {
-                        let qq = qq.unwrap_or_else(|| distance::inner(q, q));
-                        out.extend(scratch.iter().zip(values.chunks_exact(dims)).map(|(ab, x)| distance::cosine_from(*ab, distance::inner(x, x), qq)));
-                    }
+                    let sign = if self.op == Op::InnerProduct { 1.0 } else { -1.0 };
+                    out.extend(scratch.iter().map(|d| sign * *d as f64));
                 }
             }
             _ => {

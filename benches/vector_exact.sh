@@ -55,7 +55,7 @@ bandwidth() { # dims rows: numpy's scan of the same amount of float32 data, in v
   local py
   py=$(command -v python3 || true)
   [ -x "$HOME/.cache/quartzdb/python-clients/bin/python" ] && py="$HOME/.cache/quartzdb/python-clients/bin/python"
-  [ -n "$py" ] && "$py" - "$1" "$2" <<'PY' 2>/dev/null || echo "(numpy not available)"
+  [ -n "$py" ] && "$py" - "$1" "$2" "${3:-all}" <<'PY' 2>/dev/null || echo "(numpy not available)"
 import sys, time
 import numpy as np
 d, n = int(sys.argv[1]), int(sys.argv[2])
@@ -64,7 +64,7 @@ q = np.random.rand(d).astype(np.float32)
 best = 1e9
 for _ in range(20):
     t = time.perf_counter(); (m @ q).argpartition(10)[:10]; best = min(best, time.perf_counter() - t)
-print(f"{d:<6} numpy matrix-vector product + top-10 over the same {n} vectors in RAM: {n / best / 1e6:.1f}M vectors/s ({m.nbytes / best / 1e9:.1f} GB/s)")
+print(f"{d:<6} numpy matrix-vector product + top-10 over the same {n} vectors in RAM, {sys.argv[3]} threads: {n / best / 1e6:.1f}M vectors/s ({m.nbytes / best / 1e9:.1f} GB/s)")
 PY
 }
 
@@ -76,3 +76,7 @@ for op in '<->' '<=>' '<#>'; do bench 128 "$N128" "$op"; done
 for op in '<->' '<=>'; do bench 768 "$N768" "$op"; done
 bandwidth 128 "$N128"
 bandwidth 768 "$N768"
+# The same on one core (QuartzDB scans one query's partitions on all cores).
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+bandwidth 128 "$N128" 1
+bandwidth 768 "$N768" 1

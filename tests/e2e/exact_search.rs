@@ -8,7 +8,7 @@ use bytes::{BufMut, BytesMut};
 use tokio_postgres::Client;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 
-use crate::harness::{TestServer, run, sqlstate};
+use crate::harness::{TestServer, run, sqlstate, uniform};
 use crate::sql::text_rows;
 
 const DIMS: usize = 48;
@@ -35,14 +35,8 @@ impl ToSql for Vector {
 }
 
 fn vectors(n: usize, seed: u64) -> Vec<Vec<f32>> {
-    let mut s = seed;
-    let mut next = move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        ((s >> 11) as f64 / (1u64 << 53) as f64) as f32
-    };
-    (0..n).map(|_| (0..DIMS).map(|_| ((next() * 200.0).round() - 100.0) / 50.0).collect()).collect()
+    let mut next = uniform(seed);
+    (0..n).map(|_| (0..DIMS).map(|_| (((next() * 200.0).round() - 100.0) / 50.0) as f32).collect()).collect()
 }
 
 fn text(v: &[f32]) -> String {

@@ -11,6 +11,17 @@ use quartzdb::config::Config;
 use tokio::sync::oneshot;
 use tokio_postgres::{Client, NoTls};
 
+/// Uniform numbers in [0, 1) from a seeded xorshift, so a test's data is the same every run.
+pub fn uniform(seed: u64) -> impl FnMut() -> f64 {
+    let mut s = seed;
+    move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
 /// Runs a test body on a runtime whose threads have room for DataFusion's recursion in debug
 /// builds (the server runs on it too).
 pub fn run<F: Future<Output = ()>>(test: F) {

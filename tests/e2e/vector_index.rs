@@ -3,7 +3,7 @@
 
 use tokio_postgres::Client;
 
-use crate::harness::{TestServer, run, sqlstate};
+use crate::harness::{TestServer, run, sqlstate, uniform};
 use crate::sql::text_rows;
 
 const DIMS: usize = 16;
@@ -12,13 +12,7 @@ const DIMS: usize = 16;
 /// meaningful. (Lance's HNSW graphs over tight clusters far apart need a larger
 /// `hnsw.ef_search`; docs/vector.md says so.)
 fn vectors(n: usize, seed: u64) -> Vec<Vec<f32>> {
-    let mut s = seed;
-    let mut next = move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        (s >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut next = uniform(seed);
     let centres: Vec<Vec<f32>> = (0..20).map(|_| (0..DIMS).map(|_| (next() * 4.0 - 2.0) as f32).collect()).collect();
     (0..n)
         .map(|_| {

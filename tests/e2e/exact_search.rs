@@ -148,6 +148,9 @@ fn exact_top_k_puts_nulls_last_and_keeps_the_functions_errors() {
         let nan = text_rows(&client, &format!("SELECT id, embedding <=> '{q}' FROM docs WHERE tag = 0 ORDER BY embedding <=> '{q}' LIMIT 31")).await;
         assert_eq!(nan[29], vec!["1000".to_string(), "NaN".to_string()]);
         assert_eq!(nan[30][0], "0");
+        // A LIMIT far above the table's size returns every row (and reserves nothing that large).
+        let all = text_rows(&client, &format!("SELECT id FROM docs ORDER BY embedding <-> '{q}' LIMIT 1000000000")).await;
+        assert_eq!(all.len(), 301);
         let err = client.simple_query("SELECT id FROM docs ORDER BY embedding <-> '[1,2]' LIMIT 1").await.unwrap_err();
         assert_eq!(sqlstate(&err), "22000");
         assert_eq!(err.as_db_error().unwrap().message(), "different vector dimensions 48 and 2");

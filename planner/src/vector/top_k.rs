@@ -52,13 +52,9 @@ impl PhysicalOptimizerRule for DistanceTopK {
                 if merge.expr() != sort.expr() {
                     return Ok(Transformed::no(node));
                 }
-                let fetch = match (merge.fetch(), sort.fetch()) {
-                    (Some(a), Some(b)) => a.min(b),
-                    (a, b) => match a.or(b) {
-                        Some(k) => k,
-                        None => return Ok(Transformed::no(node)),
-                    },
-                };
+                // The merge's fetch is the query's k (a sort's alone would be per partition).
+                let Some(fetch) = merge.fetch() else { return Ok(Transformed::no(node)) };
+                let fetch = sort.fetch().map_or(fetch, |k| k.min(fetch));
                 (sort, fetch)
             } else if let Some(sort) = node.downcast_ref::<SortExec>() {
                 match sort.fetch() {
@@ -313,7 +309,8 @@ impl Best {
 impl Search {
     /// Scans one input partition; `time` measures the distance computations.
     async fn run(self, mut input: SendableRecordBatchStream, time: Time) -> Result<Best> {
-        let mut best = Best { heap: BinaryHeap::with_capacity(self.k + 1), batches: Vec::new() };
+        // `LIMIT 1000000000` must not reserve a heap that size up front.
+        let mut best = Best { heap: BinaryHeap::with_capacity(self.k.min(4096) + 1), batches: Vec::new() };
         let mut buffers = Buffers::default();
         let mut seq = 0;
         while let Some(batch) = input.next().await {

@@ -44,6 +44,7 @@ pub fn all() -> Vec<ScalarUDF> {
         f(REGTYPE_NAME, Op::RegtypeName),
         f(REGTYPE_IN, Op::RegtypeIn),
         f(REGTYPE_OID, Op::RegtypeOid),
+        super::type_of::udf(),
     ]
 }
 

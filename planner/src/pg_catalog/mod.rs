@@ -17,6 +17,7 @@ mod global;
 pub mod indexes;
 pub mod objects;
 pub mod relations;
+pub mod type_of;
 pub mod types;
 
 use std::sync::Arc;

@@ -11,31 +11,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS="${1:-15}"
-PGBIN="${PGBIN:-/usr/lib/postgresql/15/bin}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/quartzdb/target}"
-WORK="$(mktemp -d)"
 QPORT=55433
 PPORT=55434
-cleanup() {
-  [ -n "${QPID:-}" ] && kill "$QPID" 2>/dev/null && wait "$QPID" 2>/dev/null || true
-  if [ -f "$WORK/pg/postmaster.pid" ]; then run_pg "$PGBIN/pg_ctl" -D "$WORK/pg" -m fast stop >/dev/null 2>&1 || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-# PostgreSQL refuses to run as root: use the postgres user when we are root.
-run_pg() { if [ "$(id -u)" = 0 ]; then su postgres -c "$(printf '%q ' "$@")"; else "$@"; fi; }
-
-cargo build --release --bin quartzdb >&2
-"$CARGO_TARGET_DIR/release/quartzdb" --data-dir "$WORK/quartz" --listen "127.0.0.1:$QPORT" --log warn &
-QPID=$!
-
-chmod 777 "$WORK"
-run_pg "$PGBIN/initdb" -D "$WORK/pg" -A trust -U quartz >/dev/null
-run_pg "$PGBIN/pg_ctl" -D "$WORK/pg" -o "-p $PPORT -k $WORK -c listen_addresses=127.0.0.1" -l "$WORK/pg.log" -w start >/dev/null
-run_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PPORT" -U quartz quartz
-
-for _ in $(seq 100); do psql -h 127.0.0.1 -p "$QPORT" -U quartz -d quartz -c 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.2; done
+. benches/servers.sh
+start_quartzdb "$QPORT"
+start_postgres "$PPORT"
 
 # Scripts for pgbench.
 {

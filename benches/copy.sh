@@ -10,27 +10,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS="${1:-1000000}"
-PGBIN="${PGBIN:-/usr/lib/postgresql/15/bin}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/quartzdb/target}"
-WORK="$(mktemp -d)"
 QPORT=55441
 PPORT=55442
-cleanup() {
-  [ -n "${QPID:-}" ] && kill "$QPID" 2>/dev/null && wait "$QPID" 2>/dev/null || true
-  if [ -f "$WORK/pg/postmaster.pid" ]; then run_pg "$PGBIN/pg_ctl" -D "$WORK/pg" -m fast stop >/dev/null 2>&1 || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-run_pg() { if [ "$(id -u)" = 0 ]; then su postgres -c "$(printf '%q ' "$@")"; else "$@"; fi; }
-
-[ -n "${NO_BUILD:-}" ] || cargo build --release --bin quartzdb >&2   # NO_BUILD=1: use the binary as built
-"$CARGO_TARGET_DIR/release/quartzdb" --data-dir "$WORK/quartz" --listen "127.0.0.1:$QPORT" --log warn &
-QPID=$!
-chmod 777 "$WORK"
-run_pg "$PGBIN/initdb" -D "$WORK/pg" -A trust -U quartz >/dev/null
-run_pg "$PGBIN/pg_ctl" -D "$WORK/pg" -o "-p $PPORT -k $WORK -c listen_addresses=127.0.0.1" -l "$WORK/pg.log" -w start >/dev/null
-run_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PPORT" -U quartz quartz
-for _ in $(seq 100); do psql -h 127.0.0.1 -p "$QPORT" -U quartz -d quartz -c 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.2; done
+. benches/servers.sh
+start_quartzdb "$QPORT"
+start_postgres "$PPORT"
 
 awk -v n="$ROWS" 'BEGIN { for (i = 1; i <= n; i++) printf "%d\titem number %d\t%d.5\n", i, i, i % 1000 }' > "$WORK/rows.txt"
 awk -v n="$ROWS" 'BEGIN { print "id,name,price"; for (i = 1; i <= n; i++) printf "%d,\"item, number %d\",%d.5\n", i, i, i % 1000 }' > "$WORK/rows.csv"

@@ -13,19 +13,9 @@ cd "$(dirname "$0")/.."
 SECS="${1:-15}"
 N128="${2:-100000}"
 N768="${3:-30000}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/quartzdb/target}"
-WORK="$(mktemp -d)"
 QPORT=55435
-cleanup() {
-  [ -n "${QPID:-}" ] && kill "$QPID" 2>/dev/null && wait "$QPID" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-[ -n "${NO_BUILD:-}" ] || cargo build --release --bin quartzdb >&2
-"$CARGO_TARGET_DIR/release/quartzdb" --data-dir "$WORK/quartz" --listen "127.0.0.1:$QPORT" --log warn &
-QPID=$!
-for _ in $(seq 100); do psql -h 127.0.0.1 -p "$QPORT" -U quartz -d quartz -c 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.2; done
+. benches/servers.sh
+start_quartzdb "$QPORT"
 q() { psql -qAt -h 127.0.0.1 -p "$QPORT" -U quartz -d quartz -c "$1"; }
 
 # Random vectors, made by the server (ARRAY[random(), …] per row), loaded in chunks.

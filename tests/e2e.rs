@@ -21,5 +21,7 @@ mod protocol;
 mod slt;
 #[path = "e2e/sql.rs"]
 mod sql;
+#[path = "e2e/transactions.rs"]
+mod transactions;
 #[path = "e2e/vector_index.rs"]
 mod vector_index;

@@ -99,8 +99,29 @@ pub enum Error {
     #[error("permission denied: {0}")]
     PermissionDenied(String),
 
-    #[error("not supported yet: {0} (each statement commits on its own; transaction blocks may only read)")]
-    TransactionsUnsupported(String),
+    /// 25001: a statement a transaction block does not take.
+    #[error("{0}")]
+    ActiveTransaction(String),
+
+    /// 25006
+    #[error("cannot execute {0} in a read-only transaction")]
+    ReadOnlyTransaction(String),
+
+    /// 3B001
+    #[error("savepoint \"{0}\" does not exist")]
+    UnknownSavepoint(String),
+
+    /// 42P05
+    #[error("prepared statement \"{0}\" already exists")]
+    DuplicatePrepared(String),
+
+    /// 26000
+    #[error("prepared statement \"{0}\" does not exist")]
+    UnknownPrepared(String),
+
+    /// 55P03: waited longer than `lock_timeout` for the write lock.
+    #[error("canceling statement due to lock timeout")]
+    LockTimeout,
 
     /// 25P01
     #[error("{0} can only be used in transaction blocks")]

@@ -11,7 +11,6 @@ use arrow::datatypes::DataType;
 use datafusion::common::{ScalarValue, exec_err};
 use datafusion::error::Result;
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
-use quartzdb_storage::Storage;
 
 /// Turns a one-row result back into a scalar when every input was a scalar.
 pub fn output(array: ArrayRef, scalar: bool) -> Result<ColumnarValue> {
@@ -98,14 +97,14 @@ pub fn session_functions(database: &str, user: &str, pid: i32) -> Vec<ScalarUDF>
 /// `nextval('name')`: one new value per row; volatile, so each row and each call gets its own.
 #[derive(Debug)]
 pub struct NextVal {
-    storage: Arc<Storage>,
+    source: crate::catalog_provider::CatalogSource,
     database: String,
     signature: Signature,
 }
 
 impl PartialEq for NextVal {
     fn eq(&self, other: &Self) -> bool {
-        self.database == other.database && Arc::ptr_eq(&self.storage, &other.storage)
+        self.database == other.database && Arc::ptr_eq(self.source.scope(), other.source.scope())
     }
 }
 impl Eq for NextVal {}
@@ -116,9 +115,9 @@ impl std::hash::Hash for NextVal {
 }
 
 impl NextVal {
-    pub fn udf(storage: Arc<Storage>, database: &str) -> ScalarUDF {
+    pub fn udf(source: crate::catalog_provider::CatalogSource, database: &str) -> ScalarUDF {
         ScalarUDF::new_from_impl(Self {
-            storage,
+            source,
             database: database.to_string(),
             signature: Signature::exact(vec![DataType::Utf8], Volatility::Volatile),
         })
@@ -155,7 +154,7 @@ impl ScalarUDFImpl for NextVal {
                 j += 1;
             }
             let qname = sequence_name(name)?;
-            let values = self.storage.nextval(&self.database, &qname, j - i).map_err(crate::Error::from)?;
+            let values = self.source.storage().nextval(&self.database, &qname, j - i, self.source.txn().as_deref()).map_err(crate::Error::from)?;
             out.extend(values.into_iter().map(Some));
             i = j;
         }

@@ -24,6 +24,7 @@ pub mod names;
 pub mod output;
 pub mod params;
 pub mod plan_cache;
+pub mod prepared;
 mod rewrite;
 pub mod scalar_subquery;
 pub mod pg_catalog;

@@ -13,14 +13,14 @@ use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{self, Expr as SqlExpr, ObjectName, Statement, UtilityOption};
 use futures::StreamExt;
-use quartzdb_storage::{QualifiedName, Storage};
+use quartzdb_storage::{Catalog, QualifiedName, Storage, Txn};
 
-use crate::catalog_provider::{PlanningScope, QuartzCatalog};
+use crate::catalog_provider::{CatalogSource, PlanningScope, QuartzCatalog};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::output::{CommandTag, Output};
 use crate::settings::Settings;
-use crate::transaction::{Action, Block};
+use crate::transaction::{Action, Block, SavepointOp};
 use crate::type_planner::PgTypePlanner;
 use crate::{ddl, dml, functions, names, params};
 
@@ -39,14 +39,21 @@ pub struct Session {
     database: String,
     user: String,
     scope: Arc<Mutex<PlanningScope>>,
+    /// What the session's statements read: its open transaction's view, or the published catalog.
+    source: CatalogSource,
     settings: Settings,
     /// Settings changed by the last statement that the client must be told about.
     changed_settings: Vec<(&'static str, String)>,
     block: Block,
+    /// The open block's writing transaction, from its first write (or first statement, for
+    /// REPEATABLE READ and SERIALIZABLE) to its end.
+    txn: Option<Txn>,
     /// Settings as they were before the block's first `SET LOCAL`, and the names it changed.
     local: Option<(Settings, Vec<String>)>,
     /// Optimized plans of parameterized queries (see [`crate::plan_cache`]).
     plans: crate::plan_cache::PlanCache,
+    /// `PREPARE`d statements.
+    prepared: crate::prepared::PreparedStatements,
 }
 
 impl std::fmt::Debug for Session {
@@ -66,12 +73,15 @@ impl Session {
             ctx,
             database: database.to_string(),
             user: user.to_string(),
+            source: CatalogSource::new(storage, scope.clone()),
             scope,
             settings: Settings::default(),
             changed_settings: Vec::new(),
             block: Block::default(),
+            txn: None,
             local: None,
             plans: Default::default(),
+            prepared: Default::default(),
         })
     }
 
@@ -104,6 +114,85 @@ impl Session {
         &self.ctx
     }
 
+    /// The catalog as this session's statements see it (its open transaction's changes included).
+    pub(crate) fn catalog(&self) -> Arc<Catalog> {
+        self.source.catalog()
+    }
+
+    /// The transaction a writing statement runs in: the open block's (begun now if this is its
+    /// first write), or one of the statement's own. Hand it back with [`Self::end_write`].
+    pub(crate) async fn begin_write(&mut self) -> Result<Txn> {
+        match self.txn.take() {
+            Some(txn) => Ok(txn),
+            None => self.lock().await,
+        }
+    }
+
+    /// Ends a writing statement: inside a block its transaction stays open for the next
+    /// statement; otherwise it commits, or with an error rolls back.
+    pub(crate) async fn end_write<T>(&mut self, txn: Txn, result: Result<T>) -> Result<T> {
+        if !self.block.is_idle() {
+            self.txn = Some(txn);
+            return result;
+        }
+        self.scope.lock().expect("scope lock").txn = None;
+        let value = result?;
+        self.storage().commit(txn).await?;
+        Ok(value)
+    }
+
+    /// Waits for the write lock (at most `lock_timeout`) and starts a transaction, with the
+    /// block's savepoints so far (they all mark its start).
+    async fn lock(&mut self) -> Result<Txn> {
+        let storage = self.storage().clone();
+        let timeout = self.settings.lock_timeout_ms();
+        let mut txn = if timeout > 0 {
+            tokio::time::timeout(std::time::Duration::from_millis(timeout), storage.begin()).await.map_err(|_| Error::LockTimeout)?
+        } else {
+            storage.begin().await
+        };
+        for name in self.block.savepoints() {
+            txn.savepoint(name);
+        }
+        self.scope.lock().expect("scope lock").txn = Some(txn.view().clone());
+        Ok(txn)
+    }
+
+    /// COMMIT or ROLLBACK of the block.
+    async fn end_block(&mut self, commit: bool) -> Result<()> {
+        self.end_local_settings();
+        self.sync_transaction_settings();
+        self.scope.lock().expect("scope lock").txn = None;
+        match self.txn.take() {
+            Some(txn) if commit => self.storage().commit(txn).await?,
+            // Dropping the transaction rolls it back.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn savepoint(&mut self, op: SavepointOp, name: &str) -> Result<()> {
+        let Some(txn) = self.txn.as_mut() else { return Ok(()) };
+        match op {
+            SavepointOp::Create => txn.savepoint(name),
+            SavepointOp::RollbackTo => txn.rollback_to(name)?,
+            SavepointOp::Release => txn.release(name)?,
+        }
+        Ok(())
+    }
+
+    /// `transaction_isolation` and `transaction_read_only` show the block's (or the defaults).
+    fn sync_transaction_settings(&mut self) {
+        let (isolation, read_only) = if self.block.is_idle() {
+            let d = self.settings.transaction_defaults();
+            (d.isolation, d.read_only)
+        } else {
+            (self.block.isolation, self.block.read_only)
+        };
+        let _ = self.settings.set("transaction_isolation", isolation.name());
+        let _ = self.settings.set("transaction_read_only", if read_only { "on" } else { "off" });
+    }
+
     /// Records a failure the wire layer saw after the statement returned (e.g. while its rows
     /// were streamed), so an open transaction block fails as it does in PostgreSQL.
     pub fn statement_failed(&mut self) {
@@ -125,15 +214,42 @@ impl Session {
     pub async fn execute(&mut self, stmt: Statement, params: Option<ParamValues>) -> Result<Output> {
         tracing::debug!(sql = %stmt, "execute");
         self.scope.lock().expect("scope lock").time_zone = self.settings.time_zone();
-        let result = match self.block.before(&stmt) {
-            Ok(Action::Done(output)) => {
-                if matches!(&output, Output::Command(tag) if tag.block == Some(false)) {
-                    self.end_local_settings();
+        let stmt = match stmt {
+            Statement::Execute { name: Some(name), parameters, immediate: false, .. } => match self.prepared.bind(&names::single(&name)?, &parameters) {
+                Ok(bound) => bound,
+                Err(e) => {
+                    self.block.after_error();
+                    return Err(e);
                 }
+            },
+            other => other,
+        };
+        let action = match self.block.before(&stmt, self.settings.transaction_defaults()) {
+            Ok(action) => action,
+            Err(e) => {
+                self.block.after_error();
+                return Err(e);
+            }
+        };
+        let result = match action {
+            Action::Done(output) => {
+                self.sync_transaction_settings();
                 return Ok(output);
             }
-            Ok(Action::Run) => self.dispatch(stmt, params).await,
-            Err(e) => return Err(e),
+            Action::End { commit, output } => self.end_block(commit).await.map(|_| output),
+            Action::Savepoint { op, name, output } => self.savepoint(op, &name).map(|_| output),
+            Action::Run => {
+                if !self.block.is_idle() && self.block.isolation.locks_at_start() && self.txn.is_none() {
+                    match self.lock().await {
+                        Ok(txn) => self.txn = Some(txn),
+                        Err(e) => {
+                            self.block.after_error();
+                            return Err(e);
+                        }
+                    }
+                }
+                self.dispatch(stmt, params).await
+            }
         };
         if result.is_err() {
             self.block.after_error();
@@ -146,29 +262,53 @@ impl Session {
     async fn dispatch(&mut self, stmt: Statement, params: Option<ParamValues>) -> Result<Output> {
         match stmt {
             Statement::Query(_) | Statement::Explain { .. } => self.query(stmt, params).await,
-            Statement::Insert(insert) => dml::insert::execute(self, insert, params).await,
-            Statement::Update(update) => dml::update::execute(self, update, params).await,
-            Statement::Delete(delete) => dml::delete::execute(self, delete, params).await,
-            Statement::CreateTable(create) => ddl::create_table::execute(self, create).await,
-            Statement::Drop { object_type: ast::ObjectType::Index, if_exists, names, .. } => ddl::index::drop(self, &names, if_exists).await,
-            Statement::Drop { object_type, if_exists, names, cascade, .. } => {
-                ddl::drop::execute(self, object_type, if_exists, names, cascade).await
-            }
-            Statement::Truncate(t) => ddl::truncate::execute(self, t).await,
-            Statement::CreateSchema { schema_name, if_not_exists, .. } => {
-                ddl::schema::create(self, schema_name, if_not_exists).await
-            }
-            Statement::CreateView(view) => ddl::view::create(self, view).await,
-            Statement::CreateIndex(create) => ddl::index::create(self, create).await,
             Statement::CreateExtension(create) => ddl::extension::create(self, create).await,
             Statement::DropExtension(drop) => ddl::extension::drop(self, drop).await,
-            Statement::AlterTable(alter) => ddl::alter::execute(self, alter).await,
-            Statement::Vacuum(vacuum) => ddl::vacuum::execute(self, vacuum).await,
             Statement::Set(set) => self.set(set),
             Statement::Reset(reset) => self.reset(reset.reset),
             Statement::ShowVariable { variable } => self.show(&variable),
             copy @ Statement::Copy { .. } => Ok(Output::CopyIn(crate::copy::start(self, copy)?)),
+            Statement::Prepare { name, data_types, statement } => {
+                // PostgreSQL plans at PREPARE: an unknown table or column fails here.
+                self.describe(&statement).await?;
+                self.prepared.prepare(&names::ident(&name), data_types, *statement)?;
+                Ok(Output::Command(CommandTag::new("PREPARE")))
+            }
+            Statement::Deallocate { name, .. } => {
+                let name = names::ident(&name);
+                self.prepared.deallocate(&name)?;
+                Ok(Output::Command(CommandTag::new(if name.eq_ignore_ascii_case("all") { "DEALLOCATE ALL" } else { "DEALLOCATE" })))
+            }
+            Statement::Discard { object_type } => self.discard(object_type),
+            stmt if is_write(&stmt) => {
+                let mut txn = self.begin_write().await?;
+                let result = self.write(&mut txn, stmt, params).await;
+                self.end_write(txn, result).await
+            }
             other => Err(Error::Unsupported(format!("statement \"{}\"", statement_keyword(&other)))),
+        }
+    }
+
+    /// Runs a statement that writes, in `txn`.
+    async fn write(&mut self, txn: &mut Txn, stmt: Statement, params: Option<ParamValues>) -> Result<Output> {
+        match stmt {
+            Statement::Insert(insert) => dml::insert::execute(self, txn, insert, params).await,
+            Statement::Update(update) => dml::update::execute(self, txn, update, params).await,
+            Statement::Delete(delete) => dml::delete::execute(self, txn, delete, params).await,
+            Statement::CreateTable(create) => ddl::create_table::execute(self, txn, create).await,
+            Statement::Drop { object_type: ast::ObjectType::Index, if_exists, names, .. } => ddl::index::drop(self, txn, &names, if_exists).await,
+            Statement::Drop { object_type, if_exists, names, cascade, .. } => {
+                ddl::drop::execute(self, txn, object_type, if_exists, names, cascade).await
+            }
+            Statement::Truncate(t) => ddl::truncate::execute(self, txn, t).await,
+            Statement::CreateSchema { schema_name, if_not_exists, .. } => {
+                ddl::schema::create(self, txn, schema_name, if_not_exists).await
+            }
+            Statement::CreateView(view) => ddl::view::create(self, txn, view).await,
+            Statement::CreateIndex(create) => ddl::index::create(self, txn, create).await,
+            Statement::AlterTable(alter) => ddl::alter::execute(self, txn, alter).await,
+            Statement::Vacuum(vacuum) => ddl::vacuum::execute(self, txn, vacuum).await,
+            other => Err(Error::Internal(format!("not a writing statement: {}", statement_keyword(&other)))),
         }
     }
 
@@ -240,7 +380,7 @@ impl Session {
         let started = std::time::Instant::now();
         let state = self.ctx.state();
         let key = stmt.to_string();
-        let catalog = self.storage().catalog();
+        let catalog = self.catalog();
         let search = self.settings.search();
         let cached = self.plans.get(&key, &catalog, &search);
         let optimized = match cached {
@@ -291,7 +431,7 @@ impl Session {
 
     fn set(&mut self, set: ast::Set) -> Result<Output> {
         if let ast::Set::SingleAssignment { scope: Some(ast::ContextModifier::Local), variable, .. } = &set {
-            if self.block == Block::Idle {
+            if self.block.is_idle() {
                 // PostgreSQL warns and changes nothing.
                 tracing::debug!("SET LOCAL outside a transaction block has no effect");
                 return Ok(Output::Command(CommandTag::new("SET")));
@@ -315,6 +455,21 @@ impl Session {
             self.changed_settings.push((canonical, v));
         }
         Ok(Output::Command(CommandTag::new("SET")))
+    }
+
+    /// `DISCARD ALL | PLANS | SEQUENCES | TEMP`.
+    fn discard(&mut self, what: ast::DiscardObject) -> Result<Output> {
+        match what {
+            ast::DiscardObject::ALL => {
+                self.prepared.clear();
+                self.plans = Default::default();
+                self.reset(ast::Reset::ALL)?;
+            }
+            ast::DiscardObject::PLANS => self.plans = Default::default(),
+            // QuartzDB has no temporary objects, and nextval keeps no per-session state.
+            ast::DiscardObject::SEQUENCES | ast::DiscardObject::TEMP => {}
+        }
+        Ok(Output::Command(CommandTag::new(format!("DISCARD {what}"))))
     }
 
     /// `RESET name` / `RESET ALL`.
@@ -376,7 +531,8 @@ pub(crate) fn build_context(storage: &Arc<Storage>, database: &str, user: &str, 
     // `ORDER BY embedding <-> $1 LIMIT k` that computes each distance twice.
     opts.optimizer.enable_topk_dynamic_filter_pushdown = false;
     let catalog_functions = crate::pg_catalog::functions::all();
-    let object_functions = crate::pg_catalog::objects::all(storage, database);
+    let source = CatalogSource::new(storage.clone(), scope.clone());
+    let object_functions = crate::pg_catalog::objects::all(&source, database);
     // The reg-cast rule runs before type coercion (which would compare an OID with text); the
     // vector cast rule after it, so it also sees the casts coercion adds.
     let mut rules = datafusion::optimizer::Analyzer::new().rules;
@@ -395,11 +551,11 @@ pub(crate) fn build_context(storage: &Arc<Storage>, database: &str, user: &str, 
         .with_physical_optimizer_rule(Arc::new(crate::vector::top_k::DistanceTopK));
     let state = crate::vector::register(builder).build();
     let ctx = SessionContext::new_with_state(state);
-    ctx.register_catalog(database, Arc::new(QuartzCatalog::new(storage.clone(), database.to_string(), scope)));
+    ctx.register_catalog(database, Arc::new(QuartzCatalog::new(source.clone(), database.to_string())));
     for udf in functions::session_functions(database, user, pid) {
         ctx.register_udf(udf);
     }
-    ctx.register_udf(functions::NextVal::udf(storage.clone(), database));
+    ctx.register_udf(functions::NextVal::udf(source, database));
     ctx.register_udaf(crate::scalar_subquery::udaf());
     ctx.register_udf(crate::scalar_subquery::single_value_udf());
     for udf in object_functions {
@@ -468,6 +624,24 @@ fn explain_options(stmt: Statement) -> Result<Statement> {
         return Err(Error::Unsupported("EXPLAIN of statements other than queries".into()));
     }
     Ok(Statement::Explain { describe_alias, analyze, verbose, query_plan, estimate, statement, format, options: None })
+}
+
+/// Statements [`Session::write`] runs.
+fn is_write(stmt: &Statement) -> bool {
+    matches!(
+        stmt,
+        Statement::Insert(_)
+            | Statement::Update(_)
+            | Statement::Delete(_)
+            | Statement::CreateTable(_)
+            | Statement::Drop { .. }
+            | Statement::Truncate(_)
+            | Statement::CreateSchema { .. }
+            | Statement::CreateView(_)
+            | Statement::CreateIndex(_)
+            | Statement::AlterTable(_)
+            | Statement::Vacuum(_)
+    )
 }
 
 /// The leading keywords of a statement, for error messages.

@@ -163,6 +163,18 @@ impl Settings {
     pub fn statement_timeout_ms(&self) -> u64 {
         parse_duration_ms(&self.values["statement_timeout"]).unwrap_or(0)
     }
+
+    pub fn lock_timeout_ms(&self) -> u64 {
+        parse_duration_ms(&self.values["lock_timeout"]).unwrap_or(0)
+    }
+
+    /// What a new transaction block starts with.
+    pub fn transaction_defaults(&self) -> crate::transaction::Defaults {
+        crate::transaction::Defaults {
+            isolation: crate::transaction::Isolation::parse(&self.values["default_transaction_isolation"]).unwrap_or_default(),
+            read_only: self.values["default_transaction_read_only"] == "on",
+        }
+    }
 }
 
 fn normalize(name: &str, value: &str) -> Result<String> {
@@ -201,6 +213,15 @@ fn normalize(name: &str, value: &str) -> Result<String> {
         "quartz.refine_factor" => bounded(name, value, 0, 1000),
         "quartz.exact_search_below" => bounded(name, value, 0, i32::MAX as i64),
         "enable_indexscan" => match value.trim().trim_matches('\'').to_ascii_lowercase().as_str() {
+            "on" | "true" | "1" | "yes" => Ok("on".into()),
+            "off" | "false" | "0" | "no" => Ok("off".into()),
+            _ => Err(invalid()),
+        },
+        "default_transaction_isolation" | "transaction_isolation" => {
+            let v = value.trim().trim_matches('\'').to_ascii_lowercase();
+            crate::transaction::Isolation::parse(&v).map(|_| v).ok_or_else(invalid)
+        }
+        "default_transaction_read_only" | "transaction_read_only" => match value.trim().trim_matches('\'').to_ascii_lowercase().as_str() {
             "on" | "true" | "1" | "yes" => Ok("on".into()),
             "off" | "false" | "0" | "no" => Ok("off".into()),
             _ => Err(invalid()),

@@ -7,14 +7,16 @@ use datafusion::catalog::view::ViewTable;
 use datafusion::error::Result as DfResult;
 use datafusion::logical_expr::LogicalPlanBuilder;
 use datafusion::sql::parser::Statement as DFStatement;
-use quartzdb_storage::{Storage, ViewMeta};
+use quartzdb_storage::ViewMeta;
 
-use crate::catalog_provider::PlanningScope;
+use crate::catalog_provider::{CatalogSource, PlanningScope};
 use crate::error::Error;
 
-/// Plans a view's query in a fresh context over the same catalog, so it sees committed data.
-pub async fn view_provider(storage: &Arc<Storage>, database: &str, _schema: &str, name: &str, view: &ViewMeta) -> DfResult<Arc<dyn TableProvider>> {
-    let ctx = crate::session::build_context(storage, database, "", 0, Arc::new(Mutex::new(PlanningScope::default())));
+/// Plans a view's query in a fresh context over the same catalog, so it sees what the statement
+/// naming it sees (its transaction's own changes included).
+pub async fn view_provider(source: &CatalogSource, database: &str, _schema: &str, name: &str, view: &ViewMeta) -> DfResult<Arc<dyn TableProvider>> {
+    let scope = PlanningScope { txn: source.txn(), ..Default::default() };
+    let ctx = crate::session::build_context(source.storage(), database, "", 0, Arc::new(Mutex::new(scope)));
     let mut stmts = quartzdb_sql::parse(&view.query).map_err(Error::from)?;
     if stmts.len() != 1 {
         return Err(Error::Internal(format!("view {name} has an invalid stored query")).into());

@@ -53,7 +53,8 @@ fn message(err: &(dyn StdError + 'static)) -> String {
             DataFusionError::Context(_, inner) | DataFusionError::Diagnostic(_, inner) => message(inner.as_ref()),
             DataFusionError::Shared(inner) => message(inner.as_ref()),
             DataFusionError::ArrowError(inner, _) => message(inner.as_ref()),
-            DataFusionError::Plan(m) | DataFusionError::Execution(m) | DataFusionError::NotImplemented(m) => m.clone(),
+            DataFusionError::Plan(m) => postgres_wording(m),
+            DataFusionError::Execution(m) | DataFusionError::NotImplemented(m) => m.clone(),
             DataFusionError::SQL(inner, _) => inner.to_string(),
             DataFusionError::SchemaError(inner, _) => inner.to_string(),
             other => other.to_string(),
@@ -72,6 +73,16 @@ fn message(err: &(dyn StdError + 'static)) -> String {
         return message(inner.as_ref());
     }
     err.to_string()
+}
+
+/// PostgreSQL's message where DataFusion words the same error its own way.
+fn postgres_wording(m: &str) -> String {
+    // "table 'quartz.public.t' not found": PostgreSQL names the relation as written.
+    if let Some(name) = m.strip_prefix("table '").and_then(|r| r.strip_suffix("' not found")) {
+        let name = name.rsplit('.').next().unwrap_or(name);
+        return format!("relation \"{name}\" does not exist");
+    }
+    m.to_string()
 }
 
 fn detail(err: &(dyn StdError + 'static)) -> Option<String> {

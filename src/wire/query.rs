@@ -171,6 +171,20 @@ fn clone_error(e: &PgWireError) -> PgWireError {
     }
 }
 
+/// `DEALLOCATE name` of a statement prepared with the protocol's Parse (as psycopg sends it):
+/// the wire layer holds those. SQL-level `PREPARE`d names, and `ALL`, go to the session.
+/// `DEALLOCATE ALL` leaves Parse-prepared statements in place (pgwire's store cannot list them;
+/// they only take memory until the connection ends, and a new Parse of a name replaces it).
+fn deallocate_protocol_statement<S: PortalStore>(store: &S, statement: &Statement) -> Option<Response> {
+    let Statement::Deallocate { name, .. } = statement else { return None };
+    let name = quartzdb_planner::names::ident(name);
+    if name.eq_ignore_ascii_case("all") || store.get_statement(&name).is_none() {
+        return None;
+    }
+    store.rm_statement(&name);
+    Some(Response::Execution(pgwire::api::results::Tag::new("DEALLOCATE")))
+}
+
 fn into_error_response(e: PgWireError) -> Response {
     Response::Error(Box::new(ErrorInfo::from(e)))
 }
@@ -196,6 +210,10 @@ impl SimpleQueryHandler for Connection {
         let session = guard.as_mut().ok_or_else(no_session)?;
         let mut responses = Vec::with_capacity(statements.len());
         for statement in statements {
+            if let Some(done) = deallocate_protocol_statement(client.portal_store(), &statement) {
+                responses.push(done);
+                continue;
+            }
             let response = match self.run(client, session, statement, None, &encode::text()).await {
                 Ok(r) if several => materialize(r).await,
                 Ok(r) => r,
@@ -258,6 +276,9 @@ impl ExtendedQueryHandler for Connection {
         let Some(statement) = prepared.statement.clone() else {
             return Ok(Response::EmptyQuery);
         };
+        if let Some(done) = deallocate_protocol_statement(client.portal_store(), &statement) {
+            return Ok(done);
+        }
         if portal.parameters.len() != prepared.param_types.len() {
             return Err(user_error(
                 SqlState::ProtocolViolation,

@@ -278,6 +278,13 @@ impl Catalog {
         Ok(s.tables.iter().find_map(|(t, meta)| meta.indexes.iter().find(|i| i.name == name).map(|i| (t, meta, i))))
     }
 
+    /// The database and name of the table with this OID.
+    pub fn table_name(&self, oid: u32) -> Option<(String, QualifiedName)> {
+        self.databases.iter().find_map(|(db, d)| {
+            d.schemas.iter().find_map(|(s, schema)| schema.tables.iter().find(|(_, t)| t.oid == oid).map(|(t, _)| (db.clone(), QualifiedName::new(s, t))))
+        })
+    }
+
     /// Every table directory the catalog references, for sweeping orphans at startup.
     pub fn table_dirs(&self) -> impl Iterator<Item = &TableMeta> {
         self.databases.values().flat_map(|d| d.schemas.values()).flat_map(|s| s.tables.values())

@@ -18,7 +18,8 @@ use lance_index::optimize::OptimizeOptions;
 use crate::catalog::{IndexMeta, QualifiedName, TableMeta};
 use crate::error::{Error, Result};
 use crate::index_spec::{self, IndexMethod, MIN_TRAINING_ROWS, Metric};
-use crate::store::{Storage, WriteGuard, table_schema};
+use crate::store::{Storage, table_schema};
+use crate::txn::Txn;
 
 /// Unindexed rows after a write beyond which the table's indexes are folded: at least this many,
 /// and at least [`FOLD_FRACTION`] of the table.
@@ -37,10 +38,10 @@ pub struct NewIndex {
 
 impl Storage {
     /// Creates an index; returns its name, or `None` when `if_not_exists` found one.
-    pub async fn create_index(&self, _g: &WriteGuard<'_>, db: &str, table: &QualifiedName, index: NewIndex, if_not_exists: bool) -> Result<Option<String>> {
-        let catalog = self.catalog();
+    pub async fn create_index(&self, txn: &mut Txn, db: &str, table: &QualifiedName, index: NewIndex, if_not_exists: bool) -> Result<Option<String>> {
+        let catalog = txn.catalog();
         let meta = catalog.table(db, table)?.clone();
-        let dataset = self.dataset(&meta).await?;
+        let dataset = self.txn_dataset(txn, &meta).await?;
         let schema = table_schema(&dataset);
         let field = schema.field_with_name(&index.column).map_err(|_| Error::UnknownColumn { table: table.name.clone(), column: index.column.clone() })?;
         let (opclass, metric) = resolve_opclass(&index, field.data_type())?;
@@ -63,45 +64,38 @@ impl Storage {
             lance_name: format!("quartz_{}", uuid::Uuid::new_v4().simple()),
         };
         let ds = self.build_index(&meta, dataset, &entry, false).await?;
-        let version = ds.version().version;
-        self.update_catalog(|c| {
+        txn.update(|c| {
             entry.oid = c.allocate_oid();
-            let t = c.table_mut(db, table)?;
-            t.version = version;
-            t.indexes.push(entry);
+            c.table_mut(db, table)?.indexes.push(entry);
             Ok(())
         })?;
-        self.cache_dataset(meta.oid, ds);
+        txn.set_dataset(db, table, ds)?;
         Ok(Some(name))
     }
 
     /// Drops an index by name; false when it did not exist and `if_exists` was given.
-    pub async fn drop_index(&self, _g: &WriteGuard<'_>, db: &str, name: &QualifiedName, if_exists: bool) -> Result<bool> {
-        let catalog = self.catalog();
+    pub async fn drop_index(&self, txn: &mut Txn, db: &str, name: &QualifiedName, if_exists: bool) -> Result<bool> {
+        let catalog = txn.catalog();
         let Some((table, meta, index)) = catalog.index(db, &name.schema, &name.name)? else {
             return if if_exists { Ok(false) } else { Err(Error::UnknownIndex(name.name.clone())) };
         };
         let table = QualifiedName::new(&name.schema, table);
-        let dataset = self.dataset(meta).await?;
+        let dataset = self.txn_dataset(txn, meta).await?;
         self.prepare_commit(meta, &dataset).await?;
         let mut ds = (*dataset).clone();
         ds.drop_index(&index.lance_name).await?;
-        let version = ds.version().version;
-        let oid = meta.oid;
-        self.update_catalog(|c| {
-            let t = c.table_mut(db, &table)?;
-            t.version = version;
-            t.indexes.retain(|i| i.name != name.name);
+        txn.update(|c| {
+            c.table_mut(db, &table)?.indexes.retain(|i| i.name != name.name);
             Ok(())
         })?;
-        self.cache_dataset(oid, Arc::new(ds));
+        txn.set_dataset(db, &table, Arc::new(ds))?;
         Ok(true)
     }
 
     /// `REINDEX INDEX | TABLE name`: rebuilds (and retrains) the index of that name, or every
     /// index of the table of that name.
-    pub async fn reindex(&self, _g: &WriteGuard<'_>, db: &str, name: &QualifiedName) -> Result<()> {
-        let catalog = self.catalog();
+    pub async fn reindex(&self, txn: &mut Txn, db: &str, name: &QualifiedName) -> Result<()> {
+        let catalog = txn.catalog();
         let (table_name, index) = match catalog.index(db, &name.schema, &name.name)? {
             Some((table, _, _)) => (table.clone(), Some(name.name.as_str())),
             None => (name.name.clone(), None),
@@ -109,16 +103,16 @@ impl Storage {
         let qname = QualifiedName::new(&name.schema, &table_name);
         let meta = catalog.table(db, &qname)?.clone();
         for entry in meta.indexes.iter().filter(|i| index.is_none_or(|n| n == i.name)) {
-            let meta = self.catalog().table(db, &qname)?.clone();
-            let dataset = self.dataset(&meta).await?;
+            let meta = txn.catalog().table(db, &qname)?.clone();
+            let dataset = self.txn_dataset(txn, &meta).await?;
             let ds = self.build_index(&meta, dataset, entry, true).await?;
-            self.publish_shared(db, &qname, meta.oid, ds)?;
+            txn.set_dataset(db, &qname, ds)?;
         }
         Ok(())
     }
 
-    /// Builds `entry` on the published version and commits it (replacing an index of the same
-    /// Lance name when `replace`); the caller publishes the returned version.
+    /// Builds `entry` on `dataset` and commits it (replacing an index of the same Lance name
+    /// when `replace`); the caller records the returned version in its transaction.
     async fn build_index(&self, meta: &TableMeta, dataset: Arc<Dataset>, entry: &IndexMeta, replace: bool) -> Result<Arc<Dataset>> {
         self.prepare_commit(meta, &dataset).await?;
         let rows = dataset.count_rows(None).await?;
@@ -145,14 +139,14 @@ impl Storage {
 
     /// Folds unindexed rows into the table's indexes (training those built on too few rows).
     /// With `force` (VACUUM) any unindexed row is folded; otherwise only past the thresholds.
-    pub(crate) async fn fold_indexes(&self, db: &str, name: &QualifiedName, force: bool) -> Result<()> {
-        let meta = self.catalog().table(db, name)?.clone();
+    pub(crate) async fn fold_indexes(&self, txn: &mut Txn, db: &str, name: &QualifiedName, force: bool) -> Result<()> {
+        let meta = txn.catalog().table(db, name)?.clone();
         if meta.indexes.is_empty() {
             return Ok(());
         }
         for entry in &meta.indexes {
-            let meta = self.catalog().table(db, name)?.clone();
-            let dataset = self.dataset(&meta).await?;
+            let meta = txn.catalog().table(db, name)?.clone();
+            let dataset = self.txn_dataset(txn, &meta).await?;
             let total = dataset.count_rows(None).await?;
             let unindexed: usize = dataset.unindexed_fragments(&entry.lance_name).await?.iter().map(|f| f.num_rows().unwrap_or(0)).sum();
             if unindexed == 0 {
@@ -174,7 +168,7 @@ impl Storage {
                 Arc::new(ds)
             };
             tracing::debug!(table = %name, index = %entry.name, unindexed, "folded new rows into the index");
-            self.publish_shared(db, name, meta.oid, ds)?;
+            txn.set_dataset(db, name, ds)?;
         }
         Ok(())
     }

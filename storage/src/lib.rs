@@ -20,6 +20,7 @@ mod lock;
 mod maintenance;
 pub mod scan_cache;
 mod store;
+mod txn;
 mod unique;
 
 pub use catalog::{
@@ -27,8 +28,10 @@ pub use catalog::{
 };
 pub use error::{Error, Error as StorageError, Result};
 pub use indexes::NewIndex;
+pub use lance::dataset::Dataset;
 pub use lance_table::LanceTable;
-pub use store::{AlterOp, DropKind, NewTable, RowChange, Storage, WriteGuard, table_schema};
+pub use store::{AlterOp, DropKind, NewTable, RowChange, Storage, table_schema};
+pub use txn::{Txn, TxnView};
 
 /// Lance's name for the row-address column a scan can add; DML uses it to find rows.
 pub const ROW_ADDR: &str = "_rowaddr";

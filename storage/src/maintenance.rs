@@ -9,7 +9,7 @@
 //! Cleanup must not delete files a running query still reads: each dataset handed to a reader
 //! is an `Arc`, and cleanup keeps every version from the oldest one a reader still holds.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, Weak};
 
 use lance::dataset::Dataset;
@@ -18,7 +18,8 @@ use lance::dataset::optimize::{CompactionOptions, compact_files};
 
 use crate::catalog::QualifiedName;
 use crate::error::Result;
-use crate::store::{Storage, WriteGuard};
+use crate::store::Storage;
+use crate::txn::Txn;
 
 /// Fragment count at which a table is compacted after a write.
 pub const COMPACT_AT_FRAGMENTS: usize = 24;
@@ -72,18 +73,39 @@ impl Maintenance {
 }
 
 impl Storage {
-    /// Runs after a table's write: compacts it when it has many fragments, and cleans up old
-    /// versions when due. Failures are logged, never reported to the writer, whose statement
-    /// has already committed.
-    pub(crate) async fn maintain(&self, g: &WriteGuard<'_>, db: &str, name: &QualifiedName, force: bool) {
-        if let Err(e) = self.try_maintain(g, db, name, force).await {
-            tracing::warn!(table = %name, error = %e, "table maintenance failed");
+    /// Runs after a commit, in `txn` (restarted on the published catalog, so the write lock is
+    /// still held): compacts written tables that have many fragments and folds new rows into
+    /// their indexes, publishes that, then deletes old versions where due or where VACUUM asked.
+    /// Failures are logged, never reported to the writer, whose statement has committed.
+    pub(crate) async fn maintain(&self, txn: &mut Txn, written: &BTreeSet<u32>, vacuumed: &BTreeSet<u32>) {
+        let catalog = txn.catalog();
+        let tables: Vec<(u32, String, QualifiedName)> =
+            written.union(vacuumed).filter_map(|oid| catalog.table_name(*oid).map(|(db, name)| (*oid, db, name))).collect();
+        for (oid, db, name) in &tables {
+            if !vacuumed.contains(oid)
+                && let Err(e) = self.compact_and_fold(txn, db, name, false).await
+            {
+                tracing::warn!(table = %name, error = %e, "table maintenance failed");
+            }
+        }
+        if let Err(e) = self.publish_txn(txn) {
+            tracing::warn!(error = %e, "publishing table maintenance failed");
+            return;
+        }
+        for (oid, db, name) in &tables {
+            if (vacuumed.contains(oid) || self.maintenance.cleanup_due(*oid))
+                && let Err(e) = self.cleanup(db, name).await
+            {
+                tracing::warn!(table = %name, error = %e, "cleaning up old versions failed");
+            }
         }
     }
 
-    async fn try_maintain(&self, _g: &WriteGuard<'_>, db: &str, name: &QualifiedName, force: bool) -> Result<()> {
-        let meta = self.catalog().table(db, name)?.clone();
-        let dataset = self.dataset(&meta).await?;
+    /// Compacts the table when it has many fragments (always with `force`) and folds unindexed
+    /// rows into its indexes, as new versions of `txn`.
+    async fn compact_and_fold(&self, txn: &mut Txn, db: &str, name: &QualifiedName, force: bool) -> Result<()> {
+        let meta = txn.catalog().table(db, name)?.clone();
+        let dataset = self.txn_dataset(txn, &meta).await?;
         let fragments = dataset.get_fragments().len();
         if force || fragments >= COMPACT_AT_FRAGMENTS {
             self.prepare_commit(&meta, &dataset).await?;
@@ -91,26 +113,30 @@ impl Storage {
             let metrics = compact_files(&mut ds, CompactionOptions::default(), None).await?;
             if ds.version().version != meta.version {
                 tracing::debug!(table = %name, removed = metrics.fragments_removed, added = metrics.fragments_added, "compacted");
-                self.publish(db, name, meta.oid, ds)?;
+                txn.set_dataset(db, name, Arc::new(ds))?;
             }
         }
         drop(dataset);
-        self.fold_indexes(db, name, force).await?;
-        if force || self.maintenance.cleanup_due(meta.oid) {
-            let published = self.dataset(&self.catalog().table(db, name)?.clone()).await?;
-            let before = self.maintenance.oldest_read(meta.oid).map_or_else(chrono::Utc::now, |t| t.min(chrono::Utc::now()));
-            let policy = CleanupPolicyBuilder::default().before_timestamp(before).delete_unverified(true).build();
-            let stats = published.cleanup_with_policy(policy).await?;
-            tracing::debug!(table = %name, old_versions = stats.old_versions, bytes = stats.bytes_removed, "cleaned up");
-            self.maintenance.cleaned(meta.oid);
-        }
+        self.fold_indexes(txn, db, name, force).await
+    }
+
+    /// Deletes the files of versions older than the published one that no reader still holds.
+    async fn cleanup(&self, db: &str, name: &QualifiedName) -> Result<()> {
+        let meta = self.catalog().table(db, name)?.clone();
+        let published = self.dataset(&meta).await?;
+        let before = self.maintenance.oldest_read(meta.oid).map_or_else(chrono::Utc::now, |t| t.min(chrono::Utc::now()));
+        let policy = CleanupPolicyBuilder::default().before_timestamp(before).delete_unverified(true).build();
+        let stats = published.cleanup_with_policy(policy).await?;
+        tracing::debug!(table = %name, old_versions = stats.old_versions, bytes = stats.bytes_removed, "cleaned up");
+        self.maintenance.cleaned(meta.oid);
         Ok(())
     }
 
-    /// `VACUUM [table, …]`: compacts and cleans up the tables (all of the database's if none).
-    pub async fn vacuum(&self, g: &WriteGuard<'_>, db: &str, names: &[QualifiedName]) -> Result<()> {
+    /// `VACUUM [table, …]`: compacts the tables (all of the database's if none) and folds their
+    /// indexes in `txn`; their old versions are deleted once it commits.
+    pub async fn vacuum(&self, txn: &mut Txn, db: &str, names: &[QualifiedName]) -> Result<()> {
+        let catalog = txn.catalog();
         let names: Vec<QualifiedName> = if names.is_empty() {
-            let catalog = self.catalog();
             let database = catalog.database(db)?;
             database
                 .schemas
@@ -119,12 +145,13 @@ impl Storage {
                 .collect()
         } else {
             for n in names {
-                self.catalog().table(db, n)?;
+                catalog.table(db, n)?;
             }
             names.to_vec()
         };
         for name in &names {
-            self.try_maintain(g, db, name, true).await?;
+            self.compact_and_fold(txn, db, name, true).await?;
+            txn.vacuumed.insert(txn.catalog().table(db, name)?.oid);
         }
         Ok(())
     }
@@ -153,15 +180,17 @@ mod tests {
         let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, true)]));
         let column = ColumnMeta { name: "id".into(), type_name: "bigint".into(), not_null: false, default: None, generated_always: false };
         {
-            let g = storage.write_lock().await;
+            let mut txn = storage.begin().await;
             let table = NewTable { columns: vec![column], constraints: vec![], schema: schema.clone(), sequences: vec![] };
-            storage.create_table(&g, "quartz", &name, table, false).await.unwrap();
+            storage.create_table(&mut txn, "quartz", &name, table, false).await.unwrap();
+            storage.commit(txn).await.unwrap();
         }
         let writes = 3 * COMPACT_AT_FRAGMENTS as i64;
         for i in 0..writes {
-            let g = storage.write_lock().await;
+            let mut txn = storage.begin().await;
             let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(Int64Array::from(vec![i]))]).unwrap();
-            storage.commit_rows(&g, "quartz", &name, RowChange { inserted: vec![batch], ..Default::default() }).await.unwrap();
+            storage.commit_rows(&mut txn, "quartz", &name, RowChange { inserted: vec![batch], ..Default::default() }).await.unwrap();
+            storage.commit(txn).await.unwrap();
         }
         let meta = storage.catalog().table("quartz", &name).unwrap().clone();
         let dataset = storage.dataset(&meta).await.unwrap();
@@ -169,8 +198,9 @@ mod tests {
         assert_eq!(dataset.count_rows(None).await.unwrap(), writes as usize);
         drop(dataset);
 
-        let g = storage.write_lock().await;
-        storage.vacuum(&g, "quartz", &[]).await.unwrap();
+        let mut txn = storage.begin().await;
+        storage.vacuum(&mut txn, "quartz", &[]).await.unwrap();
+        storage.commit(txn).await.unwrap();
         let meta = storage.catalog().table("quartz", &name).unwrap().clone();
         let table_dir = dir.path().join("tables").join(&meta.dir);
         let dataset = storage.dataset(&meta).await.unwrap();

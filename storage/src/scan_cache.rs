@@ -44,6 +44,13 @@ impl ScanCache {
         Self { budget: budget.into(), inner: Mutex::new(Inner::default()) }
     }
 
+    /// A cache that keeps nothing, for scans of versions that are not committed: their version
+    /// numbers may be reused by a later commit if their transaction rolls back.
+    pub fn disabled() -> Arc<Self> {
+        static DISABLED: std::sync::OnceLock<Arc<ScanCache>> = std::sync::OnceLock::new();
+        DISABLED.get_or_init(|| Arc::new(ScanCache::new(0))).clone()
+    }
+
     /// A default budget: a quarter of the machine's memory (1 GiB if that cannot be read).
     pub fn default_budget() -> usize {
         let total_kib = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
@@ -64,7 +71,8 @@ impl ScanCache {
 
     /// Whether a scan of about `bytes` may be cached.
     pub fn admits(&self, bytes: usize) -> bool {
-        bytes <= self.budget() / 2
+        let budget = self.budget();
+        budget > 0 && bytes <= budget / 2
     }
 
     pub fn get(&self, key: &ScanKey) -> Option<Arc<Vec<RecordBatch>>> {

@@ -8,8 +8,8 @@
 //! tables/<id>/    one Lance dataset per table; <id> is a UUID, never the table's name
 //! ```
 //!
-//! Writers take [`Storage::write_lock`] (one at a time); readers never wait. Each write commits
-//! a new Lance version through an fsyncing object store and then publishes it in the catalog.
+//! Writers work in a [`Txn`] (one at a time); readers never wait. A write commits a new Lance
+//! version through an fsyncing object store; the transaction's commit publishes it in the catalog.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -25,6 +25,7 @@ use lance::dataset::{ColumnAlteration, CommitBuilder, Dataset, InsertBuilder, Ne
 use lance_table::io::commit::ManifestNamingScheme;
 
 use crate::catalog::{Catalog, ColumnMeta, ConstraintMeta, QualifiedName, SequenceMeta, TableMeta, ViewMeta};
+use crate::txn::{Txn, TxnView};
 use crate::durable;
 use crate::error::{Error, Result};
 use crate::fsync_store::store_params;
@@ -43,7 +44,8 @@ pub struct Storage {
     persist: Mutex<()>,
     /// Set by `nextval`; the next [`Storage::flush_sequences`] writes the catalog.
     sequences_dirty: AtomicBool,
-    writer: tokio::sync::Mutex<()>,
+    /// The write lock, held by the one open [`Txn`].
+    writer: Arc<tokio::sync::Mutex<()>>,
     /// The dataset of each table at its published version, by table OID.
     datasets: Mutex<HashMap<u32, Arc<Dataset>>>,
     /// Lance's caches (opened indexes, their partitions, file metadata), shared by every version
@@ -63,9 +65,6 @@ impl std::fmt::Debug for Storage {
         f.debug_struct("Storage").field("root", &self.root).finish_non_exhaustive()
     }
 }
-
-/// Proof that the caller holds the write lock; every mutating method asks for one.
-pub struct WriteGuard<'a>(#[allow(dead_code)] tokio::sync::MutexGuard<'a, ()>);
 
 /// A table to create.
 #[derive(Debug)]
@@ -156,7 +155,7 @@ impl Storage {
             catalog: RwLock::new(Arc::new(catalog)),
             persist: Mutex::new(()),
             sequences_dirty: AtomicBool::new(false),
-            writer: tokio::sync::Mutex::new(()),
+            writer: Default::default(),
             datasets: Mutex::new(HashMap::new()),
             lance_session: Arc::new(lance::session::Session::default()),
             direct_cache: Default::default(),
@@ -177,8 +176,8 @@ impl Storage {
         self.catalog.read().expect("catalog lock").clone()
     }
 
-    pub async fn write_lock(&self) -> WriteGuard<'_> {
-        WriteGuard(self.writer.lock().await)
+    pub(crate) fn writer(&self) -> &Arc<tokio::sync::Mutex<()>> {
+        &self.writer
     }
 
     fn table_path(&self, meta: &TableMeta) -> PathBuf {
@@ -223,6 +222,22 @@ impl Storage {
         Ok(ds)
     }
 
+    /// The dataset of `meta` as a transaction's `view` sees it, and whether it is the
+    /// transaction's own, unpublished version (which must not enter shared caches).
+    pub async fn dataset_in(&self, view: Option<&TxnView>, meta: &TableMeta) -> Result<(Arc<Dataset>, bool)> {
+        if let Some(ds) = view.and_then(|v| v.dataset(meta.oid))
+            && ds.version().version == meta.version
+        {
+            return Ok((ds, true));
+        }
+        Ok((self.dataset(meta).await?, false))
+    }
+
+    /// [`Self::dataset_in`] for a transaction's own writes.
+    pub(crate) async fn txn_dataset(&self, txn: &Txn, meta: &TableMeta) -> Result<Arc<Dataset>> {
+        Ok(self.dataset_in(Some(txn.view()), meta).await?.0)
+    }
+
     async fn load(&self, meta: &TableMeta, version: u64) -> Result<Dataset> {
         Ok(DatasetBuilder::from_uri(self.table_uri(meta))
             .with_read_params(ReadParams { store_options: Some(store_params()), ..Default::default() })
@@ -249,7 +264,11 @@ impl Storage {
 
     /// Hands out `n` values of a sequence. They are durable once [`Self::flush_sequences`] (run
     /// at the end of every statement, before it is acknowledged) or any later catalog write ran.
-    pub fn nextval(&self, db: &str, name: &QualifiedName, n: usize) -> Result<Vec<i64>> {
+    /// A sequence the transaction of `view` owns advances there instead (see [`crate::txn`]).
+    pub fn nextval(&self, db: &str, name: &QualifiedName, n: usize, view: Option<&TxnView>) -> Result<Vec<i64>> {
+        if let Some(values) = view.map(|v| v.nextval(db, name, n)).transpose()?.flatten() {
+            return Ok(values);
+        }
         let _persist = self.persist.lock().expect("persist lock");
         let mut next = (*self.catalog()).clone();
         let seq = next
@@ -273,8 +292,8 @@ impl Storage {
 
     // ---- DDL ----
 
-    pub async fn create_schema(&self, _g: &WriteGuard<'_>, db: &str, name: &str, if_not_exists: bool) -> Result<bool> {
-        self.update_catalog(|c| {
+    pub async fn create_schema(&self, txn: &mut Txn, db: &str, name: &str, if_not_exists: bool) -> Result<bool> {
+        txn.update(|c| {
             let oid = c.allocate_oid();
             let schemas = &mut c.databases.get_mut(db).ok_or_else(|| Error::UnknownDatabase(db.into()))?.schemas;
             if schemas.contains_key(name) {
@@ -287,8 +306,8 @@ impl Storage {
 
     /// Creates the table's (empty) dataset, then publishes it. Returns false when it existed and
     /// `if_not_exists` was given.
-    pub async fn create_table(&self, _g: &WriteGuard<'_>, db: &str, name: &QualifiedName, table: NewTable, if_not_exists: bool) -> Result<bool> {
-        let catalog = self.catalog();
+    pub async fn create_table(&self, txn: &mut Txn, db: &str, name: &QualifiedName, table: NewTable, if_not_exists: bool) -> Result<bool> {
+        let catalog = txn.catalog();
         if catalog.relation_exists(db, name)? {
             return if if_not_exists { Ok(false) } else { Err(Error::DuplicateTable(name.name.clone())) };
         }
@@ -317,28 +336,33 @@ impl Storage {
             .await?;
         meta.version = ds.version().version;
         durable::sync_dir(&self.root.join(TABLES_DIR)).map_err(Error::io(self.root.join(TABLES_DIR)))?;
-        let result = self.update_catalog(|c| {
+        let result = txn.update(|c| {
             meta.oid = c.allocate_oid();
             let mut sequences = Vec::new();
             for (seq_name, mut seq) in table.sequences {
                 seq.oid = c.allocate_oid();
                 sequences.push((seq_name, seq));
             }
+            let oids: Vec<u32> = sequences.iter().map(|(_, s)| s.oid).collect();
             let schema = c.schema_mut(db, &name.schema)?;
             schema.sequences.extend(sequences);
             schema.tables.insert(name.name.clone(), meta.clone());
-            Ok(())
+            Ok(oids)
         });
-        if let Err(e) = result {
-            let _ = std::fs::remove_dir_all(self.table_path(&meta));
-            return Err(e);
+        match result {
+            Ok(sequences) => {
+                txn.created(meta, Arc::new(ds), sequences);
+                Ok(true)
+            }
+            Err(e) => {
+                self.remove_dataset_files(&meta);
+                Err(e)
+            }
         }
-        self.datasets.lock().expect("dataset cache").insert(meta.oid, Arc::new(ds));
-        Ok(true)
     }
 
-    pub async fn create_view(&self, _g: &WriteGuard<'_>, db: &str, name: &QualifiedName, mut view: ViewMeta, or_replace: bool, if_not_exists: bool) -> Result<bool> {
-        self.update_catalog(|c| {
+    pub async fn create_view(&self, txn: &mut Txn, db: &str, name: &QualifiedName, mut view: ViewMeta, or_replace: bool, if_not_exists: bool) -> Result<bool> {
+        txn.update(|c| {
             let oid = c.allocate_oid();
             let schema = c.schema_mut(db, &name.schema)?;
             let exists_as_other = schema.tables.contains_key(&name.name) || schema.sequences.contains_key(&name.name);
@@ -361,9 +385,10 @@ impl Storage {
     }
 
     /// Drops objects, all or none: every name is checked before anything changes.
-    pub async fn drop_objects(&self, _g: &WriteGuard<'_>, db: &str, kind: DropKind, names: &[QualifiedName], if_exists: bool) -> Result<()> {
+    /// A dropped table's files are removed once the drop is committed.
+    pub async fn drop_objects(&self, txn: &mut Txn, db: &str, kind: DropKind, names: &[QualifiedName], if_exists: bool) -> Result<()> {
         let mut removed_dirs = Vec::new();
-        self.update_catalog(|c| {
+        txn.update(|c| {
             for name in names {
                 match kind {
                     DropKind::Schema { cascade } => {
@@ -427,61 +452,77 @@ impl Storage {
             }
             Ok(())
         })?;
-        for table in removed_dirs {
-            self.forget(table.oid);
-            // The catalog no longer names it; a failure here leaves an orphan swept at startup.
-            if let Err(e) = std::fs::remove_dir_all(self.table_path(&table)) {
-                tracing::warn!(error = %e, dir = %table.dir, "could not remove a dropped table's files");
-            }
-        }
+        txn.dropped(removed_dirs);
         Ok(())
     }
 
-    fn forget(&self, oid: u32) {
+    pub(crate) fn forget(&self, oid: u32) {
         self.datasets.lock().expect("dataset cache").remove(&oid);
         self.maintenance.forget(oid);
         self.uniques.lock().expect("unique keys").remove(&oid);
     }
 
+    /// Drops the key sets of these tables; the next write rebuilds them from its version.
+    pub(crate) fn forget_keys(&self, oids: impl IntoIterator<Item = u32>) {
+        let mut uniques = self.uniques.lock().expect("unique keys");
+        for oid in oids {
+            uniques.remove(&oid);
+        }
+    }
+
+    /// Removes a table's dataset directory (a dropped table, or one created by a transaction
+    /// that did not commit). A failure leaves an orphan, swept at startup.
+    pub(crate) fn remove_dataset_files(&self, meta: &TableMeta) {
+        match std::fs::remove_dir_all(self.table_path(meta)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!(error = %e, dir = %meta.dir, "could not remove a table's files"),
+        }
+    }
+
+    /// Removes the Lance versions after the published one (a transaction that did not commit).
+    pub(crate) fn remove_unpublished(&self, meta: &TableMeta) {
+        if let Err(e) = remove_unpublished_versions(&self.table_path(meta), meta.version) {
+            tracing::warn!(error = %e, dir = %meta.dir, "could not remove unpublished versions; the next write will");
+        }
+    }
+
     /// Empties tables (one new Lance version each, published together); `restart_identity`
     /// resets the sequences they own.
-    pub async fn truncate(&self, _g: &WriteGuard<'_>, db: &str, names: &[QualifiedName], restart_identity: bool) -> Result<()> {
-        let catalog = self.catalog();
+    pub async fn truncate(&self, txn: &mut Txn, db: &str, names: &[QualifiedName], restart_identity: bool) -> Result<()> {
+        let catalog = txn.catalog();
         let metas = names.iter().map(|n| catalog.table(db, n).cloned()).collect::<Result<Vec<_>>>()?;
-        let mut versions = Vec::new();
-        for meta in &metas {
-            let dataset = self.dataset(meta).await?;
+        for (name, meta) in names.iter().zip(&metas) {
+            let dataset = self.txn_dataset(txn, meta).await?;
             let ids: Vec<u64> = dataset.get_fragments().iter().map(|f| f.id() as u64).collect();
-            if ids.is_empty() {
-                versions.push(meta.version);
-                continue;
+            if !ids.is_empty() {
+                let op = Operation::Delete { updated_fragments: vec![], deleted_fragment_ids: ids, predicate: "true".into() };
+                let ds = self.commit_operation(meta, dataset, op).await?;
+                txn.set_dataset(db, name, Arc::new(ds))?;
             }
-            let op = Operation::Delete { updated_fragments: vec![], deleted_fragment_ids: ids, predicate: "true".into() };
-            let ds = self.commit_operation(meta, dataset, op).await?;
-            versions.push(ds.version().version);
         }
-        self.update_catalog(|c| {
-            for (name, version) in names.iter().zip(&versions) {
-                c.table_mut(db, name)?.version = *version;
-                if restart_identity {
+        if restart_identity {
+            let restarted = txn.update(|c| {
+                let mut restarted = Vec::new();
+                for name in names {
                     let owned = meta_owner(&name.name);
                     for seq in c.schema_mut(db, &name.schema)?.sequences.values_mut() {
                         if owned(seq) {
                             seq.last_value = None;
+                            restarted.push(seq.oid);
                         }
                     }
                 }
-            }
-            Ok(())
-        })?;
-        for meta in &metas {
-            self.uniques.lock().expect("unique keys").remove(&meta.oid);
+                Ok(restarted)
+            })?;
+            txn.own_sequences(restarted);
         }
+        self.forget_keys(metas.iter().map(|m| m.oid));
         Ok(())
     }
 
-    pub async fn alter_table(&self, _g: &WriteGuard<'_>, db: &str, name: &QualifiedName, ops: Vec<AlterOp>, if_exists: bool) -> Result<()> {
-        let catalog = self.catalog();
+    pub async fn alter_table(&self, txn: &mut Txn, db: &str, name: &QualifiedName, ops: Vec<AlterOp>, if_exists: bool) -> Result<()> {
+        let catalog = txn.catalog();
         let mut meta = match catalog.table(db, name) {
             Ok(m) => m.clone(),
             Err(Error::UnknownTable(_)) if if_exists => return Ok(()),
@@ -490,7 +531,9 @@ impl Storage {
         let oid = meta.oid;
         let mut new_name = name.name.clone();
         let mut renamed_columns: Vec<(String, String)> = Vec::new();
-        let mut dataset = (*self.dataset(&meta).await?).clone();
+        let dataset = self.txn_dataset(txn, &meta).await?;
+        self.prepare_commit(&meta, &dataset).await?;
+        let mut dataset = (*dataset).clone();
         let missing = |column: &str| Error::UnknownColumn { table: name.name.clone(), column: column.into() };
         for op in ops {
             match op {
@@ -565,7 +608,7 @@ impl Storage {
             }
         }
         meta.version = dataset.version().version;
-        self.update_catalog(|c| {
+        txn.update(|c| {
             let schema = c.schema_mut(db, &name.schema)?;
             schema.tables.remove(&name.name);
             for seq in schema.sequences.values_mut() {
@@ -581,46 +624,30 @@ impl Storage {
             schema.tables.insert(new_name.clone(), meta);
             Ok(())
         })?;
-        self.forget(oid);
+        txn.set_dataset(db, &QualifiedName::new(&name.schema, &new_name), Arc::new(dataset))?;
+        self.forget_keys([oid]);
         Ok(())
     }
 
     // ---- DML ----
 
-    /// Commits one statement's row changes as one Lance version and publishes it. Unique keys are
-    /// checked first, so a violating statement changes nothing.
-    pub async fn commit_rows(&self, g: &WriteGuard<'_>, db: &str, name: &QualifiedName, change: RowChange) -> Result<()> {
+    /// Commits one statement's row changes as one Lance version of the transaction. Unique keys
+    /// are checked first, so a violating statement changes nothing.
+    pub async fn commit_rows(&self, txn: &mut Txn, db: &str, name: &QualifiedName, change: RowChange) -> Result<()> {
         if change.deleted_addrs.is_empty() && change.inserted.iter().all(|b| b.num_rows() == 0) {
             return Ok(());
         }
-        let meta = self.catalog().table(db, name)?.clone();
-        let dataset = self.dataset(&meta).await?;
+        let meta = txn.catalog().table(db, name)?.clone();
+        let dataset = self.txn_dataset(txn, &meta).await?;
         self.check_unique(&meta, &dataset, &change).await?;
         let committed = self.commit_change(&meta, dataset, change).await;
-        let published = committed.and_then(|ds| self.publish(db, name, meta.oid, ds));
-        if let Err(e) = published {
+        let recorded = committed.and_then(|ds| txn.set_dataset(db, name, Arc::new(ds)));
+        if let Err(e) = recorded {
             // The key sets already include this change; rebuild them on the next write.
-            self.uniques.lock().expect("unique keys").remove(&meta.oid);
+            self.forget_keys([meta.oid]);
             return Err(e);
         }
-        self.maintenance.wrote(meta.oid);
-        self.maintain(g, db, name, false).await;
         Ok(())
-    }
-
-    /// Makes `ds` the table's published version.
-    pub(crate) fn publish(&self, db: &str, name: &QualifiedName, oid: u32, ds: Dataset) -> Result<Arc<Dataset>> {
-        self.publish_shared(db, name, oid, Arc::new(ds))
-    }
-
-    pub(crate) fn publish_shared(&self, db: &str, name: &QualifiedName, oid: u32, ds: Arc<Dataset>) -> Result<Arc<Dataset>> {
-        let version = ds.version().version;
-        self.update_catalog(|c| {
-            c.table_mut(db, name)?.version = version;
-            Ok(())
-        })?;
-        self.cache_dataset(oid, ds.clone());
-        Ok(ds)
     }
 
     pub(crate) fn cache_dataset(&self, oid: u32, ds: Arc<Dataset>) {
@@ -795,11 +822,12 @@ mod tests {
         let schema: SchemaRef = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, true)]));
         let meta = {
             let storage = Storage::open(dir.path()).await.unwrap();
-            let g = storage.write_lock().await;
+            let mut txn = storage.begin().await;
             let column = ColumnMeta { name: "id".into(), type_name: "bigint".into(), not_null: false, default: None, generated_always: false };
             let table = NewTable { columns: vec![column], constraints: vec![], schema: schema.clone(), sequences: vec![] };
-            storage.create_table(&g, "quartz", &name, table, false).await.unwrap();
-            storage.commit_rows(&g, "quartz", &name, RowChange { inserted: vec![batch(&schema, &[1])], ..Default::default() }).await.unwrap();
+            storage.create_table(&mut txn, "quartz", &name, table, false).await.unwrap();
+            storage.commit_rows(&mut txn, "quartz", &name, RowChange { inserted: vec![batch(&schema, &[1])], ..Default::default() }).await.unwrap();
+            storage.commit(txn).await.unwrap();
             let meta = storage.catalog().table("quartz", &name).unwrap().clone();
             // Lance commits, QuartzDB "crashes" before publishing.
             let ds = storage.dataset(&meta).await.unwrap();
@@ -810,8 +838,9 @@ mod tests {
         let ds = storage.dataset(&meta).await.unwrap();
         assert_eq!(ds.latest_version_id().await.unwrap(), meta.version, "the unpublished manifest is gone");
         assert_eq!(ds.count_rows(None).await.unwrap(), 1);
-        let g = storage.write_lock().await;
-        storage.commit_rows(&g, "quartz", &name, RowChange { inserted: vec![batch(&schema, &[2])], ..Default::default() }).await.unwrap();
+        let mut txn = storage.begin().await;
+        storage.commit_rows(&mut txn, "quartz", &name, RowChange { inserted: vec![batch(&schema, &[2])], ..Default::default() }).await.unwrap();
+        storage.commit(txn).await.unwrap();
         let meta = storage.catalog().table("quartz", &name).unwrap().clone();
         let ds = storage.dataset(&meta).await.unwrap();
         assert_eq!(ds.count_rows(None).await.unwrap(), 2);
@@ -825,11 +854,12 @@ mod tests {
         let storage = Storage::open(dir.path()).await.unwrap();
         assert!(!dir.path().join("tables").join("orphan").exists());
         let name = QualifiedName::new("public", "../../evil");
-        let g = storage.write_lock().await;
+        let mut txn = storage.begin().await;
         let column = ColumnMeta { name: "id".into(), type_name: "bigint".into(), not_null: false, default: None, generated_always: false };
         let schema: SchemaRef = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, true)]));
         let table = NewTable { columns: vec![column], constraints: vec![], schema, sequences: vec![] };
-        storage.create_table(&g, "quartz", &name, table, false).await.unwrap();
+        storage.create_table(&mut txn, "quartz", &name, table, false).await.unwrap();
+        storage.commit(txn).await.unwrap();
         let meta = storage.catalog().table("quartz", &name).unwrap().clone();
         assert!(meta.dir.chars().all(|c| c.is_ascii_hexdigit()), "{}", meta.dir);
         assert!(dir.path().join("tables").join(&meta.dir).is_dir());

@@ -200,30 +200,3 @@ fn ssl_and_gssenc_requests_are_answered_n() {
         server.stop().await;
     });
 }
-
-#[test]
-fn read_only_transaction_blocks_work_and_writes_in_them_are_refused() {
-    run(async {
-        let server = TestServer::start().await;
-        let mut client = server.client().await;
-        client.batch_execute("CREATE TABLE t (a int); INSERT INTO t VALUES (1)").await.unwrap();
-        // A driver's read-only transaction, with a nested savepoint, over the extended protocol.
-        let mut tx = client.transaction().await.unwrap();
-        let inner = tx.transaction().await.unwrap();
-        assert_eq!(inner.query_one("SELECT count(*) FROM t", &[]).await.unwrap().get::<_, i64>(0), 1);
-        inner.commit().await.unwrap();
-        assert_eq!(tx.query_one("SELECT a FROM t", &[]).await.unwrap().get::<_, i32>(0), 1);
-        // A write is refused, not committed early; the block answers 25P02 until it ends.
-        let err = tx.execute("INSERT INTO t VALUES (2)", &[]).await.unwrap_err();
-        assert_eq!(sqlstate(&err), "0A000");
-        let err = tx.query_one("SELECT 1", &[]).await.unwrap_err();
-        assert_eq!(sqlstate(&err), "25P02");
-        tx.rollback().await.unwrap();
-        assert_eq!(client.query_one("SELECT count(*) FROM t", &[]).await.unwrap().get::<_, i64>(0), 1);
-        // Outside a block, writes commit on their own as before.
-        client.execute("INSERT INTO t VALUES (3)", &[]).await.unwrap();
-        let err = client.batch_execute("SAVEPOINT s").await.unwrap_err();
-        assert_eq!(sqlstate(&err), "25P01");
-        server.stop().await;
-    });
-}

@@ -59,6 +59,8 @@ def record(conn, sql, rowsort):
             if cur.description is None:
                 return f"statement ok\n{sql}\n"
             rows = [[value(res.get_value(r, c)) for c in range(res.nfields)] for r in range(res.ntuples)]
+            if rowsort:
+                rows.sort()  # sqllogictest sorts the actual rows and compares them as written
             kind = "query " + "T" * res.nfields + (" rowsort" if rowsort else "")
             body = "\n".join(" ".join(r) for r in rows)
             return f"{kind}\n{sql}\n----\n{body}\n" if rows else f"{kind}\n{sql}\n----\n"

@@ -149,7 +149,7 @@ pub fn start(session: &Session, stmt: Statement) -> Result<CopyIn> {
     };
     let options = options(&with, &legacy_options)?;
     let table = session.qualify(&table_name)?;
-    let catalog = session.storage().catalog();
+    let catalog = session.catalog();
     let meta = catalog.table(session.database(), &table)?;
     let listed: Vec<String> = if columns.is_empty() { meta.columns.iter().map(|c| c.name.clone()).collect() } else { columns.iter().map(names::ident).collect() };
     let mut types = Vec::with_capacity(listed.len());
@@ -191,7 +191,9 @@ impl Session {
             let Some(Statement::Insert(insert)) = quartzdb_sql::parse(&sql)?.pop() else {
                 return Err(Error::Internal("COPY produced a statement that is not an INSERT".into()));
             };
-            crate::dml::insert::execute(self, insert, None).await
+            let mut txn = self.begin_write().await?;
+            let result = crate::dml::insert::execute(self, &mut txn, insert, None).await;
+            self.end_write(txn, result).await
         }
         .await;
         let _ = registered.deregister_table("copy");

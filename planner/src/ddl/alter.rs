@@ -7,8 +7,9 @@ use crate::error::{Error, Result};
 use crate::names;
 use crate::output::{CommandTag, Output};
 use crate::session::Session;
+use quartzdb_storage::Txn;
 
-pub async fn execute(session: &mut Session, alter: AlterTable) -> Result<Output> {
+pub async fn execute(session: &mut Session, txn: &mut Txn, alter: AlterTable) -> Result<Output> {
     let qname = session.qualify(&alter.name)?;
     let mut ops = Vec::new();
     for op in alter.operations {
@@ -53,7 +54,6 @@ pub async fn execute(session: &mut Session, alter: AlterTable) -> Result<Output>
         });
     }
     let storage = session.storage().clone();
-    let guard = storage.write_lock().await;
-    storage.alter_table(&guard, session.database(), &qname, ops, alter.if_exists).await?;
+    storage.alter_table(txn, session.database(), &qname, ops, alter.if_exists).await?;
     Ok(Output::Command(CommandTag::new("ALTER TABLE")))
 }

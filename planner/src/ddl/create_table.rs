@@ -12,9 +12,10 @@ use crate::error::{Error, Result};
 use crate::names;
 use crate::output::{CommandTag, Output};
 use crate::session::Session;
+use quartzdb_storage::Txn;
 use crate::types::column_type;
 
-pub async fn execute(session: &mut Session, create: CreateTable) -> Result<Output> {
+pub async fn execute(session: &mut Session, txn: &mut Txn, create: CreateTable) -> Result<Output> {
     if create.query.is_some() {
         return Err(Error::Unsupported("CREATE TABLE … AS".into()));
     }
@@ -29,8 +30,7 @@ pub async fn execute(session: &mut Session, create: CreateTable) -> Result<Outpu
         }
     }
     let storage = session.storage().clone();
-    let guard = storage.write_lock().await;
-    let created = storage.create_table(&guard, session.database(), &qname, def, create.if_not_exists || create.or_replace).await?;
+    let created = storage.create_table(txn, session.database(), &qname, def, create.if_not_exists || create.or_replace).await?;
     if !created {
         tracing::info!(table = %qname, "relation already exists, skipping");
     }

@@ -7,8 +7,9 @@ use crate::error::{Error, Result};
 use crate::names;
 use crate::output::{CommandTag, Output};
 use crate::session::Session;
+use quartzdb_storage::Txn;
 
-pub async fn execute(session: &mut Session, object_type: ObjectType, if_exists: bool, objects: Vec<ObjectName>, cascade: bool) -> Result<Output> {
+pub async fn execute(session: &mut Session, txn: &mut Txn, object_type: ObjectType, if_exists: bool, objects: Vec<ObjectName>, cascade: bool) -> Result<Output> {
     let (kind, tag) = match object_type {
         ObjectType::Table => (DropKind::Table, "DROP TABLE"),
         ObjectType::View => (DropKind::View, "DROP VIEW"),
@@ -17,7 +18,6 @@ pub async fn execute(session: &mut Session, object_type: ObjectType, if_exists: 
         other => return Err(Error::Unsupported(format!("DROP {other}"))),
     };
     let storage = session.storage().clone();
-    let guard = storage.write_lock().await;
     // PostgreSQL checks every name before dropping any.
     let mut targets = Vec::with_capacity(objects.len());
     for name in &objects {
@@ -27,6 +27,6 @@ pub async fn execute(session: &mut Session, object_type: ObjectType, if_exists: 
         };
         targets.push(qname);
     }
-    storage.drop_objects(&guard, session.database(), kind, &targets, if_exists).await?;
+    storage.drop_objects(txn, session.database(), kind, &targets, if_exists).await?;
     Ok(Output::Command(CommandTag::new(tag)))
 }

@@ -54,7 +54,7 @@ pub async fn drop(session: &mut Session, drop: DropExtension) -> Result<Output> 
 
 /// PostgreSQL's DETAIL listing the columns that use the vector type, if any.
 fn vector_columns(session: &Session) -> Result<Option<String>> {
-    let catalog = session.storage().catalog();
+    let catalog = session.catalog();
     let db = catalog.database(session.database())?;
     let mut lines = Vec::new();
     for (schema, s) in &db.schemas {

@@ -15,31 +15,30 @@ use crate::error::{Error, Result};
 use crate::names;
 use crate::output::{CommandTag, Output};
 use crate::session::Session;
+use quartzdb_storage::Txn;
 
-pub async fn create(session: &mut Session, create: CreateIndex) -> Result<Output> {
+pub async fn create(session: &mut Session, txn: &mut Txn, create: CreateIndex) -> Result<Output> {
     let index = new_index(&create)?;
     let table = session.qualify(&create.table_name)?;
     let storage = session.storage().clone();
-    let guard = storage.write_lock().await;
-    if storage.create_index(&guard, session.database(), &table, index, create.if_not_exists).await?.is_none() {
+    if storage.create_index(txn, session.database(), &table, index, create.if_not_exists).await?.is_none() {
         tracing::info!(table = %table, "index already exists, skipping");
     }
     Ok(Output::Command(CommandTag::new("CREATE INDEX")))
 }
 
-pub async fn drop(session: &mut Session, names: &[ObjectName], if_exists: bool) -> Result<Output> {
+pub async fn drop(session: &mut Session, txn: &mut Txn, names: &[ObjectName], if_exists: bool) -> Result<Output> {
     let storage = session.storage().clone();
-    let guard = storage.write_lock().await;
     let targets = names.iter().map(|n| session.qualify(n)).collect::<Result<Vec<_>>>()?;
     // PostgreSQL checks every name before dropping any.
-    let catalog = storage.catalog();
+    let catalog = txn.catalog();
     for t in &targets {
         if !if_exists && catalog.index(session.database(), &t.schema, &t.name)?.is_none() {
             return Err(quartzdb_storage::Error::UnknownIndex(t.name.clone()).into());
         }
     }
     for t in &targets {
-        storage.drop_index(&guard, session.database(), t, if_exists).await?;
+        storage.drop_index(txn, session.database(), t, if_exists).await?;
     }
     Ok(Output::Command(CommandTag::new("DROP INDEX")))
 }

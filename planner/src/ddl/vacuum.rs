@@ -8,26 +8,25 @@ use datafusion::sql::sqlparser::ast::VacuumStatement;
 use crate::error::Result;
 use crate::output::{CommandTag, Output};
 use crate::session::Session;
+use quartzdb_storage::Txn;
 
-pub async fn execute(session: &mut Session, vacuum: VacuumStatement) -> Result<Output> {
+pub async fn execute(session: &mut Session, txn: &mut Txn, vacuum: VacuumStatement) -> Result<Output> {
     if vacuum.reindex {
-        return reindex(session, vacuum).await;
+        return reindex(session, txn, vacuum).await;
     }
     let targets = match &vacuum.table_name {
         Some(name) => vec![session.qualify(name)?],
         None => vec![],
     };
     let storage = session.storage().clone();
-    let guard = storage.write_lock().await;
-    storage.vacuum(&guard, session.database(), &targets).await?;
+    storage.vacuum(txn, session.database(), &targets).await?;
     Ok(Output::Command(CommandTag::new("VACUUM")))
 }
 
-async fn reindex(session: &mut Session, vacuum: VacuumStatement) -> Result<Output> {
+async fn reindex(session: &mut Session, txn: &mut Txn, vacuum: VacuumStatement) -> Result<Output> {
     let name = vacuum.table_name.as_ref().map(|n| session.qualify(n)).transpose()?;
     let Some(name) = name else { return Err(crate::Error::Syntax("REINDEX needs a name".into())) };
     let storage = session.storage().clone();
-    let guard = storage.write_lock().await;
-    storage.reindex(&guard, session.database(), &name).await?;
+    storage.reindex(txn, session.database(), &name).await?;
     Ok(Output::Command(CommandTag::new("REINDEX")))
 }

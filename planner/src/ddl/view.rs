@@ -7,8 +7,9 @@ use crate::error::{Error, Result};
 use crate::names;
 use crate::output::{CommandTag, Output};
 use crate::session::Session;
+use quartzdb_storage::Txn;
 
-pub async fn create(session: &mut Session, view: CreateView) -> Result<Output> {
+pub async fn create(session: &mut Session, txn: &mut Txn, view: CreateView) -> Result<Output> {
     if view.materialized || view.temporary {
         return Err(Error::Unsupported("materialized or temporary views".into()));
     }
@@ -20,7 +21,6 @@ pub async fn create(session: &mut Session, view: CreateView) -> Result<Output> {
     }
     let meta = ViewMeta { oid: 0, query: view.query.to_string(), columns };
     let storage = session.storage().clone();
-    let guard = storage.write_lock().await;
-    storage.create_view(&guard, session.database(), &qname, meta, view.or_replace, view.if_not_exists).await?;
+    storage.create_view(txn, session.database(), &qname, meta, view.or_replace, view.if_not_exists).await?;
     Ok(Output::Command(CommandTag::new("CREATE VIEW")))
 }

@@ -4,28 +4,26 @@ use std::sync::Arc;
 
 use datafusion::common::ParamValues;
 use datafusion::sql::sqlparser::ast::{Delete, FromTable};
-use quartzdb_storage::{RowChange, ROW_ADDR};
+use quartzdb_storage::{ROW_ADDR, RowChange, Txn};
 
 use crate::dml::{Target, columns, describe_matching, finish, matching_rows, quote, row_addrs, target};
 use crate::error::{Error, Result};
 use crate::output::{CommandTag, Output};
 use crate::session::{Description, Session, row_count};
 
-pub async fn execute(session: &mut Session, delete: Delete, params: Option<ParamValues>) -> Result<Output> {
+pub async fn execute(session: &mut Session, txn: &mut Txn, delete: Delete, params: Option<ParamValues>) -> Result<Output> {
     let (target, sql, returning) = row_query(session, delete)?;
     let storage = session.storage().clone();
-    let guard = storage.write_lock().await;
-    let meta = storage.catalog().table(session.database(), &target.qname)?.clone();
-    let dataset = storage.dataset(&meta).await?;
+    let meta = txn.catalog().table(session.database(), &target.qname)?.clone();
+    let dataset = storage.dataset_in(Some(txn.view()), &meta).await?.0;
     let schema = Arc::new(quartzdb_storage::table_schema(&dataset));
     let rows = matching_rows(session, &target, &sql, params).await?;
     let n = row_count(&rows);
     let old = columns(&rows, 1..1 + schema.fields().len(), &schema)?;
     if n > 0 {
         let change = RowChange { deleted_addrs: row_addrs(&rows), deleted_rows: old.clone(), inserted: vec![] };
-        storage.commit_rows(&guard, session.database(), &target.qname, change).await?;
+        storage.commit_rows(txn, session.database(), &target.qname, change).await?;
     }
-    drop(guard);
     finish(session, &target, schema, old, returning, CommandTag::new("DELETE").with_rows(n)).await
 }
 

@@ -11,7 +11,7 @@ use datafusion::sql::sqlparser::ast::{
     Value,
 };
 use datafusion::common::ParamValues;
-use quartzdb_storage::{QualifiedName, RowChange, TableMeta};
+use quartzdb_storage::{QualifiedName, RowChange, TableMeta, Txn};
 
 use crate::dml::{check, returning, upsert};
 use crate::error::{Error, Result};
@@ -20,7 +20,7 @@ use crate::output::{CommandTag, Output};
 use crate::params;
 use crate::session::{Description, Session, row_count};
 
-pub async fn execute(session: &mut Session, mut insert: Insert, params: Option<ParamValues>) -> Result<Output> {
+pub async fn execute(session: &mut Session, txn: &mut Txn, mut insert: Insert, params: Option<ParamValues>) -> Result<Output> {
     let qname = target(session, &insert)?;
     let on = insert.on.take();
     // DataFusion does not take `INSERT INTO t AS a`; the alias only matters to ON CONFLICT and
@@ -28,10 +28,8 @@ pub async fn execute(session: &mut Session, mut insert: Insert, params: Option<P
     let alias = insert.table_alias.take().map(|a| names::ident(&a.alias));
     let returning = insert.returning.take();
     let storage = session.storage().clone();
-    let guard = storage.write_lock().await;
-    let catalog = storage.catalog();
-    let meta = catalog.table(session.database(), &qname)?.clone();
-    let dataset = storage.dataset(&meta).await?;
+    let meta = txn.catalog().table(session.database(), &qname)?.clone();
+    let dataset = storage.dataset_in(Some(txn.view()), &meta).await?.0;
     let schema = quartzdb_storage::table_schema(&dataset);
 
     let plan = plan_rows(session, insert, &meta).await?;
@@ -48,9 +46,8 @@ pub async fn execute(session: &mut Session, mut insert: Insert, params: Option<P
     };
     let n = row_count(&rows);
     if n > 0 {
-        storage.commit_rows(&guard, session.database(), &qname, change).await?;
+        storage.commit_rows(txn, session.database(), &qname, change).await?;
     }
-    drop(guard);
     let tag = CommandTag::insert(n);
     match returning {
         None => Ok(Output::Command(tag)),
@@ -63,8 +60,7 @@ pub async fn describe(session: &Session, mut insert: Insert) -> Result<Descripti
     let returning = insert.returning.take();
     insert.on = None;
     let alias = insert.table_alias.take().map(|a| names::ident(&a.alias));
-    let catalog = session.storage().catalog();
-    let meta = catalog.table(session.database(), &qname)?.clone();
+    let meta = session.catalog().table(session.database(), &qname)?.clone();
     let plan = plan_rows(session, insert, &meta).await?;
     let params = params::parameter_types(&plan)?;
     let columns = match returning {

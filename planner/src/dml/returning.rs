@@ -33,7 +33,7 @@ pub async fn output(
 
 /// The RETURNING columns' schema, for Describe, computed over an empty table of the same shape.
 pub async fn schema(session: &Session, table: &QualifiedName, alias: Option<&str>, items: &[SelectItem]) -> Result<SchemaRef> {
-    let catalog = session.storage().catalog();
+    let catalog = session.catalog();
     let meta = catalog.table(session.database(), table)?;
     let dataset = session.storage().dataset(meta).await?;
     let schema = quartzdb_storage::table_schema(&dataset);

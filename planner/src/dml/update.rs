@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use datafusion::common::ParamValues;
 use datafusion::sql::sqlparser::ast::{Assignment, AssignmentTarget, Expr as SqlExpr, SelectItem, Update, UpdateTableFromKind};
-use quartzdb_storage::{ROW_ADDR, RowChange, TableMeta};
+use quartzdb_storage::{ROW_ADDR, RowChange, TableMeta, Txn};
 
 use crate::dml::{Target, check, columns, describe_matching, finish, matching_rows, quote, row_addrs, target};
 use crate::error::{Error, Result};
@@ -17,12 +17,11 @@ use crate::names;
 use crate::output::{CommandTag, Output};
 use crate::session::{Description, Session, row_count};
 
-pub async fn execute(session: &mut Session, update: Update, params: Option<ParamValues>) -> Result<Output> {
+pub async fn execute(session: &mut Session, txn: &mut Txn, update: Update, params: Option<ParamValues>) -> Result<Output> {
     let target = target(session, &update.table)?;
     let storage = session.storage().clone();
-    let guard = storage.write_lock().await;
-    let meta = storage.catalog().table(session.database(), &target.qname)?.clone();
-    let dataset = storage.dataset(&meta).await?;
+    let meta = txn.catalog().table(session.database(), &target.qname)?.clone();
+    let dataset = storage.dataset_in(Some(txn.view()), &meta).await?.0;
     let schema = Arc::new(quartzdb_storage::table_schema(&dataset));
     let (sql, returning) = row_query(&target, &meta, update)?;
     let rows = matching_rows(session, &target, &sql, params).await?;
@@ -33,15 +32,14 @@ pub async fn execute(session: &mut Session, update: Update, params: Option<Param
     if n > 0 {
         let old = if meta.constraints.is_empty() { vec![] } else { columns(&rows, 1 + width..1 + 2 * width, &schema)? };
         let change = RowChange { deleted_addrs: row_addrs(&rows), deleted_rows: old, inserted: new.clone() };
-        storage.commit_rows(&guard, session.database(), &target.qname, change).await?;
+        storage.commit_rows(txn, session.database(), &target.qname, change).await?;
     }
-    drop(guard);
     finish(session, &target, schema, new, returning, CommandTag::new("UPDATE").with_rows(n)).await
 }
 
 pub async fn describe(session: &Session, update: Update) -> Result<Description> {
     let target = target(session, &update.table)?;
-    let meta = session.storage().catalog().table(session.database(), &target.qname)?.clone();
+    let meta = session.catalog().table(session.database(), &target.qname)?.clone();
     let (sql, returning) = row_query(&target, &meta, update)?;
     describe_matching(session, &target, &sql, returning).await
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use arrow::array::{ArrayRef, StringArray};
 use datafusion::error::Result;
-use quartzdb_storage::{IndexMeta, Storage};
+use quartzdb_storage::{Catalog, IndexMeta};
 
 use crate::names::quote_ident as ident;
 
@@ -28,8 +28,7 @@ pub fn indexdef(schema: &str, table: &str, index: &IndexMeta) -> String {
 }
 
 /// `pg_indexes` rows of a database: schemaname, tablename, indexname, tablespace, indexdef.
-pub fn pg_indexes(storage: &Storage, database: &str) -> Result<arrow::array::RecordBatch> {
-    let catalog = storage.catalog();
+pub fn pg_indexes(catalog: &Catalog, database: &str) -> Result<arrow::array::RecordBatch> {
     let mut rows: Vec<[Option<String>; 5]> = Vec::new();
     if let Ok(db) = catalog.database(database) {
         for (schema, s) in &db.schemas {

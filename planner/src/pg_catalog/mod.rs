@@ -27,8 +27,8 @@ use arrow::datatypes::{Field, Schema};
 use async_trait::async_trait;
 use datafusion::catalog::{MemTable, SchemaProvider, TableProvider};
 use datafusion::error::Result;
-use quartzdb_storage::Storage;
 
+use crate::catalog_provider::CatalogSource;
 use crate::vector::EXTENSION_VERSION;
 use types::{PG_CATALOG_OID, PUBLIC_OID};
 
@@ -79,13 +79,13 @@ pub(crate) const INFORMATION_SCHEMA_OID: u32 = 13_000;
 
 #[derive(Debug)]
 pub struct PgCatalog {
-    storage: Arc<Storage>,
+    source: CatalogSource,
     database: String,
 }
 
 impl PgCatalog {
-    pub fn new(storage: Arc<Storage>, database: String) -> Self {
-        Self { storage, database }
+    pub fn new(source: CatalogSource, database: String) -> Self {
+        Self { source, database }
     }
 
     pub fn has(name: &str) -> bool {
@@ -94,13 +94,13 @@ impl PgCatalog {
 
     /// Builds one of the tables, or `None` for names it does not have.
     pub fn build(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
-        let catalog = self.storage.catalog();
+        let catalog = self.source.catalog();
         let db = self.database.as_str();
         let batch = match name {
             "pg_type" => pg_type()?,
-            "pg_namespace" => self.pg_namespace()?,
+            "pg_namespace" => pg_namespace(&catalog, db)?,
             "pg_extension" => pg_extension()?,
-            "pg_indexes" => indexes::pg_indexes(&self.storage, &self.database)?,
+            "pg_indexes" => indexes::pg_indexes(&catalog, db)?,
             "pg_class" => relations::pg_class(&catalog, db)?,
             "pg_attribute" => relations::pg_attribute(&catalog, db)?,
             "pg_attrdef" => relations::pg_attrdef(&catalog, db)?,
@@ -119,16 +119,16 @@ impl PgCatalog {
         };
         Ok(Some(Arc::new(MemTable::try_new(batch.schema(), vec![vec![batch]])?)))
     }
+}
 
-    fn pg_namespace(&self) -> Result<RecordBatch> {
-        let rows = relations::namespaces(&self.storage.catalog(), &self.database);
-        batch(vec![
-            ("oid", Arc::new(rows.iter().map(|r| r.0).collect::<UInt32Array>())),
-            ("nspname", Arc::new(rows.iter().map(|r| Some(r.1.as_str())).collect::<StringArray>())),
-            ("nspowner", Arc::new(UInt32Array::from(vec![SUPERUSER_OID; rows.len()]))),
-            ("nspacl", Arc::new(StringArray::from(vec![None::<&str>; rows.len()]))),
-        ])
-    }
+fn pg_namespace(catalog: &quartzdb_storage::Catalog, database: &str) -> Result<RecordBatch> {
+    let rows = relations::namespaces(catalog, database);
+    batch(vec![
+        ("oid", Arc::new(rows.iter().map(|r| r.0).collect::<UInt32Array>())),
+        ("nspname", Arc::new(rows.iter().map(|r| Some(r.1.as_str())).collect::<StringArray>())),
+        ("nspowner", Arc::new(UInt32Array::from(vec![SUPERUSER_OID; rows.len()]))),
+        ("nspacl", Arc::new(StringArray::from(vec![None::<&str>; rows.len()]))),
+    ])
 }
 
 /// Columns of PostgreSQL's one-byte `"char"` type, which drivers decode as bytes (asyncpg

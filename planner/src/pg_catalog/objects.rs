@@ -11,7 +11,9 @@ use arrow::datatypes::{DataType, Field, UInt32Type};
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
-use quartzdb_storage::{Catalog, Storage};
+use quartzdb_storage::Catalog;
+
+use crate::catalog_provider::CatalogSource;
 
 use super::relations::{self, IndexRef};
 use super::types::{PG_CATALOG_OID, PUBLIC_OID};
@@ -80,7 +82,7 @@ pub fn reg_function(type_name: &str, suffix: &str) -> String {
 
 #[derive(Debug)]
 pub struct ObjectFunction {
-    storage: Arc<Storage>,
+    source: CatalogSource,
     database: String,
     name: String,
     op: Op,
@@ -89,7 +91,7 @@ pub struct ObjectFunction {
 
 impl PartialEq for ObjectFunction {
     fn eq(&self, other: &Self) -> bool {
-        self.name == other.name && self.database == other.database && Arc::ptr_eq(&self.storage, &other.storage)
+        self.name == other.name && self.database == other.database && Arc::ptr_eq(self.source.scope(), other.source.scope())
     }
 }
 impl Eq for ObjectFunction {}
@@ -100,7 +102,7 @@ impl std::hash::Hash for ObjectFunction {
     }
 }
 
-pub fn all(storage: &Arc<Storage>, database: &str) -> Vec<ScalarUDF> {
+pub fn all(source: &CatalogSource, database: &str) -> Vec<ScalarUDF> {
     let mut ops: Vec<(String, Op)> = [
         ("pg_get_userbyid", Op::GetUserById),
         ("pg_table_is_visible", Op::TableIsVisible),
@@ -142,7 +144,7 @@ pub fn all(storage: &Arc<Storage>, database: &str) -> Vec<ScalarUDF> {
     ops.into_iter()
         .map(|(name, op)| {
             ScalarUDF::new_from_impl(ObjectFunction {
-                storage: storage.clone(),
+                source: source.clone(),
                 database: database.to_string(),
                 name,
                 op,
@@ -213,7 +215,7 @@ impl ScalarUDFImpl for ObjectFunction {
         let scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let n = if scalar { 1 } else { args.number_rows };
         let arrays: Vec<ArrayRef> = args.args.iter().map(|a| a.to_array(n)).collect::<Result<_>>()?;
-        let catalog = self.storage.catalog();
+        let catalog = self.source.catalog();
         let db = self.database.as_str();
         let names = std::cell::OnceCell::new();
         let names = || names.get_or_init(|| Names::new(&catalog, db));

@@ -1,4 +1,5 @@
-"""pgvector's client libraries against a running QuartzDB: psycopg 3, asyncpg and SQLAlchemy.
+"""pgvector's client libraries against a running QuartzDB: psycopg 3, asyncpg and SQLAlchemy,
+with vectors and with the transactions these drivers open by default.
 
 Run by tests/e2e/clients.rs (which starts the server) as
     python test_vector.py "host=127.0.0.1 port=N user=quartz dbname=quartz"
@@ -180,6 +181,101 @@ def sqlalchemy_vector_column():
             assert [r.id for r in rows] == order, (str(distance), rows)
         emb = conn.execute(select(items.c.embedding).where(items.c.id == 2)).scalar_one()
         assert np.array_equal(as_np(emb), np.array([3, 2, 1], dtype=np.float32)), emb
+
+
+@check
+def psycopg_default_transactions_commit_and_roll_back():
+    """psycopg's default: every statement runs in a transaction the application ends."""
+    import psycopg
+
+    with psycopg.connect(DSN, autocommit=True) as admin:
+        admin.execute("DROP TABLE IF EXISTS py_orders")
+        admin.execute("CREATE TABLE py_orders (id int PRIMARY KEY, qty int NOT NULL)")
+        with psycopg.connect(DSN) as conn:
+            conn.execute("INSERT INTO py_orders VALUES (1, 5)")
+            assert admin.execute("SELECT count(*) FROM py_orders").fetchone()[0] == 0, "not visible before commit"
+            conn.commit()
+            assert admin.execute("SELECT count(*) FROM py_orders").fetchone()[0] == 1
+            conn.execute("UPDATE py_orders SET qty = 0")
+            conn.rollback()
+            assert admin.execute("SELECT qty FROM py_orders").fetchone()[0] == 5
+            # A failed statement inside conn.transaction() rolls back that block only.
+            with conn.transaction():
+                conn.execute("INSERT INTO py_orders VALUES (2, 1)")
+                try:
+                    with conn.transaction():  # a SAVEPOINT
+                        conn.execute("INSERT INTO py_orders VALUES (3, 1)")
+                        conn.execute("INSERT INTO py_orders VALUES (1, 1)")
+                except psycopg.errors.UniqueViolation:
+                    pass
+            conn.commit()
+        ids = [r[0] for r in admin.execute("SELECT id FROM py_orders ORDER BY id").fetchall()]
+        assert ids == [1, 2], ids
+
+
+@check
+def asyncpg_transactions_and_savepoints():
+    import asyncpg
+
+    async def main():
+        conn = await asyncpg.connect(dsn_url())
+        try:
+            await conn.execute("DROP TABLE IF EXISTS apg_log; CREATE TABLE apg_log (n int)")
+            async with conn.transaction():
+                await conn.execute("INSERT INTO apg_log VALUES (1)")
+                try:
+                    async with conn.transaction():
+                        await conn.execute("INSERT INTO apg_log VALUES (2)")
+                        raise RuntimeError("undo the nested block")
+                except RuntimeError:
+                    pass
+            try:
+                async with conn.transaction():
+                    await conn.execute("INSERT INTO apg_log VALUES (3)")
+                    await conn.execute("SELECT 1 / 0")
+            except asyncpg.exceptions.DivisionByZeroError:
+                pass
+            assert [r[0] for r in await conn.fetch("SELECT n FROM apg_log")] == [1]
+        finally:
+            await conn.close()
+
+    asyncio.run(main())
+
+
+@check
+def sqlalchemy_orm_session_commit_and_rollback():
+    from pgvector.sqlalchemy import Vector
+    from sqlalchemy import Integer, String, create_engine, exc, select
+    from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Doc(Base):
+        __tablename__ = "sa_docs"
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        title: Mapped[str] = mapped_column(String(50))
+        embedding = mapped_column(Vector(2))
+
+    engine = create_engine("postgresql+psycopg://" + dsn_url().split("://", 1)[1])
+    with engine.begin() as conn:  # DDL in a transaction, as migrations run it
+        conn.exec_driver_sql("DROP TABLE IF EXISTS sa_docs")
+        Base.metadata.create_all(conn, checkfirst=False)
+    with Session(engine) as session:
+        session.add_all([Doc(id=1, title="a", embedding=[1, 0]), Doc(id=2, title="b", embedding=[0, 1])])
+        session.commit()
+        session.add(Doc(id=1, title="dup", embedding=[1, 1]))
+        try:
+            session.commit()
+            raise AssertionError("a duplicate key must not commit")
+        except exc.IntegrityError:
+            session.rollback()
+        doc = session.get(Doc, 2)
+        doc.title = "b2"
+        session.commit()
+        nearest = session.scalars(select(Doc).order_by(Doc.embedding.l2_distance([0.1, 0.9])).limit(1)).one()
+        assert (nearest.id, nearest.title) == (2, "b2"), (nearest.id, nearest.title)
+        assert session.scalar(select(Doc.title).where(Doc.id == 1)) == "a"
 
 
 def dsn_url():

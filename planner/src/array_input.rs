@@ -5,6 +5,8 @@
 //! An analyzer rule (after type coercion) turns `CAST(text AS T[])` into
 //! `CAST(__quartz_text_array(text) AS T[])`: the function splits the text into a list of
 //! element texts, and Arrow's list cast reads each as `T`. One-dimensional arrays only.
+//! Another (before type coercion) reads a text literal compared with an array as that array's
+//! type, as PostgreSQL types an unknown literal (`polroles = '{0}'` in psql's `\d`).
 
 use std::sync::Arc;
 
@@ -160,6 +162,38 @@ impl AnalyzerRule for ArrayTextCasts {
 
     fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
         crate::rewrite::rewrite_expressions(plan, |e, schema| self.rewrite(e, schema))
+    }
+}
+
+/// Casts a text literal compared with an array to the array's type (before type coercion,
+/// which has no common type for a list and text).
+#[derive(Debug, Default)]
+pub struct ArrayTextComparisons;
+
+impl AnalyzerRule for ArrayTextComparisons {
+    fn name(&self) -> &str {
+        "quartz_array_text_comparisons"
+    }
+
+    fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
+        use datafusion::logical_expr::BinaryExpr;
+        crate::rewrite::rewrite_expressions(plan, |e, schema| {
+            let Expr::BinaryExpr(BinaryExpr { left, op, right }) = e else { return Ok(Transformed::no(e)) };
+            let list = |e: &Expr| match e.get_type(schema) {
+                Ok(t @ DataType::List(_)) => Some(t),
+                _ => None,
+            };
+            let text = |e: &Expr| matches!(e, Expr::Literal(datafusion::common::ScalarValue::Utf8(Some(_)), _));
+            let cast = |e: Box<Expr>, t: DataType| Box::new(Expr::Cast(Cast::new(e, t)));
+            use datafusion::logical_expr::Operator::*;
+            let comparison = matches!(op, Eq | NotEq | Lt | LtEq | Gt | GtEq | IsDistinctFrom | IsNotDistinctFrom);
+            let (left, right) = match (list(&left), list(&right)) {
+                (Some(t), None) if comparison && text(&right) => (left, cast(right, t)),
+                (None, Some(t)) if comparison && text(&left) => (cast(left, t), right),
+                _ => return Ok(Transformed::no(Expr::BinaryExpr(BinaryExpr { left, op, right }))),
+            };
+            Ok(Transformed::yes(Expr::BinaryExpr(BinaryExpr { left, op, right })))
+        })
     }
 }
 

@@ -331,6 +331,7 @@ impl Session {
     /// Plans a read-only statement; anything that would write or change state is refused.
     pub(crate) async fn plan_query(&self, stmt: Statement) -> Result<LogicalPlan> {
         let mut stmt = explain_options(stmt)?;
+        crate::pg_catalog::empty_subqueries::rewrite(&mut stmt);
         if let Statement::Query(q) = &mut stmt {
             names::type_select_literals(q);
             names::name_output_columns(q);
@@ -537,6 +538,7 @@ pub(crate) fn build_context(storage: &Arc<Storage>, database: &str, user: &str, 
     // vector cast rule after it, so it also sees the casts coercion adds.
     let mut rules = datafusion::optimizer::Analyzer::new().rules;
     rules.insert(0, Arc::new(crate::scalar_subquery::SingleRowSubqueries::default()));
+    rules.insert(0, Arc::new(crate::array_input::ArrayTextComparisons));
     rules.insert(0, Arc::new(crate::pg_catalog::casts::RegCasts::new(catalog_functions.iter().chain(&object_functions))));
     rules.push(Arc::new(crate::vector::cast::VectorCasts::default()));
     rules.push(Arc::new(crate::array_input::ArrayTextCasts::default()));

@@ -9,7 +9,11 @@
 //! - `INTERVAL '1 day 02:00:00'` is `CAST('1 day 02:00:00' AS INTERVAL)`, so that the planner
 //!   reads it as PostgreSQL does (DataFusion's reader takes neither that nor `-01:30:00`);
 //! - `FROM generate_series(1, 3) i` and `FROM unnest(a) x` name the column too (`i`, `x`), as a
-//!   table alias does in PostgreSQL for a function returning one column: `… AS i(i)`.
+//!   table alias does in PostgreSQL for a function returning one column: `… AS i(i)`;
+//!   `FROM pg_catalog.unnest(…)` is `FROM unnest(…)`;
+//! - `EXISTS (SELECT … FROM … WHERE …)` in a SELECT list (psql's `\d index`), which DataFusion
+//!   decorrelates only in WHERE, is `((SELECT count(*) FROM … WHERE …) > 0)`, which it
+//!   decorrelates anywhere.
 
 use std::ops::ControlFlow;
 
@@ -22,6 +26,7 @@ use datafusion::sql::sqlparser::parser::Parser;
 
 pub fn rewrite(stmt: &mut Statement) {
     let _ = stmt.visit(&mut ScalarFunctionAliases);
+    let _ = stmt.visit(&mut ExistsInSelectLists);
     let _ = visit_expressions_mut(stmt, |e| {
         match e {
             Expr::Cast { data_type, .. } => unqualify_type(data_type),
@@ -62,6 +67,28 @@ impl VisitorMut for ScalarFunctionAliases {
     type Break = ();
 
     fn post_visit_table_factor(&mut self, table: &mut TableFactor) -> ControlFlow<()> {
+        if let TableFactor::Table { name, args: Some(_), .. } = table
+            && name.0.len() == 2
+            && name.0[0].to_string().eq_ignore_ascii_case("pg_catalog")
+        {
+            name.0.remove(0);
+        }
+        // The parser reads `unnest(…)` as UNNEST, but not once it was schema-qualified.
+        if let TableFactor::Table { name, args: Some(args), alias, .. } = table
+            && name.to_string().eq_ignore_ascii_case("unnest")
+        {
+            let exprs: Option<Vec<Expr>> = args
+                .args
+                .iter()
+                .map(|a| match a {
+                    datafusion::sql::sqlparser::ast::FunctionArg::Unnamed(datafusion::sql::sqlparser::ast::FunctionArgExpr::Expr(e)) => Some(e.clone()),
+                    _ => None,
+                })
+                .collect();
+            if let Some(array_exprs) = exprs {
+                *table = TableFactor::UNNEST { alias: alias.take(), array_exprs, with_offset: false, with_offset_alias: None, with_ordinality: false };
+            }
+        }
         let alias = match table {
             TableFactor::Table { name, args: Some(_), alias: Some(alias), .. }
                 if matches!(name.to_string().to_ascii_lowercase().as_str(), "generate_series" | "pg_catalog.generate_series" | "range") =>
@@ -76,6 +103,49 @@ impl VisitorMut for ScalarFunctionAliases {
         }
         ControlFlow::Continue(())
     }
+}
+
+/// `EXISTS (q)` in a SELECT list as a count of q's rows (see the module comment).
+struct ExistsInSelectLists;
+
+impl VisitorMut for ExistsInSelectLists {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        let SetExpr::Select(select) = query.body.as_mut() else { return ControlFlow::Continue(()) };
+        for item in &mut select.projection {
+            let (SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. }) = item else { continue };
+            let _ = visit_expressions_mut(e, |e| {
+                if let Expr::Exists { subquery, negated } = e
+                    && let Some(count) = count_query(subquery)
+                {
+                    let op = if *negated { "=" } else { ">" };
+                    if let Ok(cmp) = crate::parser::parse_expr(&format!("(({count}) {op} 0)")) {
+                        *e = cmp;
+                    }
+                }
+                ControlFlow::<()>::Continue(())
+            });
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// `SELECT count(*) FROM … WHERE …` of a plain `SELECT`; `None` where the row count is not the
+/// FROM and WHERE's (grouping, DISTINCT, limits, set operations).
+fn count_query(q: &Query) -> Option<Query> {
+    if q.with.is_some() || q.limit_clause.is_some() || q.fetch.is_some() {
+        return None;
+    }
+    let SetExpr::Select(select) = q.body.as_ref() else { return None };
+    if select.having.is_some() || select.distinct.is_some() || !matches!(&select.group_by, GroupByExpr::Expressions(e, m) if e.is_empty() && m.is_empty()) {
+        return None;
+    }
+    let mut out = q.clone();
+    out.order_by = None;
+    let SetExpr::Select(select) = out.body.as_mut() else { return None };
+    select.projection = vec![SelectItem::UnnamedExpr(crate::parser::parse_expr("count(*)").ok()?)];
+    Some(out)
 }
 
 /// `pg_catalog.int4` → `int4`, re-read so it is the same type as the unqualified spelling.
@@ -183,7 +253,7 @@ mod tests {
     #[test]
     fn a_scalar_functions_alias_names_its_column() {
         assert_eq!(sql("SELECT i FROM generate_series(1, 3) i"), "SELECT i FROM generate_series(1, 3) i (i)");
-        assert_eq!(sql("SELECT x FROM unnest(ARRAY[1]) AS x"), "SELECT x FROM UNNEST(ARRAY[1]) AS x (x)");
+        assert_eq!(sql("SELECT x FROM unnest(ARRAY[1]) AS x"), "SELECT x FROM UNNEST(ARRAY[1]) x (x)");
         assert_eq!(sql("SELECT * FROM generate_series(1, 3) AS g(n)"), "SELECT * FROM generate_series(1, 3) AS g (n)");
         assert_eq!(sql("SELECT s.a FROM t s"), "SELECT s.a FROM t s", "a table's alias names only the table");
     }
@@ -206,5 +276,15 @@ mod tests {
         );
         // Two columns cannot be one array: left for the planner to refuse.
         assert!(sql("SELECT ARRAY(SELECT a, b FROM t)").contains("ARRAY"));
+    }
+
+    #[test]
+    fn exists_in_a_select_list_counts_and_catalog_functions_lose_their_schema() {
+        assert_eq!(
+            sql("SELECT a, EXISTS (SELECT 1 FROM c WHERE c.x = t.a AND c.y) AS e, NOT EXISTS (SELECT 1 FROM c) FROM t WHERE EXISTS (SELECT 1 FROM c)"),
+            "SELECT a, ((SELECT count(*) FROM c WHERE c.x = t.a AND c.y) > 0) AS e, ((SELECT count(*) FROM c) = 0) FROM t WHERE EXISTS (SELECT 1 FROM c)"
+        );
+        assert!(sql("SELECT EXISTS (SELECT 1 FROM c LIMIT 1)").contains("EXISTS"), "a limited subquery keeps its EXISTS");
+        assert_eq!(sql("SELECT x FROM pg_catalog.unnest(ARRAY[1]) x"), "SELECT x FROM UNNEST(ARRAY[1]) x (x)");
     }
 }

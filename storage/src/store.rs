@@ -180,7 +180,8 @@ impl Storage {
         &self.writer
     }
 
-    fn table_path(&self, meta: &TableMeta) -> PathBuf {
+    /// The directory of a table's Lance dataset.
+    pub fn table_path(&self, meta: &TableMeta) -> PathBuf {
         self.root.join(TABLES_DIR).join(&meta.dir)
     }
 

@@ -251,6 +251,22 @@ fn psql_backslash_commands_list_objects() {
             ("\\dx", &["vector  | 0.8.7"]),
             ("\\dT", &["public | vector"]),
             ("\\df", &["(0 rows)"]),
+            (
+                "\\d items",
+                &[
+                    "Table \"public.items\"",
+                    " name   | character varying(20) |           | not null | ",
+                    " price  | numeric(10,2)         |           |          | 1.5",
+                    "\"items_pkey\" PRIMARY KEY, btree (id)",
+                    "\"items_emb_idx\" hnsw (emb vector_cosine_ops)",
+                    "\"items_name_key\" UNIQUE CONSTRAINT, btree (name)",
+                ],
+            ),
+            ("\\d other.t", &[" id     | integer |           | not null | nextval('other.t_id_seq')", "\"t_pkey\" PRIMARY KEY, btree (id)"]),
+            ("\\d items_pkey", &["Index \"public.items_pkey\"", " id     | bigint | yes  | id", "primary key, btree, for table \"public.items\""]),
+            ("\\dt+ items", &["public | items | table | quartz | permanent   | lance         |"]),
+            ("\\l+ quartz", &["quartz | quartz | UTF8     | C       | C     |", "| pg_default |"]),
+            ("\\dn+", &["other  | quartz |"]),
         ];
         for (command, lines) in cases {
             let server = &server;

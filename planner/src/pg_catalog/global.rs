@@ -36,6 +36,18 @@ pub fn pg_database(catalog: &Catalog) -> Result<RecordBatch> {
         .finish()
 }
 
+/// PostgreSQL's two tablespaces, which `pg_database.dattablespace` names (psql's `\l+` joins them).
+pub fn pg_tablespace() -> Result<RecordBatch> {
+    let rows = [(1663u32, "pg_default"), (1664, "pg_global")];
+    Table::new(&rows)
+        .oid("oid", |r| r.0)
+        .text("spcname", |r| Some(r.1.to_string()))
+        .oid("spcowner", |_| SUPERUSER_OID)
+        .text_list("spcacl", |_| None)
+        .text_list("spcoptions", |_| None)
+        .finish()
+}
+
 /// Roles with the OIDs the catalogs show: the bootstrap superuser (the first role created) is
 /// OID 10 as in PostgreSQL, the owner of every object.
 pub fn roles(catalog: &Catalog) -> Vec<(String, u32, bool)> {
@@ -145,7 +157,16 @@ pub fn empty(columns: &[(&str, char)]) -> Result<RecordBatch> {
 
 /// The catalogs that exist without rows, with the columns clients read.
 pub fn empty_catalog(name: &str) -> Option<Result<RecordBatch>> {
-    let columns: &[(&str, char)] = match name {
+    empty_catalog_columns(name).map(empty)
+}
+
+/// Whether `name` is a catalog QuartzDB has no rows for.
+pub fn is_empty_catalog(name: &str) -> bool {
+    empty_catalog_columns(name).is_some()
+}
+
+fn empty_catalog_columns(name: &str) -> Option<&'static [(&'static str, char)]> {
+    let columns: &'static [(&'static str, char)] = match name {
         "pg_description" => &[("objoid", 'o'), ("classoid", 'o'), ("objsubid", 'i'), ("description", 't')],
         "pg_shdescription" => &[("objoid", 'o'), ("classoid", 'o'), ("description", 't')],
         "pg_auth_members" => &[("oid", 'o'), ("roleid", 'o'), ("member", 'o'), ("grantor", 'o'), ("admin_option", 'b')],
@@ -192,7 +213,6 @@ pub fn empty_catalog(name: &str) -> Option<Result<RecordBatch>> {
         "pg_depend" => &[("classid", 'o'), ("objid", 'o'), ("objsubid", 'i'), ("refclassid", 'o'), ("refobjid", 'o'), ("refobjsubid", 'i'), ("deptype", 'c')],
         "pg_foreign_table" => &[("ftrelid", 'o'), ("ftserver", 'o'), ("ftoptions", 'T')],
         "pg_partitioned_table" => &[("partrelid", 'o'), ("partstrat", 'c'), ("partnatts", 's'), ("partdefid", 'o'), ("partattrs", 'S')],
-        "pg_tablespace" => &[("oid", 'o'), ("spcname", 't'), ("spcowner", 'o'), ("spcacl", 'T'), ("spcoptions", 'T')],
         "pg_proc" => &[
             ("oid", 'o'),
             ("proname", 't'),
@@ -226,5 +246,5 @@ pub fn empty_catalog(name: &str) -> Option<Result<RecordBatch>> {
         "pg_sequence" => &[("seqrelid", 'o'), ("seqtypid", 'o'), ("seqstart", 'i'), ("seqincrement", 'i'), ("seqmax", 'i'), ("seqmin", 'i'), ("seqcache", 'i'), ("seqcycle", 'b')],
         _ => return None,
     };
-    Some(empty(columns))
+    Some(columns)
 }

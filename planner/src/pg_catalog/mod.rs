@@ -12,6 +12,7 @@
 
 mod builder;
 pub mod casts;
+pub mod empty_subqueries;
 pub mod functions;
 mod global;
 pub mod indexes;
@@ -108,6 +109,7 @@ impl PgCatalog {
             "pg_constraint" => relations::pg_constraint(&catalog, db)?,
             "pg_am" => relations::pg_am()?,
             "pg_database" => global::pg_database(&catalog)?,
+            "pg_tablespace" => global::pg_tablespace()?,
             "pg_roles" | "pg_authid" => global::pg_roles(&catalog)?,
             "pg_user" => global::pg_user(&catalog)?,
             "pg_tables" => global::pg_tables(&catalog, db)?,
@@ -123,12 +125,12 @@ impl PgCatalog {
 
 fn pg_namespace(catalog: &quartzdb_storage::Catalog, database: &str) -> Result<RecordBatch> {
     let rows = relations::namespaces(catalog, database);
-    batch(vec![
-        ("oid", Arc::new(rows.iter().map(|r| r.0).collect::<UInt32Array>())),
-        ("nspname", Arc::new(rows.iter().map(|r| Some(r.1.as_str())).collect::<StringArray>())),
-        ("nspowner", Arc::new(UInt32Array::from(vec![SUPERUSER_OID; rows.len()]))),
-        ("nspacl", Arc::new(StringArray::from(vec![None::<&str>; rows.len()]))),
-    ])
+    builder::Table::new(&rows)
+        .oid("oid", |r| r.0)
+        .text("nspname", |r| Some(r.1.clone()))
+        .oid("nspowner", |_| SUPERUSER_OID)
+        .text_list("nspacl", |_| None)
+        .finish()
 }
 
 /// Columns of PostgreSQL's one-byte `"char"` type, which drivers decode as bytes (asyncpg

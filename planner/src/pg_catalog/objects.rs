@@ -44,6 +44,21 @@ enum Op {
     RegName(RegKind),
     RegIn(RegKind),
     RegOid(RegKind),
+    /// `pg_table_size`, `pg_relation_size`, `pg_total_relation_size`, `pg_indexes_size` of a
+    /// table: bytes of its Lance dataset on disk (all kept versions); NULL for other relations.
+    RelationSize(SizePart),
+    /// `pg_database_size(name | oid)`: the bytes of its tables.
+    DatabaseSize,
+    /// `pg_size_pretty(bytes)` with PostgreSQL's units and rounding.
+    SizePretty,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum SizePart {
+    /// Data and deletion files, without indexes.
+    Table,
+    Indexes,
+    Total,
 }
 
 /// The object-name types besides `regtype` (which [`super::functions`] handles).
@@ -120,6 +135,11 @@ pub fn all(source: &CatalogSource, database: &str) -> Vec<ScalarUDF> {
         ("pg_get_function_result", Op::Description),
         ("pg_get_function_arguments", Op::Description),
         ("pg_get_function_identity_arguments", Op::Description),
+        // Nor statistics objects, partitioned tables, triggers or rules (their catalogs are empty).
+        ("pg_get_statisticsobjdef_columns", Op::Description),
+        ("pg_get_partkeydef", Op::Description),
+        ("pg_get_triggerdef", Op::Description),
+        ("pg_get_ruledef", Op::Description),
         ("has_table_privilege", Op::HasPrivilege),
         ("has_schema_privilege", Op::HasPrivilege),
         ("has_database_privilege", Op::HasPrivilege),
@@ -128,10 +148,18 @@ pub fn all(source: &CatalogSource, database: &str) -> Vec<ScalarUDF> {
         ("has_sequence_privilege", Op::HasPrivilege),
         ("has_function_privilege", Op::HasPrivilege),
         ("has_type_privilege", Op::HasPrivilege),
+        // Ordinary tables are publishable (and there are no publications to list them).
+        ("pg_relation_is_publishable", Op::AlwaysVisible),
         ("current_schemas", Op::CurrentSchemas),
         ("quote_ident", Op::QuoteIdent),
         ("pg_get_serial_sequence", Op::SerialSequence),
         ("to_regclass", Op::ToRegclass),
+        ("pg_table_size", Op::RelationSize(SizePart::Table)),
+        ("pg_relation_size", Op::RelationSize(SizePart::Table)),
+        ("pg_total_relation_size", Op::RelationSize(SizePart::Total)),
+        ("pg_indexes_size", Op::RelationSize(SizePart::Indexes)),
+        ("pg_database_size", Op::DatabaseSize),
+        ("pg_size_pretty", Op::SizePretty),
     ]
     .into_iter()
     .map(|(n, op)| (n.to_string(), op))
@@ -188,6 +216,9 @@ impl ScalarUDFImpl for ObjectFunction {
             Op::CurrentSchemas => n == 1,
             Op::SerialSequence => n == 2 && is_text(&args[0]) && is_text(&args[1]),
             Op::QuoteIdent | Op::ToRegclass | Op::RegIn(_) | Op::RegOid(_) => n == 1 && arg(0).is_some_and(is_text),
+            Op::RelationSize(_) => (1..=2).contains(&n) && (is_int(&args[0]) || is_text(&args[0])),
+            Op::DatabaseSize => n == 1 && (is_int(&args[0]) || is_text(&args[0])),
+            Op::SizePretty => n == 1 && (args[0].is_numeric() || args[0] == DataType::Null),
         };
         if !ok {
             return Err(crate::Error::no_such_function(&self.name, args).into());
@@ -205,6 +236,7 @@ impl ScalarUDFImpl for ObjectFunction {
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
         Ok(match self.op {
             Op::TableIsVisible | Op::AlwaysVisible | Op::HasPrivilege => DataType::Boolean,
+            Op::RelationSize(_) | Op::DatabaseSize => DataType::Int64,
             Op::ToRegclass | Op::RegOid(_) => DataType::UInt32,
             Op::CurrentSchemas => DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
             _ => DataType::Utf8,
@@ -289,6 +321,25 @@ impl ScalarUDFImpl for ObjectFunction {
                 texts(tables.iter().zip(&columns).map(|(t, c)| Some(serial_sequence(&catalog, db, names(), t.as_deref()?, c.as_deref()?))).map(Option::flatten).collect())
             }
             Op::QuoteIdent => texts(text_arg(0)?.into_iter().map(|s| s.map(|s| crate::names::quote_ident(&s))).collect()),
+            Op::RelationSize(part) => {
+                let storage = self.source.storage();
+                let sizes = oid_arg()?.into_iter().map(|o| o.and_then(|o| table_bytes(storage, &catalog, o, part)));
+                Arc::new(sizes.collect::<arrow::array::Int64Array>())
+            }
+            Op::DatabaseSize => {
+                let keys = if is_text(arrays[0].data_type()) { text_arg(0)? } else { oid_arg()?.into_iter().map(|o| o.map(|o| o.to_string())).collect() };
+                let storage = self.source.storage();
+                let size = |key: String| {
+                    let (_, d) = catalog.databases.iter().find(|(name, d)| **name == key || d.oid.to_string() == key)?;
+                    let tables = d.schemas.values().flat_map(|s| s.tables.values());
+                    Some(tables.filter_map(|t| table_bytes(storage, &catalog, t.oid, SizePart::Total)).sum::<i64>())
+                };
+                Arc::new(keys.into_iter().map(|k| k.and_then(size)).collect::<arrow::array::Int64Array>())
+            }
+            Op::SizePretty => {
+                let bytes = arrow::compute::cast(&arrays[0], &DataType::Int64)?;
+                texts(bytes.as_primitive::<arrow::datatypes::Int64Type>().iter().map(|b| b.map(size_pretty)).collect())
+            }
             Op::ToRegclass => Arc::new(text_arg(0)?.into_iter().map(|s| s.and_then(|s| names().oid(RegKind::Class, &s))).collect::<UInt32Array>()),
             Op::RegName(kind) => texts(oid_arg()?.into_iter().map(|o| o.map(|o| names().name(kind, o))).collect()),
             Op::RegOid(kind) | Op::RegIn(kind) => {
@@ -312,6 +363,48 @@ impl ScalarUDFImpl for ObjectFunction {
             Ok(ColumnarValue::Array(out))
         }
     }
+}
+
+/// Bytes on disk of a table's Lance dataset, or the part of them `part` names.
+fn table_bytes(storage: &quartzdb_storage::Storage, catalog: &Catalog, oid: u32, part: SizePart) -> Option<i64> {
+    let meta = catalog.table_dirs().find(|t| t.oid == oid)?;
+    let dir = storage.table_path(meta);
+    let indexes = dir_bytes(&dir.join("_indices"));
+    Some(match part {
+        SizePart::Total => dir_bytes(&dir),
+        SizePart::Indexes => indexes,
+        SizePart::Table => dir_bytes(&dir) - indexes,
+    })
+}
+
+fn dir_bytes(dir: &std::path::Path) -> i64 {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_bytes(&e.path()),
+            Ok(m) => m.len() as i64,
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+/// PostgreSQL's `pg_size_pretty`: bytes below 10 kB, then each unit while the value stays
+/// below 10240 of it, rounded half away from zero on one extra bit, as PostgreSQL computes it.
+fn size_pretty(bytes: i64) -> String {
+    const LIMIT: i64 = 10 * 1024;
+    let half_rounded = |x: i64| (x + if x < 0 { -1 } else { 1 }) / 2;
+    if bytes.abs() < LIMIT {
+        return format!("{bytes} bytes");
+    }
+    let mut size = bytes / 512;
+    for unit in ["kB", "MB", "GB", "TB"] {
+        if size.abs() < LIMIT * 2 - 1 {
+            return format!("{} {unit}", half_rounded(size));
+        }
+        size /= 1024;
+    }
+    format!("{} PB", half_rounded(size))
 }
 
 /// `schema.sequence` owned by `table.column` (the table name as `::regclass` reads it).
@@ -420,5 +513,29 @@ impl Names {
 
     fn role_name(&self, oid: u32) -> String {
         self.roles.iter().find(|r| r.1 == oid).map_or_else(|| format!("unknown (OID={oid})"), |r| r.0.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::size_pretty;
+
+    #[test]
+    fn sizes_print_as_postgresql_prints_them() {
+        // Each pair checked against PostgreSQL 15's pg_size_pretty(bigint).
+        let cases = [
+            (0, "0 bytes"),
+            (10239, "10239 bytes"),
+            (10240, "10 kB"),
+            (10_485_247, "10239 kB"),
+            (10_485_760, "10 MB"),
+            (1_000_000_000, "954 MB"),
+            (-20480, "-20 kB"),
+            (1 << 50, "1024 TB"),
+            (1 << 55, "32 PB"),
+        ];
+        for (bytes, text) in cases {
+            assert_eq!(size_pretty(bytes), text, "{bytes}");
+        }
     }
 }

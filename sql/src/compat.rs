@@ -253,7 +253,7 @@ mod tests {
     #[test]
     fn a_scalar_functions_alias_names_its_column() {
         assert_eq!(sql("SELECT i FROM generate_series(1, 3) i"), "SELECT i FROM generate_series(1, 3) i (i)");
-        assert_eq!(sql("SELECT x FROM unnest(ARRAY[1]) AS x"), "SELECT x FROM UNNEST(ARRAY[1]) x (x)");
+        assert_eq!(sql("SELECT x FROM unnest(ARRAY[1]) AS x"), "SELECT x FROM UNNEST(ARRAY[1]) AS x (x)");
         assert_eq!(sql("SELECT * FROM generate_series(1, 3) AS g(n)"), "SELECT * FROM generate_series(1, 3) AS g (n)");
         assert_eq!(sql("SELECT s.a FROM t s"), "SELECT s.a FROM t s", "a table's alias names only the table");
     }

@@ -79,6 +79,9 @@ pub async fn run(listener: TcpListener, engine: Arc<Engine>, config: &Config, sh
         tracing::warn!("closing connections still open after {SHUTDOWN_GRACE:?}");
         connections.shutdown().await;
     }
+    // Maintenance a last commit started finishes (it holds the write lock), so the data
+    // directory is free for the next server when this returns.
+    engine.storage().idle().await;
     tracing::info!("stopped");
 }
 

@@ -186,7 +186,7 @@ fn planner(e: &PlannerError) -> SqlState {
         PlannerError::UndefinedParameter(_) => UndefinedParameter,
         PlannerError::GeneratedAlways(_) => GeneratedAlways,
         PlannerError::GeneratedAlwaysUpdate(_) => GeneratedAlways,
-        PlannerError::InvalidConflictTarget => InvalidColumnReference,
+        PlannerError::InvalidConflictTarget | PlannerError::InvalidColumnReference(_) => InvalidColumnReference,
         PlannerError::UnknownConstraint(_) => UndefinedObject,
         PlannerError::CardinalityViolation | PlannerError::SubqueryRows => CardinalityViolation,
         PlannerError::StringTooLong { .. } => StringDataRightTruncation,

@@ -68,6 +68,10 @@ pub enum Error {
     #[error("there is no unique or exclusion constraint matching the ON CONFLICT specification")]
     InvalidConflictTarget,
 
+    /// 42P10
+    #[error("{0}")]
+    InvalidColumnReference(String),
+
     #[error("constraint \"{0}\" does not exist")]
     UnknownConstraint(String),
 

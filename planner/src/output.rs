@@ -56,6 +56,8 @@ pub enum Output {
     Command(CommandTag),
     /// COPY FROM STDIN: the client sends the data next (see [`crate::copy`]).
     CopyIn(crate::copy::CopyIn),
+    /// COPY TO STDOUT: rows for the wire layer to send as COPY data.
+    CopyOut(crate::copy::CopyOut),
     /// Empty statement text.
     Empty,
 }
@@ -66,6 +68,7 @@ impl std::fmt::Debug for Output {
             Output::Rows { schema, command, .. } => write!(f, "Rows({command}, {} columns)", schema.fields().len()),
             Output::Command(tag) => write!(f, "Command({tag})"),
             Output::CopyIn(copy) => write!(f, "CopyIn({} columns)", copy.columns()),
+            Output::CopyOut(copy) => write!(f, "CopyOut({} columns)", copy.schema.fields().len()),
             Output::Empty => write!(f, "Empty"),
         }
     }

@@ -13,7 +13,7 @@ use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{self, Expr as SqlExpr, ObjectName, Statement, UtilityOption};
 use futures::StreamExt;
-use quartzdb_storage::{Catalog, QualifiedName, Storage, Txn};
+use quartzdb_storage::{Catalog, QualifiedName, Storage, Txn, TxnView};
 
 use crate::catalog_provider::{CatalogSource, PlanningScope, QuartzCatalog};
 use crate::engine::Engine;
@@ -47,7 +47,9 @@ pub struct Session {
     block: Block,
     /// The open block's writing transaction, from its first write (or first statement, for
     /// REPEATABLE READ and SERIALIZABLE) to its end.
-    txn: Option<Txn>,
+    txn: Option<BlockTxn>,
+    /// Set by the wire layer when a result stream failed after the statement returned.
+    stream_failed: Arc<std::sync::atomic::AtomicBool>,
     /// Settings as they were before the block's first `SET LOCAL`, and the names it changed.
     local: Option<(Settings, Vec<String>)>,
     /// Optimized plans of parameterized queries (see [`crate::plan_cache`]).
@@ -79,6 +81,7 @@ impl Session {
             changed_settings: Vec::new(),
             block: Block::default(),
             txn: None,
+            stream_failed: Default::default(),
             local: None,
             plans: Default::default(),
             prepared: Default::default(),
@@ -114,6 +117,10 @@ impl Session {
         &self.ctx
     }
 
+    pub(crate) fn source(&self) -> &CatalogSource {
+        &self.source
+    }
+
     /// The catalog as this session's statements see it (its open transaction's changes included).
     pub(crate) fn catalog(&self) -> Arc<Catalog> {
         self.source.catalog()
@@ -121,24 +128,38 @@ impl Session {
 
     /// The transaction a writing statement runs in: the open block's (begun now if this is its
     /// first write), or one of the statement's own. Hand it back with [`Self::end_write`].
-    pub(crate) async fn begin_write(&mut self) -> Result<Txn> {
-        match self.txn.take() {
-            Some(txn) => Ok(txn),
-            None => self.lock().await,
+    pub(crate) async fn begin_write(&mut self) -> Result<WriteTxn> {
+        if self.block.is_idle() {
+            return Ok(WriteTxn::Statement(self.lock().await?));
         }
+        if self.txn.is_none() {
+            self.txn = Some(BlockTxn::new(self.lock().await?));
+        }
+        let txn = self.txn.as_ref().expect("just set").txn.clone();
+        Ok(WriteTxn::Block(txn.lock_owned().await))
     }
 
     /// Ends a writing statement: inside a block its transaction stays open for the next
     /// statement; otherwise it commits, or with an error rolls back.
-    pub(crate) async fn end_write<T>(&mut self, txn: Txn, result: Result<T>) -> Result<T> {
-        if !self.block.is_idle() {
-            self.txn = Some(txn);
-            return result;
+    pub(crate) async fn end_write<T>(&mut self, txn: WriteTxn, result: Result<T>) -> Result<T> {
+        match txn {
+            WriteTxn::Block(guard) => {
+                drop(guard);
+                result
+            }
+            WriteTxn::Statement(txn) => {
+                self.scope.lock().expect("scope lock").txn = None;
+                let value = result?;
+                self.storage().commit(txn).await?;
+                Ok(value)
+            }
         }
-        self.scope.lock().expect("scope lock").txn = None;
-        let value = result?;
-        self.storage().commit(txn).await?;
-        Ok(value)
+    }
+
+    /// The flag the wire layer sets when a result stream fails after the statement returned;
+    /// the next statement then fails an open block, as PostgreSQL's would be.
+    pub fn stream_failure_flag(&self) -> Arc<std::sync::atomic::AtomicBool> {
+        self.stream_failed.clone()
     }
 
     /// Waits for the write lock (at most `lock_timeout`) and starts a transaction, with the
@@ -163,16 +184,18 @@ impl Session {
         self.end_local_settings();
         self.sync_transaction_settings();
         self.scope.lock().expect("scope lock").txn = None;
-        match self.txn.take() {
-            Some(txn) if commit => self.storage().commit(txn).await?,
-            // Dropping the transaction rolls it back.
-            _ => {}
+        let Some(block) = self.txn.take() else { return Ok(()) };
+        // No statement holds it any more (statements run one at a time); dropping it rolls back.
+        let txn = std::sync::Arc::try_unwrap(block.txn).map_err(|_| Error::Internal("the block's transaction is still in use".into()))?.into_inner();
+        if commit {
+            self.storage().commit(txn).await?;
         }
         Ok(())
     }
 
-    fn savepoint(&mut self, op: SavepointOp, name: &str) -> Result<()> {
-        let Some(txn) = self.txn.as_mut() else { return Ok(()) };
+    async fn savepoint(&mut self, op: SavepointOp, name: &str) -> Result<()> {
+        let Some(block) = self.txn.as_ref() else { return Ok(()) };
+        let mut txn = block.txn.lock().await;
         match op {
             SavepointOp::Create => txn.savepoint(name),
             SavepointOp::RollbackTo => txn.rollback_to(name)?,
@@ -213,7 +236,15 @@ impl Session {
     #[tracing::instrument(skip_all)]
     pub async fn execute(&mut self, stmt: Statement, params: Option<ParamValues>) -> Result<Output> {
         tracing::debug!(sql = %stmt, "execute");
-        self.scope.lock().expect("scope lock").time_zone = self.settings.time_zone();
+        if self.stream_failed.swap(false, std::sync::atomic::Ordering::AcqRel) {
+            self.block.after_error();
+        }
+        {
+            // A statement that was cancelled may have left its own transaction's view here.
+            let mut scope = self.scope.lock().expect("scope lock");
+            scope.time_zone = self.settings.time_zone();
+            scope.txn = self.txn.as_ref().map(|b| b.view.clone());
+        }
         let stmt = match stmt {
             Statement::Execute { name: Some(name), parameters, immediate: false, .. } => match self.prepared.bind(&names::single(&name)?, &parameters) {
                 Ok(bound) => bound,
@@ -237,11 +268,11 @@ impl Session {
                 return Ok(output);
             }
             Action::End { commit, output } => self.end_block(commit).await.map(|_| output),
-            Action::Savepoint { op, name, output } => self.savepoint(op, &name).map(|_| output),
+            Action::Savepoint { op, name, output } => self.savepoint(op, &name).await.map(|_| output),
             Action::Run => {
                 if !self.block.is_idle() && self.block.isolation.locks_at_start() && self.txn.is_none() {
                     match self.lock().await {
-                        Ok(txn) => self.txn = Some(txn),
+                        Ok(txn) => self.txn = Some(BlockTxn::new(txn)),
                         Err(e) => {
                             self.block.after_error();
                             return Err(e);
@@ -267,7 +298,7 @@ impl Session {
             Statement::Set(set) => self.set(set),
             Statement::Reset(reset) => self.reset(reset.reset),
             Statement::ShowVariable { variable } => self.show(&variable),
-            copy @ Statement::Copy { .. } => Ok(Output::CopyIn(crate::copy::start(self, copy)?)),
+            copy @ Statement::Copy { .. } => crate::copy::start(self, copy).await,
             Statement::Prepare { name, data_types, statement } => {
                 // PostgreSQL plans at PREPARE: an unknown table or column fails here.
                 self.describe(&statement).await?;
@@ -358,6 +389,11 @@ impl Session {
     /// Runs a plan to completion and returns its batches (for DML, whose rows are needed whole).
     pub(crate) async fn collect(&self, plan: LogicalPlan) -> Result<Vec<RecordBatch>> {
         Ok(self.ctx.execute_logical_plan(plan).await?.collect().await?)
+    }
+
+    /// Runs a query without parameters (COPY TO's).
+    pub(crate) async fn run_query(&mut self, stmt: Statement) -> Result<Output> {
+        self.query(stmt, None).await
     }
 
     async fn query(&mut self, stmt: Statement, params: Option<ParamValues>) -> Result<Output> {
@@ -626,6 +662,46 @@ fn explain_options(stmt: Statement) -> Result<Statement> {
         return Err(Error::Unsupported("EXPLAIN of statements other than queries".into()));
     }
     Ok(Statement::Explain { describe_alias, analyze, verbose, query_plan, estimate, statement, format, options: None })
+}
+
+/// The open block's transaction. The session keeps it (a statement only locks it), so a
+/// cancelled statement leaves it in place: the block fails, and ROLLBACK TO SAVEPOINT or
+/// ROLLBACK decide what becomes of it.
+struct BlockTxn {
+    txn: Arc<tokio::sync::Mutex<Txn>>,
+    view: Arc<TxnView>,
+}
+
+impl BlockTxn {
+    fn new(txn: Txn) -> Self {
+        let view = txn.view().clone();
+        Self { txn: Arc::new(tokio::sync::Mutex::new(txn)), view }
+    }
+}
+
+/// A writing statement's transaction: the block's, or its own.
+pub(crate) enum WriteTxn {
+    Block(tokio::sync::OwnedMutexGuard<Txn>),
+    Statement(Txn),
+}
+
+impl std::ops::Deref for WriteTxn {
+    type Target = Txn;
+    fn deref(&self) -> &Txn {
+        match self {
+            WriteTxn::Block(t) => t,
+            WriteTxn::Statement(t) => t,
+        }
+    }
+}
+
+impl std::ops::DerefMut for WriteTxn {
+    fn deref_mut(&mut self) -> &mut Txn {
+        match self {
+            WriteTxn::Block(t) => t,
+            WriteTxn::Statement(t) => t,
+        }
+    }
 }
 
 /// Statements [`Session::write`] runs.

@@ -249,6 +249,7 @@ fn read_only(stmt: &Statement) -> bool {
             | Statement::Prepare { .. }
             | Statement::Deallocate { .. }
             | Statement::Discard { .. }
+            | Statement::Copy { to: true, .. }
     ) || matches!(stmt, Statement::Explain { statement, .. } if matches!(statement.as_ref(), Statement::Query(_)))
 }
 

@@ -316,7 +316,17 @@ pub fn tag(t: &CommandTag) -> Tag {
 
 /// A statement's output as a pgwire response. Row streams stop with 57014 when the connection's
 /// query is cancelled (`cancel` moving past `generation`).
-pub fn response(output: Output, format: &Format, tz: chrono_tz::Tz, cancel: Arc<CancelState>, generation: u64, deadline: Option<tokio::time::Instant>) -> PgWireResult<Response> {
+/// `failed` is set when a row stream fails after the statement returned (the session then fails
+/// an open block, as PostgreSQL does for an error at any point of a statement).
+pub fn response(
+    output: Output,
+    format: &Format,
+    tz: chrono_tz::Tz,
+    cancel: Arc<CancelState>,
+    generation: u64,
+    deadline: Option<tokio::time::Instant>,
+    failed: Arc<std::sync::atomic::AtomicBool>,
+) -> PgWireResult<Response> {
     match output {
         Output::Empty => Ok(Response::EmptyQuery),
         // pgwire keeps the transaction status ReadyForQuery reports from these two.
@@ -325,30 +335,95 @@ pub fn response(output: Output, format: &Format, tz: chrono_tz::Tz, cancel: Arc<
         Output::Command(t) => Ok(Response::Execution(tag(&t))),
         // The connection starts the COPY itself (it keeps the decoder); never reaches here.
         Output::CopyIn(_) => Err(pgwire::error::PgWireError::ApiError("COPY FROM STDIN outside the connection's handler".into())),
+        Output::CopyOut(copy) => copy_out(copy, tz, cancel, generation, deadline, failed),
         Output::Rows { schema, stream, command } => {
             let fields = Arc::new(fields(&schema, format)?);
             let text: Vec<bool> = (0..schema.fields().len()).map(|i| format.format_for(i) == FieldFormat::Text).collect();
-            // Columns QuartzDB formats itself are handed to arrow-pg as plain text, which it
-            // writes as is (for an array type it would quote the string).
-            let encoding = fields
-                .iter()
-                .zip(schema.fields())
-                .zip(&text)
-                .map(|((info, f), text)| {
-                    if *text && is_float_list(&wire_type(f.data_type())) {
-                        FieldInfo::new(info.name().to_string(), None, None, Type::TEXT, info.format()).with_format_options(format_options())
-                    } else {
-                        info.clone()
-                    }
-                })
-                .collect();
-            let rows = rows(stream, wire_schema(&schema), text, tz, Arc::new(encoding), cancel, generation, deadline);
+            let encoding = encoding(&fields, &schema, &text);
+            let rows = rows(stream, wire_schema(&schema), text, tz, encoding, cancel, generation, deadline).inspect(move |r| {
+                if r.is_err() {
+                    failed.store(true, std::sync::atomic::Ordering::Release);
+                }
+            });
             let mut response = QueryResponse::new(fields, rows);
             // pgwire appends the row count; INSERT … RETURNING's tag also has the OID (0).
             response.command_tag = if command.oid { format!("{} 0", command.command) } else { command.command };
             Ok(Response::Query(response))
         }
     }
+}
+
+/// How arrow-pg encodes each column. Columns QuartzDB formats itself are handed to it as plain
+/// text, which it writes as is (for an array type it would quote the string).
+fn encoding(fields: &[FieldInfo], schema: &Schema, text: &[bool]) -> Arc<Vec<FieldInfo>> {
+    let encoding = fields
+        .iter()
+        .zip(schema.fields())
+        .zip(text)
+        .map(|((info, f), text)| {
+            if *text && is_float_list(&wire_type(f.data_type())) {
+                FieldInfo::new(info.name().to_string(), None, None, Type::TEXT, info.format()).with_format_options(format_options())
+            } else {
+                info.clone()
+            }
+        })
+        .collect();
+    Arc::new(encoding)
+}
+
+/// COPY TO STDOUT: each row printed as a text-format result row would be, then framed as a
+/// line of COPY text or CSV, one CopyData message per row (pgwire counts them for the tag).
+fn copy_out(
+    copy: quartzdb_planner::copy::CopyOut,
+    tz: chrono_tz::Tz,
+    cancel: Arc<CancelState>,
+    generation: u64,
+    deadline: Option<tokio::time::Instant>,
+    failed: Arc<std::sync::atomic::AtomicBool>,
+) -> PgWireResult<Response> {
+    use quartzdb_planner::copy::encode;
+    let quartzdb_planner::copy::CopyOut { schema, stream, options, force_quote } = copy;
+    let columns = schema.fields().len();
+    let fields = fields(&schema, &text())?;
+    let all_text = vec![true; columns];
+    let encoding = encoding(&fields, &schema, &all_text);
+    let rows = rows(stream, wire_schema(&schema), all_text, tz, encoding, cancel, generation, deadline);
+    // The header goes out with the first row (or alone at the end when there is none).
+    let header = Arc::new(std::sync::Mutex::new(options.header.then(|| {
+        let names: Vec<String> = fields.iter().map(|f| f.name().to_string()).collect();
+        let mut out = Vec::new();
+        encode::header(&names, &options, &mut out);
+        out
+    })));
+    let pending = header.clone();
+    let lines = rows.map(move |row| {
+        let row = row.inspect_err(|_| failed.store(true, std::sync::atomic::Ordering::Release))?;
+        let mut out = header.lock().expect("header").take().unwrap_or_default();
+        encode::line(&data_row_values(&row)?, &options, &force_quote, &mut out);
+        Ok(pgwire::messages::copy::CopyData::new(out.into()))
+    });
+    let trailer = futures::stream::once(async move { pending.lock().expect("header").take() })
+        .filter_map(|h| async move { h.map(|h| Ok(pgwire::messages::copy::CopyData::new(h.into()))) });
+    Ok(Response::CopyOut(pgwire::api::results::CopyResponse::new(0, columns, lines.chain(trailer))))
+}
+
+/// The values of an encoded DataRow: `None` for NULL.
+fn data_row_values(row: &DataRow) -> PgWireResult<Vec<Option<&[u8]>>> {
+    let data = &row.data[..];
+    let mut values = Vec::with_capacity(row.field_count.max(0) as usize);
+    let mut at = 0;
+    for _ in 0..row.field_count {
+        let len = data.get(at..at + 4).map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]])).ok_or_else(|| pgwire::error::PgWireError::ApiError("short DataRow".into()))?;
+        at += 4;
+        if len < 0 {
+            values.push(None);
+        } else {
+            let end = at + len as usize;
+            values.push(Some(data.get(at..end).ok_or_else(|| pgwire::error::PgWireError::ApiError("short DataRow".into()))?));
+            at = end;
+        }
+    }
+    Ok(values)
 }
 
 type RowIter = Box<dyn Iterator<Item = PgWireResult<DataRow>> + Send>;

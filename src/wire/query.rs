@@ -130,7 +130,7 @@ impl Connection {
             *self.copy.lock().expect("copy lock") = Some(super::copy::CopyInProgress::new(copy));
             return Ok(Response::CopyIn(pgwire::api::results::CopyResponse::new(0, columns, futures::stream::empty())));
         }
-        encode::response(output, format, session.settings().time_zone(), self.cancel.clone(), generation, deadline)
+        encode::response(output, format, session.settings().time_zone(), self.cancel.clone(), generation, deadline, session.stream_failure_flag())
     }
 }
 

@@ -192,6 +192,7 @@ mod tests {
             storage.commit_rows(&mut txn, "quartz", &name, RowChange { inserted: vec![batch], ..Default::default() }).await.unwrap();
             storage.commit(txn).await.unwrap();
         }
+        storage.idle().await;
         let meta = storage.catalog().table("quartz", &name).unwrap().clone();
         let dataset = storage.dataset(&meta).await.unwrap();
         assert!(dataset.get_fragments().len() < COMPACT_AT_FRAGMENTS, "{} fragments", dataset.get_fragments().len());

@@ -219,7 +219,12 @@ impl Storage {
             }
         };
         let ds = Arc::new(ds);
-        self.cache_dataset(meta.oid, ds.clone());
+        // Only a published version is shared: a transaction's own version number may be reused
+        // by another commit if it rolls back.
+        let published = self.catalog().table_dirs().any(|t| t.oid == meta.oid && t.version == ds.version().version);
+        if published {
+            self.cache_dataset(meta.oid, ds.clone());
+        }
         Ok(ds)
     }
 
@@ -640,6 +645,7 @@ impl Storage {
         }
         let meta = txn.catalog().table(db, name)?.clone();
         let dataset = self.txn_dataset(txn, &meta).await?;
+        txn.touch_keys(meta.oid);
         self.check_unique(&meta, &dataset, &change).await?;
         let committed = self.commit_change(&meta, dataset, change).await;
         let recorded = committed.and_then(|ds| txn.set_dataset(db, name, Arc::new(ds)));
@@ -829,6 +835,7 @@ mod tests {
             storage.create_table(&mut txn, "quartz", &name, table, false).await.unwrap();
             storage.commit_rows(&mut txn, "quartz", &name, RowChange { inserted: vec![batch(&schema, &[1])], ..Default::default() }).await.unwrap();
             storage.commit(txn).await.unwrap();
+            storage.idle().await;
             let meta = storage.catalog().table("quartz", &name).unwrap().clone();
             // Lance commits, QuartzDB "crashes" before publishing.
             let ds = storage.dataset(&meta).await.unwrap();

@@ -33,6 +33,9 @@ pub struct Txn {
     changed: bool,
     /// Tables this transaction gave a new Lance version.
     written: BTreeSet<u32>,
+    /// Tables whose shared key sets took this transaction's rows (possibly of a statement that
+    /// was cancelled before its version was recorded): dropped unless it commits.
+    keys_touched: BTreeSet<u32>,
     /// Tables VACUUM asked to clean up once the transaction is published.
     pub(crate) vacuumed: BTreeSet<u32>,
     /// Datasets created here: removed unless the transaction commits.
@@ -100,6 +103,7 @@ impl Txn {
             view: Arc::new(TxnView { state: Mutex::new(ViewState { catalog, datasets: HashMap::new(), own_sequences: HashSet::new() }) }),
             changed: false,
             written: BTreeSet::new(),
+            keys_touched: BTreeSet::new(),
             vacuumed: BTreeSet::new(),
             created: Vec::new(),
             dropped: Vec::new(),
@@ -147,6 +151,11 @@ impl Txn {
         Ok(())
     }
 
+    /// Records that the shared key sets of a table are about to take this transaction's rows.
+    pub(crate) fn touch_keys(&mut self, oid: u32) {
+        self.keys_touched.insert(oid);
+    }
+
     /// Records a dataset this transaction created for a new table.
     pub(crate) fn created(&mut self, meta: TableMeta, ds: Arc<Dataset>, sequences: impl IntoIterator<Item = u32>) {
         let mut state = self.view.state.lock().expect("txn view");
@@ -177,13 +186,21 @@ impl Txn {
         let at = self.position(name)?;
         self.savepoints.truncate(at + 1);
         let sp = &self.savepoints[at].1;
-        *self.view.state.lock().expect("txn view") = sp.state.clone();
+        {
+            let mut state = self.view.state.lock().expect("txn view");
+            // Sequences never go back, not even the transaction's own.
+            let mut restored = sp.state.clone();
+            let mut catalog = (*restored.catalog).clone();
+            keep_sequence_values(&mut catalog, &state.catalog, &HashSet::new());
+            restored.catalog = Arc::new(catalog);
+            *state = restored;
+        }
         self.changed = sp.changed;
         self.dropped.truncate(sp.dropped);
         let undone: Vec<TableMeta> = self.created.drain(sp.created..).collect();
         remove_datasets(&self.storage, &undone);
         // Key sets include the undone rows; they are rebuilt from the restored versions.
-        self.storage.forget_keys(self.written.iter().copied());
+        self.storage.forget_keys(self.written.iter().chain(&self.keys_touched).copied());
         Ok(())
     }
 
@@ -204,6 +221,7 @@ impl Txn {
         *self.view.state.lock().expect("txn view") = ViewState { catalog, datasets: HashMap::new(), own_sequences: HashSet::new() };
         self.changed = false;
         self.written.clear();
+        self.keys_touched.clear();
         self.vacuumed.clear();
         self.created.clear();
         self.dropped.clear();
@@ -214,12 +232,12 @@ impl Txn {
 
 impl Drop for Txn {
     fn drop(&mut self) {
-        if self.done || (!self.changed && self.created.is_empty()) {
+        if self.done || (!self.changed && self.created.is_empty() && self.keys_touched.is_empty()) {
             return;
         }
         // Nothing was published. Remove the versions and datasets no one will ever read, and the
         // key sets that counted the transaction's rows.
-        self.storage.forget_keys(self.written.iter().chain(self.created.iter().map(|t| &t.oid)).copied());
+        self.storage.forget_keys(self.written.iter().chain(&self.keys_touched).chain(self.created.iter().map(|t| &t.oid)).copied());
         remove_datasets(&self.storage, &self.created);
         let published = self.storage.catalog();
         for meta in published.table_dirs().filter(|t| self.written.contains(&t.oid)) {
@@ -241,8 +259,10 @@ impl Storage {
         Txn::new(self.clone(), guard)
     }
 
-    /// Publishes everything `txn` did in one catalog write, then keeps the written tables compact
-    /// (maintenance failures are logged; the commit stands).
+    /// Publishes everything `txn` did in one catalog write. Keeping the written tables compact
+    /// (and their indexes fed) then runs in the background, still holding the write lock so the
+    /// next writer waits for it; a cancelled statement can thus never report a commit as failed.
+    /// VACUUM's cleanup is done before this returns. Maintenance failures are logged.
     pub async fn commit(self: &Arc<Self>, mut txn: Txn) -> Result<()> {
         self.publish_txn(&mut txn)?;
         let written = std::mem::take(&mut txn.written);
@@ -251,8 +271,18 @@ impl Storage {
             return Ok(());
         }
         txn.restart();
-        self.maintain(&mut txn, &written, &vacuumed).await;
+        if !vacuumed.is_empty() {
+            self.maintain(&mut txn, &written, &vacuumed).await;
+            return Ok(());
+        }
+        let storage = self.clone();
+        tokio::spawn(async move { storage.maintain(&mut txn, &written, &BTreeSet::new()).await });
         Ok(())
+    }
+
+    /// Waits until no transaction or background maintenance holds the write lock.
+    pub async fn idle(&self) {
+        drop(self.writer().lock().await);
     }
 
     /// The published catalog becomes the transaction's, keeping the values that sequences it does

@@ -1,9 +1,9 @@
 //! COPY FROM STDIN: text and CSV data from tokio-postgres (extended protocol) and psql's
 //! `\copy` (simple protocol), every column type through PostgreSQL's text forms, and bad data
-//! rejected whole with its SQLSTATE.
+//! rejected whole with its SQLSTATE. COPY TO STDOUT: the same forms back out, and round trips.
 
 use bytes::Bytes;
-use futures::SinkExt;
+use futures::{SinkExt, TryStreamExt};
 use tokio_postgres::Client;
 
 use crate::harness::{TestServer, run, sqlstate};
@@ -119,6 +119,100 @@ fn psql_copy_loads_a_csv_file() {
         assert!(out.status.success(), "psql: {}", String::from_utf8_lossy(&out.stderr));
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "COPY 2500");
         assert_eq!(text_rows(&client, "SELECT count(*), sum(price), max(name) FROM items").await, vec![vec!["2500", "124375.00", "item 999"]]);
+        server.stop().await;
+    });
+}
+
+/// Everything a COPY TO STDOUT sends, as text.
+async fn copy_out(client: &Client, sql: &str) -> Result<String, tokio_postgres::Error> {
+    let stream = client.copy_out(sql).await?;
+    let chunks: Vec<Bytes> = stream.try_collect().await?;
+    Ok(String::from_utf8(chunks.concat()).unwrap())
+}
+
+#[test]
+fn copy_to_stdout_prints_every_type_and_reads_back() {
+    run(async {
+        let server = TestServer::start().await;
+        let client = server.client().await;
+        client.batch_execute(TABLE).await.unwrap();
+        client
+            .batch_execute(
+                "SET TimeZone = 'UTC';
+                 INSERT INTO items VALUES
+                   (1, E'tab\\there', 1.5, '2024-01-01 10:00:00+00', '{a,\"b c\"}', '[1,2]', '1 day 02:00:00', true),
+                   (2, E'line\\nbreak, \"quoted\"', NULL, NULL, NULL, '[3.5,-4]', '-01:30:00', false)",
+            )
+            .await
+            .unwrap();
+        // Text format, as PostgreSQL 15 prints these values (checked there with the same rows).
+        let text = copy_out(&client, "COPY items TO STDOUT").await.unwrap();
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines.sort();
+        assert_eq!(
+            lines,
+            [
+                "1\ttab\\there\t1.50\t2024-01-01 10:00:00+00\t{a,\"b c\"}\t[1,2]\t1 day 02:00:00\tt",
+                "2\tline\\nbreak, \"quoted\"\t\\N\t\\N\t\\N\t[3.5,-4]\t-01:30:00\tf",
+            ]
+        );
+        // CSV of a query, with a header and FORCE_QUOTE.
+        let csv = copy_out(&client, "COPY (SELECT id, name, price FROM items ORDER BY id) TO STDOUT WITH (FORMAT csv, HEADER, FORCE_QUOTE (price))").await.unwrap();
+        assert_eq!(csv, "id,name,price\n1,tab\there,\"1.50\"\n2,\"line\nbreak, \"\"quoted\"\"\",\n");
+
+        // What COPY TO writes, COPY FROM reads back unchanged, in both formats.
+        for (out, into) in [("COPY items TO STDOUT", "COPY copy2 FROM STDIN"), ("COPY items TO STDOUT (FORMAT csv)", "COPY copy2 FROM STDIN (FORMAT csv)")] {
+            client.batch_execute("DROP TABLE IF EXISTS copy2").await.unwrap();
+            client.batch_execute(&TABLE.replace("items", "copy2")).await.unwrap();
+            let data = copy_out(&client, out).await.unwrap();
+            assert_eq!(copy_in(&client, into, &[&data]).await.unwrap(), 2);
+            let q = |t: &str| format!("SELECT id, name, price::text, at::text, tags::text, v::text, d::text, ok FROM {t} ORDER BY id");
+            assert_eq!(text_rows(&client, &q("copy2")).await, text_rows(&client, &q("items")).await, "{out}");
+        }
+
+        // A column list, an empty result, and the errors PostgreSQL gives.
+        assert_eq!(copy_out(&client, "COPY items (v, id) TO STDOUT WITH (DELIMITER '|')").await.unwrap().lines().count(), 2);
+        assert_eq!(copy_out(&client, "COPY (SELECT 1 WHERE false) TO STDOUT").await.unwrap(), "");
+        for (sql, code) in [
+            ("COPY nothing TO STDOUT", "42P01"),
+            ("COPY items (nope) TO STDOUT", "42703"),
+            ("COPY items TO STDOUT WITH (FORCE_QUOTE (id))", "0A000"),
+            ("COPY items TO STDOUT WITH (FORMAT csv, FORCE_QUOTE (nope))", "42P10"),
+            ("COPY items TO STDOUT WITH (FORMAT binary)", "0A000"),
+            ("COPY items TO '/tmp/x'", "42501"),
+        ] {
+            let err = copy_out(&client, sql).await.unwrap_err();
+            assert_eq!(sqlstate(&err), code, "{sql}");
+        }
+        server.stop().await;
+    });
+}
+
+#[test]
+fn psql_copy_writes_a_file_that_loads_back() {
+    run(async {
+        let server = TestServer::start().await;
+        let client = server.client().await;
+        client.batch_execute("CREATE TABLE src (id int, note text, v vector(3)); CREATE TABLE dst (id int, note text, v vector(3))").await.unwrap();
+        client.batch_execute("INSERT INTO src SELECT i, 'note ' || i, '[1,2,3]'::vector FROM generate_series(1, 3000) i").await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("src.csv");
+        let psql = |command: String| {
+            std::process::Command::new("psql")
+                .args(["-X", "-h", &server.addr.ip().to_string(), "-p", &server.addr.port().to_string(), "-U", "quartz", "-d", "quartz", "-c", &command])
+                .output()
+        };
+        let Ok(out) = psql(format!("\\copy src to '{}' with (format csv, header)", file.display())) else {
+            assert!(std::env::var_os("CI").is_none(), "psql is needed for the COPY tests under CI");
+            return;
+        };
+        assert!(out.status.success(), "psql: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "COPY 3000");
+        let written = std::fs::read_to_string(&file).unwrap();
+        assert!(written.starts_with("id,note,v\n"), "{}", &written[..40]);
+        let out = psql(format!("\\copy dst from '{}' with (format csv, header)", file.display())).unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "COPY 3000");
+        assert_eq!(text_rows(&client, "SELECT count(*), sum(id), max(note), min(v::text) FROM dst").await, vec![vec!["3000", "4501500", "note 999", "[1,2,3]"]]);
         server.stop().await;
     });
 }

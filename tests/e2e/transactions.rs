@@ -254,3 +254,43 @@ fn a_crash_before_commit_loses_the_whole_block_and_after_it_nothing() {
         server.terminate();
     });
 }
+
+#[test]
+fn describe_cancel_and_late_errors_inside_a_block() {
+    run(async {
+        let server = TestServer::start().await;
+        let client = server.client().await;
+        let other = server.client().await;
+        client.batch_execute("CREATE TABLE t (a int)").await.unwrap();
+
+        // A driver's Parse (Describe) of INSERT … RETURNING in a block must not leak the block's
+        // uncommitted version to others, not even after ROLLBACK reuses its version number.
+        client.batch_execute("BEGIN; INSERT INTO t VALUES (100)").await.unwrap();
+        client.prepare("INSERT INTO t VALUES ($1) RETURNING a").await.unwrap();
+        client.batch_execute("ROLLBACK").await.unwrap();
+        other.batch_execute("INSERT INTO t VALUES (1)").await.unwrap();
+        let rows: Vec<i32> = client.query("SELECT a FROM t", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+        assert_eq!(rows, [1]);
+
+        // A write cancelled by statement_timeout fails the block but keeps what came before it.
+        client.batch_execute("BEGIN; INSERT INTO t VALUES (2); SAVEPOINT s; SET statement_timeout = '1ms'").await.unwrap();
+        let slow = client.batch_execute("INSERT INTO t SELECT i FROM generate_series(1, 3000000) i").await;
+        client.batch_execute("SET statement_timeout = 0").await.ok();
+        if let Err(e) = slow {
+            assert_eq!(sqlstate(&e), "57014");
+        }
+        client.batch_execute("ROLLBACK TO SAVEPOINT s; SET statement_timeout = 0; INSERT INTO t VALUES (3); COMMIT").await.unwrap();
+        let mut rows: Vec<i32> = other.query("SELECT a FROM t", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+        rows.sort();
+        assert_eq!(rows, [1, 2, 3]);
+
+        // An error raised while RETURNING rows stream fails the block too.
+        client.batch_execute("BEGIN").await.unwrap();
+        let err = client.query("INSERT INTO t VALUES (0) RETURNING 10 / a", &[]).await.unwrap_err();
+        assert_eq!(sqlstate(&err), "22012");
+        assert_eq!(sqlstate(&client.batch_execute("SELECT 1").await.unwrap_err()), "25P02");
+        client.batch_execute("ROLLBACK").await.unwrap();
+        assert_eq!(count(&other, "t").await, 3);
+        server.stop().await;
+    });
+}

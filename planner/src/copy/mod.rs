@@ -1,5 +1,9 @@
-//! `COPY t [(columns)] FROM STDIN [WITH (FORMAT text | csv, DELIMITER, NULL, HEADER, QUOTE,
-//! ESCAPE)]`, as psql's `\copy` and drivers' bulk loads send it.
+//! `COPY t [(columns)] FROM STDIN` and `COPY t [(columns)] | (query) TO STDOUT`, `[WITH (FORMAT
+//! text | csv, DELIMITER, NULL, HEADER, QUOTE, ESCAPE, FORCE_QUOTE)]`, as psql's `\copy` and
+//! drivers' bulk loads and exports send them.
+//!
+//! COPY TO runs the query like a SELECT; the wire layer prints each row as it would in text
+//! format and frames the values with [`encode`], so every type reads back through COPY FROM.
 //!
 //! [`start`] checks the statement and says what the client is to send; the wire layer feeds
 //! the data to a [`Decoder`] and, at the end, hands its text columns to [`Session::copy_in`],
@@ -7,10 +11,11 @@
 //! defaults, constraints and single atomic commit as any INSERT, so a bad value fails the whole
 //! COPY and the table is unchanged, as in PostgreSQL.
 //!
-//! Not yet: `COPY … TO STDOUT`, the binary format, and FORCE_* options. Files and programs
+//! Not yet: the binary format, FORCE_NOT_NULL and FORCE_NULL. Files and programs
 //! (`COPY … FROM 'file'`) are refused: SQL cannot reach the server's files.
 
 pub mod decode;
+pub mod encode;
 
 use std::sync::Arc;
 
@@ -48,15 +53,17 @@ pub struct Options {
     pub header: bool,
     pub quote: u8,
     pub escape: u8,
+    /// FORCE_QUOTE's columns (COPY TO in CSV format).
+    pub force_quote: Vec<String>,
 }
 
 impl Options {
     pub fn text() -> Self {
-        Self { format: Format::Text, delimiter: b'\t', null: "\\N".into(), header: false, quote: b'"', escape: b'"' }
+        Self { format: Format::Text, delimiter: b'\t', null: "\\N".into(), header: false, quote: b'"', escape: b'"', force_quote: vec![] }
     }
 
     pub fn csv() -> Self {
-        Self { format: Format::Csv, delimiter: b',', null: String::new(), header: false, quote: b'"', escape: b'"' }
+        Self { format: Format::Csv, delimiter: b',', null: String::new(), header: false, quote: b'"', escape: b'"', force_quote: vec![] }
     }
 }
 
@@ -105,6 +112,7 @@ fn options(with: &[CopyOption], legacy: &[CopyLegacyOption]) -> Result<Options> 
             CopyOption::Escape(c) => escape = Some(ascii_char("escape", *c)?),
             CopyOption::Encoding(e) if e.eq_ignore_ascii_case("utf8") || e.eq_ignore_ascii_case("utf-8") => {}
             CopyOption::Freeze(_) => {}
+            CopyOption::ForceQuote(columns) => out.force_quote = columns.iter().map(names::ident).collect(),
             other => return Err(Error::Unsupported(format!("COPY option {other}"))),
         }
     }
@@ -116,6 +124,7 @@ fn options(with: &[CopyOption], legacy: &[CopyLegacyOption]) -> Result<Options> 
                         CopyLegacyCsvOption::Header => out.header = true,
                         CopyLegacyCsvOption::Quote(q) => out.quote = ascii_char("quote", *q)?,
                         CopyLegacyCsvOption::Escape(e) => escape = Some(ascii_char("escape", *e)?),
+                        CopyLegacyCsvOption::ForceQuote(columns) => out.force_quote = columns.iter().map(names::ident).collect(),
                         other => return Err(Error::Unsupported(format!("COPY option {other}"))),
                     }
                 }
@@ -134,20 +143,29 @@ fn options(with: &[CopyOption], legacy: &[CopyLegacyOption]) -> Result<Options> 
     Ok(out)
 }
 
-/// Checks a COPY statement and says what data to expect.
-pub fn start(session: &Session, stmt: Statement) -> Result<CopyIn> {
+/// Starts a COPY: for FROM STDIN, checks it and says what data to expect; for TO STDOUT, runs
+/// its query.
+pub async fn start(session: &mut Session, stmt: Statement) -> Result<Output> {
     let Statement::Copy { source, to, target, options: with, legacy_options, .. } = stmt else {
         return Err(Error::Internal("copy::start takes COPY".into()));
     };
     match (to, &target) {
-        (false, CopyTarget::Stdin) => {}
-        (true, CopyTarget::Stdout) => return Err(Error::Unsupported("COPY TO STDOUT".into())),
+        (false, CopyTarget::Stdin) | (true, CopyTarget::Stdout) => {}
         _ => return Err(Error::PermissionDenied("COPY to or from a file or program is not allowed: SQL cannot reach the server's files; use psql's \\copy".into())),
+    }
+    let options = options(&with, &legacy_options)?;
+    if !options.force_quote.is_empty() && options.format != Format::Csv {
+        return Err(Error::Unsupported("COPY force quote available only in CSV mode".into()));
+    }
+    if to {
+        return copy_out(session, source, options).await;
+    }
+    if !options.force_quote.is_empty() {
+        return Err(Error::Unsupported("COPY force quote only available using COPY TO".into()));
     }
     let CopySource::Table { table_name, columns } = source else {
         return Err(Error::Syntax("COPY FROM takes a table, not a query".into()));
     };
-    let options = options(&with, &legacy_options)?;
     let table = session.qualify(&table_name)?;
     let catalog = session.catalog();
     let meta = catalog.table(session.database(), &table)?;
@@ -160,7 +178,43 @@ pub fn start(session: &Session, stmt: Statement) -> Result<CopyIn> {
         let column = meta.columns.iter().find(|c| &c.name == name).ok_or_else(|| Error::UnknownColumn { table: table.name.clone(), column: name.clone() })?;
         types.push(column.type_name.clone());
     }
-    Ok(CopyIn { table, columns: listed, types, options })
+    Ok(Output::CopyIn(CopyIn { table, columns: listed, types, options }))
+}
+
+/// A running COPY TO STDOUT: the query's rows, for the wire layer to print.
+pub struct CopyOut {
+    pub schema: arrow::datatypes::SchemaRef,
+    pub stream: datafusion::execution::SendableRecordBatchStream,
+    pub options: Options,
+    /// Per column: FORCE_QUOTE names it.
+    pub force_quote: Vec<bool>,
+}
+
+async fn copy_out(session: &mut Session, source: CopySource, options: Options) -> Result<Output> {
+    let query = match source {
+        CopySource::Query(q) => *q,
+        CopySource::Table { table_name, columns } => {
+            let table = session.qualify(&table_name)?;
+            session.catalog().table(session.database(), &table)?;
+            let list = if columns.is_empty() { "*".to_string() } else { columns.iter().map(|c| names::quote_ident(&names::ident(c))).collect::<Vec<_>>().join(", ") };
+            let sql = format!("SELECT {list} FROM {}.{}", names::quote_ident(&table.schema), names::quote_ident(&table.name));
+            match quartzdb_sql::parse(&sql)?.pop() {
+                Some(Statement::Query(q)) => *q,
+                _ => return Err(Error::Internal("COPY TO built a statement that is not a query".into())),
+            }
+        }
+    };
+    let Output::Rows { schema, stream, .. } = session.run_query(Statement::Query(Box::new(query))).await? else {
+        return Err(Error::Internal("COPY TO's query returned no rows".into()));
+    };
+    let names: Vec<&str> = schema.fields().iter().map(|f| names::client_name(f.name())).collect();
+    for c in &options.force_quote {
+        if !names.contains(&c.as_str()) {
+            return Err(Error::InvalidColumnReference(format!("FORCE_QUOTE column \"{c}\" not referenced by COPY")));
+        }
+    }
+    let force_quote = names.iter().map(|n| options.force_quote.iter().any(|c| c == n)).collect();
+    Ok(Output::CopyOut(CopyOut { schema, stream, options, force_quote }))
 }
 
 impl Session {

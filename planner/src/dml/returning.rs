@@ -35,7 +35,7 @@ pub async fn output(
 pub async fn schema(session: &Session, table: &QualifiedName, alias: Option<&str>, items: &[SelectItem]) -> Result<SchemaRef> {
     let catalog = session.catalog();
     let meta = catalog.table(session.database(), table)?;
-    let dataset = session.storage().dataset(meta).await?;
+    let (dataset, _) = session.source().dataset(meta).await?;
     let schema = quartzdb_storage::table_schema(&dataset);
     let df = project(frame(session, &table.name, alias, Arc::new(schema), vec![])?, items)?;
     Ok(Arc::new(df.schema().as_arrow().clone()))

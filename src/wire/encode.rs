@@ -316,17 +316,7 @@ pub fn tag(t: &CommandTag) -> Tag {
 
 /// A statement's output as a pgwire response. Row streams stop with 57014 when the connection's
 /// query is cancelled (`cancel` moving past `generation`).
-/// `failed` is set when a row stream fails after the statement returned (the session then fails
-/// an open block, as PostgreSQL does for an error at any point of a statement).
-pub fn response(
-    output: Output,
-    format: &Format,
-    tz: chrono_tz::Tz,
-    cancel: Arc<CancelState>,
-    generation: u64,
-    deadline: Option<tokio::time::Instant>,
-    failed: Arc<std::sync::atomic::AtomicBool>,
-) -> PgWireResult<Response> {
+pub fn response(output: Output, format: &Format, delivery: Delivery) -> PgWireResult<Response> {
     match output {
         Output::Empty => Ok(Response::EmptyQuery),
         // pgwire keeps the transaction status ReadyForQuery reports from these two.
@@ -335,16 +325,12 @@ pub fn response(
         Output::Command(t) => Ok(Response::Execution(tag(&t))),
         // The connection starts the COPY itself (it keeps the decoder); never reaches here.
         Output::CopyIn(_) => Err(pgwire::error::PgWireError::ApiError("COPY FROM STDIN outside the connection's handler".into())),
-        Output::CopyOut(copy) => copy_out(copy, tz, cancel, generation, deadline, failed),
+        Output::CopyOut(copy) => copy_out(copy, delivery),
         Output::Rows { schema, stream, command } => {
             let fields = Arc::new(fields(&schema, format)?);
             let text: Vec<bool> = (0..schema.fields().len()).map(|i| format.format_for(i) == FieldFormat::Text).collect();
             let encoding = encoding(&fields, &schema, &text);
-            let rows = rows(stream, wire_schema(&schema), text, tz, encoding, cancel, generation, deadline).inspect(move |r| {
-                if r.is_err() {
-                    failed.store(true, std::sync::atomic::Ordering::Release);
-                }
-            });
+            let rows = rows(stream, wire_schema(&schema), text, encoding, delivery);
             let mut response = QueryResponse::new(fields, rows);
             // pgwire appends the row count; INSERT … RETURNING's tag also has the OID (0).
             response.command_tag = if command.oid { format!("{} 0", command.command) } else { command.command };
@@ -373,21 +359,14 @@ fn encoding(fields: &[FieldInfo], schema: &Schema, text: &[bool]) -> Arc<Vec<Fie
 
 /// COPY TO STDOUT: each row printed as a text-format result row would be, then framed as a
 /// line of COPY text or CSV, one CopyData message per row (pgwire counts them for the tag).
-fn copy_out(
-    copy: quartzdb_planner::copy::CopyOut,
-    tz: chrono_tz::Tz,
-    cancel: Arc<CancelState>,
-    generation: u64,
-    deadline: Option<tokio::time::Instant>,
-    failed: Arc<std::sync::atomic::AtomicBool>,
-) -> PgWireResult<Response> {
+fn copy_out(copy: quartzdb_planner::copy::CopyOut, delivery: Delivery) -> PgWireResult<Response> {
     use quartzdb_planner::copy::encode;
     let quartzdb_planner::copy::CopyOut { schema, stream, options, force_quote } = copy;
     let columns = schema.fields().len();
     let fields = fields(&schema, &text())?;
     let all_text = vec![true; columns];
     let encoding = encoding(&fields, &schema, &all_text);
-    let rows = rows(stream, wire_schema(&schema), all_text, tz, encoding, cancel, generation, deadline);
+    let rows = rows(stream, wire_schema(&schema), all_text, encoding, delivery);
     // The header goes out with the first row (or alone at the end when there is none).
     let header = Arc::new(std::sync::Mutex::new(options.header.then(|| {
         let names: Vec<String> = fields.iter().map(|f| f.name().to_string()).collect();
@@ -397,7 +376,7 @@ fn copy_out(
     })));
     let pending = header.clone();
     let lines = rows.map(move |row| {
-        let row = row.inspect_err(|_| failed.store(true, std::sync::atomic::Ordering::Release))?;
+        let row = row?;
         let mut out = header.lock().expect("header").take().unwrap_or_default();
         encode::line(&data_row_values(&row)?, &options, &force_quote, &mut out);
         Ok(pgwire::messages::copy::CopyData::new(out.into()))
@@ -428,16 +407,26 @@ fn data_row_values(row: &DataRow) -> PgWireResult<Vec<Option<&[u8]>>> {
 
 type RowIter = Box<dyn Iterator<Item = PgWireResult<DataRow>> + Send>;
 
+/// What a result stream needs while it is sent: the session's time zone, the connection's cancel
+/// signal and the statement's deadline, and the flag it sets when it fails after the statement
+/// returned (the session then fails an open block, as PostgreSQL does for an error at any
+/// point of a statement).
+pub struct Delivery {
+    pub tz: chrono_tz::Tz,
+    pub cancel: Arc<CancelState>,
+    pub generation: u64,
+    pub deadline: Option<tokio::time::Instant>,
+    pub failed: Arc<std::sync::atomic::AtomicBool>,
+}
+
 fn rows(
     stream: SendableRecordBatchStream,
     schema: SchemaRef,
     text: Vec<bool>,
-    tz: chrono_tz::Tz,
     fields: Arc<Vec<FieldInfo>>,
-    cancel: Arc<CancelState>,
-    generation: u64,
-    deadline: Option<tokio::time::Instant>,
+    delivery: Delivery,
 ) -> impl futures::Stream<Item = PgWireResult<DataRow>> + Send + 'static {
+    let Delivery { tz, cancel, generation, deadline, failed } = delivery;
     let state = (stream, None::<RowIter>, false);
     futures::stream::unfold(state, move |(mut stream, mut current, done)| {
         let schema = schema.clone();
@@ -467,6 +456,11 @@ fn rows(
                     },
                 }
             }
+        }
+    })
+    .inspect(move |r| {
+        if r.is_err() {
+            failed.store(true, std::sync::atomic::Ordering::Release);
         }
     })
 }

@@ -130,7 +130,8 @@ impl Connection {
             *self.copy.lock().expect("copy lock") = Some(super::copy::CopyInProgress::new(copy));
             return Ok(Response::CopyIn(pgwire::api::results::CopyResponse::new(0, columns, futures::stream::empty())));
         }
-        encode::response(output, format, session.settings().time_zone(), self.cancel.clone(), generation, deadline, session.stream_failure_flag())
+        let delivery = encode::Delivery { tz: session.settings().time_zone(), cancel: self.cancel.clone(), generation, deadline, failed: session.stream_failure_flag() };
+        encode::response(output, format, delivery)
     }
 }
 

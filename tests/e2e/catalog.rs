@@ -1,9 +1,8 @@
 //! The catalogs clients read (pg_class, pg_attribute, pg_index, pg_constraint, …), the
 //! functions and casts their queries use, and psql's backslash commands run by the real psql.
 
-use std::process::Command;
 
-use crate::harness::{TestServer, run, sqlstate};
+use crate::harness::{TestServer, psql, run, sqlstate};
 
 const SCHEMA: &str = "CREATE TABLE items (id bigint PRIMARY KEY, name varchar(20) NOT NULL UNIQUE, price numeric(10,2) DEFAULT 1.5, emb vector(3));
     CREATE TABLE other.t (id serial PRIMARY KEY);
@@ -215,24 +214,6 @@ fn correlated_scalar_subqueries_return_one_row_or_fail() {
     });
 }
 
-/// psql's own output for its backslash commands, or `None` when psql is not installed
-/// (a failure under CI, where it is).
-fn psql(server: &TestServer, command: &str) -> Option<String> {
-    let out = match Command::new("psql")
-        .args(["-X", "-h", &server.addr.ip().to_string(), "-p", &server.addr.port().to_string(), "-U", "quartz", "-d", "quartz", "-c", command])
-        .output()
-    {
-        Ok(out) => out,
-        Err(_) => {
-            assert!(std::env::var_os("CI").is_none(), "psql is needed for the catalog tests under CI");
-            eprintln!("SKIPPED: psql not found");
-            return None;
-        }
-    };
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && stderr.is_empty(), "psql {command}: {stderr}");
-    Some(String::from_utf8_lossy(&out.stdout).into_owned())
-}
 
 #[test]
 fn psql_backslash_commands_list_objects() {

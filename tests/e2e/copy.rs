@@ -6,7 +6,7 @@ use bytes::Bytes;
 use futures::{SinkExt, TryStreamExt};
 use tokio_postgres::Client;
 
-use crate::harness::{TestServer, run, sqlstate};
+use crate::harness::{TestServer, psql, run, sqlstate};
 use crate::sql::text_rows;
 
 /// Sends `chunks` as one COPY's data; returns the row count or the error.
@@ -106,18 +106,8 @@ fn psql_copy_loads_a_csv_file() {
         }
         std::fs::write(&file, csv).unwrap();
         let command = format!("\\copy items (id, name, price) from '{}' with (format csv, header)", file.display());
-        let out = match std::process::Command::new("psql")
-            .args(["-X", "-h", &server.addr.ip().to_string(), "-p", &server.addr.port().to_string(), "-U", "quartz", "-d", "quartz", "-c", &command])
-            .output()
-        {
-            Ok(out) => out,
-            Err(_) => {
-                assert!(std::env::var_os("CI").is_none(), "psql is needed for the COPY tests under CI");
-                return;
-            }
-        };
-        assert!(out.status.success(), "psql: {}", String::from_utf8_lossy(&out.stderr));
-        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "COPY 2500");
+        let Some(out) = tokio::task::block_in_place(|| psql(&server, &command)) else { return };
+        assert_eq!(out.trim(), "COPY 2500");
         assert_eq!(text_rows(&client, "SELECT count(*), sum(price), max(name) FROM items").await, vec![vec!["2500", "124375.00", "item 999"]]);
         server.stop().await;
     });
@@ -197,21 +187,13 @@ fn psql_copy_writes_a_file_that_loads_back() {
         client.batch_execute("INSERT INTO src SELECT i, 'note ' || i, '[1,2,3]'::vector FROM generate_series(1, 3000) i").await.unwrap();
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("src.csv");
-        let psql = |command: String| {
-            std::process::Command::new("psql")
-                .args(["-X", "-h", &server.addr.ip().to_string(), "-p", &server.addr.port().to_string(), "-U", "quartz", "-d", "quartz", "-c", &command])
-                .output()
-        };
-        let Ok(out) = psql(format!("\\copy src to '{}' with (format csv, header)", file.display())) else {
-            assert!(std::env::var_os("CI").is_none(), "psql is needed for the COPY tests under CI");
-            return;
-        };
-        assert!(out.status.success(), "psql: {}", String::from_utf8_lossy(&out.stderr));
-        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "COPY 3000");
-        let written = std::fs::read_to_string(&file).unwrap();
-        assert!(written.starts_with("id,note,v\n"), "{}", &written[..40]);
-        let out = psql(format!("\\copy dst from '{}' with (format csv, header)", file.display())).unwrap();
-        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "COPY 3000");
+        let out = |command: String| tokio::task::block_in_place(|| psql(&server, &command));
+        let Some(written) = out(format!("\\copy src to '{}' with (format csv, header)", file.display())) else { return };
+        assert_eq!(written.trim(), "COPY 3000");
+        let csv = std::fs::read_to_string(&file).unwrap();
+        assert!(csv.starts_with("id,note,v\n"), "{}", &csv[..40]);
+        let read = out(format!("\\copy dst from '{}' with (format csv, header)", file.display())).unwrap();
+        assert_eq!(read.trim(), "COPY 3000");
         assert_eq!(text_rows(&client, "SELECT count(*), sum(id), max(note), min(v::text) FROM dst").await, vec![vec!["3000", "4501500", "note 999", "[1,2,3]"]]);
         server.stop().await;
     });

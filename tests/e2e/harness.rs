@@ -101,6 +101,26 @@ pub fn sqlstate(err: &tokio_postgres::Error) -> String {
     err.code().map(|c| c.code().to_string()).unwrap_or_else(|| format!("no SQLSTATE: {err}"))
 }
 
+/// What psql prints for `command` (a backslash command or SQL) on database `quartz`, or `None`
+/// when psql is not installed (a failure under CI, where it is). psql must succeed and print
+/// nothing on stderr.
+pub fn psql(server: &TestServer, command: &str) -> Option<String> {
+    let out = match Command::new("psql")
+        .args(["-X", "-h", &server.addr.ip().to_string(), "-p", &server.addr.port().to_string(), "-U", "quartz", "-d", "quartz", "-c", command])
+        .output()
+    {
+        Ok(out) => out,
+        Err(_) => {
+            assert!(std::env::var_os("CI").is_none(), "psql is needed for the psql tests under CI");
+            eprintln!("SKIPPED: psql not found");
+            return None;
+        }
+    };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && stderr.is_empty(), "psql {command}: {stderr}");
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 /// A QuartzDB server as a child process (the real binary), for tests that kill it.
 pub struct ChildServer {
     pub child: Child,

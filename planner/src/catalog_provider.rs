@@ -21,6 +21,8 @@ pub struct PlanningScope {
     pub time_zone: chrono_tz::Tz,
     /// The session's open writing transaction, whose own changes its statements see.
     pub txn: Option<Arc<TxnView>>,
+    /// What `pg_settings`, `current_setting` and `pg_stat_activity` show of the session.
+    pub session: crate::pg_catalog::session_views::SessionSnapshot,
 }
 
 /// Where a session reads the catalog and tables: its open transaction's view when it has one

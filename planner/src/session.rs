@@ -48,6 +48,9 @@ pub struct Session {
     /// The open block's writing transaction, from its first write (or first statement, for
     /// REPEATABLE READ and SERIALIZABLE) to its end.
     txn: Option<BlockTxn>,
+    pid: i32,
+    /// When the session started, µs since the Unix epoch.
+    started_us: i64,
     /// Set by the wire layer when a result stream failed after the statement returned.
     stream_failed: Arc<std::sync::atomic::AtomicBool>,
     /// Settings as they were before the block's first `SET LOCAL`, and the names it changed.
@@ -82,6 +85,8 @@ impl Session {
             block: Block::default(),
             txn: None,
             stream_failed: Default::default(),
+            pid,
+            started_us: chrono::Utc::now().timestamp_micros(),
             local: None,
             plans: Default::default(),
             prepared: Default::default(),
@@ -244,6 +249,15 @@ impl Session {
             let mut scope = self.scope.lock().expect("scope lock");
             scope.time_zone = self.settings.time_zone();
             scope.txn = self.txn.as_ref().map(|b| b.view.clone());
+            scope.session = crate::pg_catalog::session_views::SessionSnapshot {
+                settings: self.settings.rows(),
+                pid: self.pid,
+                user: self.user.clone(),
+                database: self.database.clone(),
+                started_us: self.started_us,
+                statement_us: chrono::Utc::now().timestamp_micros(),
+                statement: Some(Arc::new(stmt.clone())),
+            };
         }
         let stmt = match stmt {
             Statement::Execute { name: Some(name), parameters, immediate: false, .. } => match self.prepared.bind(&names::single(&name)?, &parameters) {
@@ -594,6 +608,7 @@ pub(crate) fn build_context(storage: &Arc<Storage>, database: &str, user: &str, 
         ctx.register_udf(udf);
     }
     ctx.register_udf(functions::NextVal::udf(source, database));
+    ctx.register_udf(crate::pg_catalog::session_views::CurrentSetting::udf(scope.clone()));
     ctx.register_udaf(crate::scalar_subquery::udaf());
     ctx.register_udf(crate::scalar_subquery::single_value_udf());
     for udf in object_functions {

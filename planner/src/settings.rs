@@ -51,6 +51,16 @@ const DEFAULTS: &[(&str, &str, bool)] = &[
 /// Settings that cannot be changed with SET.
 const READ_ONLY: &[&str] = &["integer_datetimes", "is_superuser", "max_identifier_length", "server_encoding", "server_version", "server_version_num", "lc_messages"];
 
+/// One row of `pg_settings`.
+#[derive(Debug, Clone)]
+pub struct SettingRow {
+    pub name: &'static str,
+    pub value: String,
+    pub default: &'static str,
+    pub set: bool,
+    pub read_only: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     values: BTreeMap<String, String>,
@@ -127,6 +137,21 @@ impl Settings {
     /// Every setting with its current value, for `SHOW ALL`.
     pub fn all(&self) -> Vec<(&'static str, String)> {
         DEFAULTS.iter().map(|(k, _, _)| (*k, self.values[&k.to_ascii_lowercase()].clone())).collect()
+    }
+
+    /// Every setting for `pg_settings`: name, value, default, whether the session set it, and
+    /// whether it can be changed.
+    pub fn rows(&self) -> Vec<SettingRow> {
+        DEFAULTS
+            .iter()
+            .map(|(k, default, _)| SettingRow {
+                name: k,
+                value: self.values[&k.to_ascii_lowercase()].clone(),
+                default,
+                set: self.explicit.contains(k),
+                read_only: READ_ONLY.contains(k),
+            })
+            .collect()
     }
 
     /// The settings PostgreSQL reports in ParameterStatus at startup.

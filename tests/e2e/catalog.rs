@@ -260,3 +260,29 @@ fn psql_backslash_commands_list_objects() {
         server.stop().await;
     });
 }
+
+#[test]
+fn settings_and_activity_show_the_session() {
+    run(async {
+        let server = TestServer::start().await;
+        let c = server.client().await;
+        let text = |rows: Vec<tokio_postgres::SimpleQueryMessage>| -> Vec<Vec<Option<String>>> {
+            rows.into_iter()
+                .filter_map(|m| match m {
+                    tokio_postgres::SimpleQueryMessage::Row(r) => Some((0..r.len()).map(|i| r.get(i).map(str::to_string)).collect()),
+                    _ => None,
+                })
+                .collect()
+        };
+        let got = text(c.simple_query("SELECT current_setting('server_version_num'), current_setting('TimeZone'), current_setting('nope', true)").await.unwrap());
+        assert_eq!(got, [[Some("150000".to_string()), Some("UTC".to_string()), None]]);
+        let err = c.simple_query("SELECT current_setting('nope')").await.unwrap_err();
+        assert_eq!(sqlstate(&err), "42704");
+        c.batch_execute("SET application_name = 'reporting'").await.unwrap();
+        let got = text(c.simple_query("SELECT setting, source, context FROM pg_settings WHERE name = 'application_name'").await.unwrap());
+        assert_eq!(got, [[Some("reporting".to_string()), Some("session".to_string()), Some("user".to_string())]]);
+        let got = text(c.simple_query("SELECT datname, usename, application_name, state, query LIKE '%pg_stat_activity%' FROM pg_stat_activity WHERE pid = pg_backend_pid()").await.unwrap());
+        assert_eq!(got, [[Some("quartz".to_string()), Some("quartz".to_string()), Some("reporting".to_string()), Some("active".to_string()), Some("t".to_string())]]);
+        server.stop().await;
+    });
+}

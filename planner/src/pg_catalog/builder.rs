@@ -52,6 +52,12 @@ impl<'a, R> Table<'a, R> {
         self.plain(name, a)
     }
 
+    /// `timestamptz` from microseconds since the Unix epoch.
+    pub fn timestamptz(self, name: &str, f: impl Fn(&R) -> Option<i64>) -> Self {
+        let a = arrow::array::TimestampMicrosecondArray::from(self.rows.iter().map(f).collect::<Vec<_>>()).with_timezone("+00:00");
+        self.plain(name, Arc::new(a))
+    }
+
     pub fn bool(self, name: &str, f: impl Fn(&R) -> bool) -> Self {
         let a = Arc::new(self.rows.iter().map(|r| Some(f(r))).collect::<BooleanArray>());
         self.plain(name, a)

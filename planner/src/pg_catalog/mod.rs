@@ -18,6 +18,7 @@ mod global;
 pub mod indexes;
 pub mod objects;
 pub mod relations;
+pub mod session_views;
 pub mod type_of;
 pub mod types;
 
@@ -35,7 +36,7 @@ use types::{PG_CATALOG_OID, PUBLIC_OID};
 
 pub const SCHEMA: &str = "pg_catalog";
 /// pg_catalog's tables and views with their OIDs (PostgreSQL's own for its system catalogs).
-pub(crate) const TABLES: [(&str, u32, char); 37] = [
+pub(crate) const TABLES: [(&str, u32, char); 39] = [
     ("pg_type", 1247, 'r'),
     ("pg_attribute", 1249, 'r'),
     ("pg_proc", 1255, 'r'),
@@ -73,6 +74,8 @@ pub(crate) const TABLES: [(&str, u32, char); 37] = [
     ("pg_views", 12_004, 'v'),
     ("pg_indexes", 12_005, 'v'),
     ("pg_matviews", 12_008, 'v'),
+    ("pg_settings", 12_010, 'v'),
+    ("pg_stat_activity", 12_011, 'v'),
 ];
 /// The bootstrap superuser's OID in PostgreSQL, owner of everything built in.
 const SUPERUSER_OID: u32 = 10;
@@ -110,6 +113,11 @@ impl PgCatalog {
             "pg_am" => relations::pg_am()?,
             "pg_database" => global::pg_database(&catalog)?,
             "pg_tablespace" => global::pg_tablespace()?,
+            "pg_settings" => session_views::pg_settings(&self.source.scope().lock().expect("scope lock").session)?,
+            "pg_stat_activity" => {
+                let session = self.source.scope().lock().expect("scope lock").session.clone();
+                session_views::pg_stat_activity(&session, catalog.database(db).map(|d| d.oid).unwrap_or(0))?
+            }
             "pg_roles" | "pg_authid" => global::pg_roles(&catalog)?,
             "pg_user" => global::pg_user(&catalog)?,
             "pg_tables" => global::pg_tables(&catalog, db)?,

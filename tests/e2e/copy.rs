@@ -184,7 +184,7 @@ fn psql_copy_writes_a_file_that_loads_back() {
         let server = TestServer::start().await;
         let client = server.client().await;
         client.batch_execute("CREATE TABLE src (id int, note text, v vector(3)); CREATE TABLE dst (id int, note text, v vector(3))").await.unwrap();
-        client.batch_execute("INSERT INTO src SELECT i, 'note ' || i, '[1,2,3]'::vector FROM generate_series(1, 3000) i").await.unwrap();
+        client.batch_execute("INSERT INTO src SELECT i, 'note ' || i, '[1,2,3]' FROM generate_series(1, 3000) i").await.unwrap();
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("src.csv");
         let out = |command: String| tokio::task::block_in_place(|| psql(&server, &command));

@@ -150,6 +150,20 @@ fn fill_defaults(insert: &mut Insert, meta: &TableMeta) -> Result<()> {
                 return Err(Error::GeneratedAlways(c.clone()));
             }
         }
+        // A quoted literal in the SELECT list has no type yet in PostgreSQL and takes its column's
+        // (`INSERT INTO t SELECT i, '[1,2,3]' FROM …` fills a vector column).
+        if let SetExpr::Select(select) = source.body.as_mut()
+            && !select.projection.iter().any(|p| matches!(p, SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..)))
+        {
+            for (item, name) in select.projection.iter_mut().zip(&listed) {
+                let col = meta.columns.iter().find(|c| &c.name == name).expect("listed columns exist");
+                if let SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } = item
+                    && matches!(e, SqlExpr::Value(v) if matches!(v.value, Value::SingleQuotedString(_)))
+                {
+                    assignment_cast(e, col)?;
+                }
+            }
+        }
         let missing: Vec<&quartzdb_storage::ColumnMeta> = meta.columns.iter().filter(|c| !listed.contains(&c.name)).collect();
         if !missing.is_empty() {
             // SELECT *, <defaults> FROM (<source>) AS __insert_source

@@ -18,7 +18,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         file.sync_all()?;
     }
     fs::rename(&tmp, path)?;
-    sync_dir(dir)
+    if let Err(e) = sync_dir(dir) {
+        // The new content is in place but may not survive a crash, and the caller cannot take
+        // it back: reporting a failure would let it undo work the file now names, reporting
+        // success would acknowledge what may be lost. PostgreSQL PANICs on a failed fsync; so
+        // does QuartzDB (startup recovers from what is on disk).
+        tracing::error!(path = %path.display(), error = %e, "fsync of the directory failed after replacing a file; stopping");
+        std::process::abort();
+    }
+    Ok(())
 }
 
 /// Flushes a directory's entries (created, renamed or removed names) to disk.

@@ -115,6 +115,18 @@ pub enum Error {
     #[error("savepoint \"{0}\" does not exist")]
     UnknownSavepoint(String),
 
+    /// 42P03
+    #[error("cursor \"{0}\" already exists")]
+    DuplicateCursor(String),
+
+    /// 34000
+    #[error("cursor \"{0}\" does not exist")]
+    UnknownCursor(String),
+
+    /// 55000
+    #[error("cursor can only scan forward")]
+    CursorNoScroll,
+
     /// 42P05
     #[error("prepared statement \"{0}\" already exists")]
     DuplicatePrepared(String),

@@ -13,6 +13,7 @@ pub mod array_input;
 pub mod catalog_provider;
 pub mod checked_arithmetic;
 pub mod copy;
+pub mod cursor;
 pub mod datetime;
 pub mod ddl;
 pub mod dml;

@@ -59,6 +59,8 @@ pub struct Session {
     plans: crate::plan_cache::PlanCache,
     /// `PREPARE`d statements.
     prepared: crate::prepared::PreparedStatements,
+    /// Open cursors.
+    cursors: crate::cursor::Cursors,
 }
 
 impl std::fmt::Debug for Session {
@@ -90,6 +92,7 @@ impl Session {
             local: None,
             plans: Default::default(),
             prepared: Default::default(),
+            cursors: Default::default(),
         })
     }
 
@@ -161,6 +164,11 @@ impl Session {
         }
     }
 
+    /// The columns of an open cursor (the wire layer describes it as a portal, as PostgreSQL does).
+    pub fn cursor_schema(&self, name: &str) -> Option<SchemaRef> {
+        self.cursors.schema(name).ok()
+    }
+
     /// The flag the wire layer sets when a result stream fails after the statement returned;
     /// the next statement then fails an open block, as PostgreSQL's would be.
     pub fn stream_failure_flag(&self) -> Arc<std::sync::atomic::AtomicBool> {
@@ -187,6 +195,7 @@ impl Session {
     /// COMMIT or ROLLBACK of the block.
     async fn end_block(&mut self, commit: bool) -> Result<()> {
         self.end_local_settings();
+        self.cursors.end_block(commit);
         self.sync_transaction_settings();
         self.scope.lock().expect("scope lock").txn = None;
         let Some(block) = self.txn.take() else { return Ok(()) };
@@ -325,6 +334,16 @@ impl Session {
                 Ok(Output::Command(CommandTag::new(if name.eq_ignore_ascii_case("all") { "DEALLOCATE ALL" } else { "DEALLOCATE" })))
             }
             Statement::Discard { object_type } => self.discard(object_type),
+            Statement::Declare { stmts } => self.declare(stmts).await,
+            Statement::Fetch { name, direction, .. } => self.cursors.fetch(&names::ident(&name), &direction).await,
+            Statement::Close { cursor } => {
+                let (name, tag) = match &cursor {
+                    ast::CloseCursor::All => (None, "CLOSE CURSOR ALL"),
+                    ast::CloseCursor::Specific { name } => (Some(names::ident(name)), "CLOSE CURSOR"),
+                };
+                self.cursors.close(name.as_deref())?;
+                Ok(Output::Command(CommandTag::new(tag)))
+            }
             stmt if is_write(&stmt) => {
                 let mut txn = self.begin_write().await?;
                 let result = self.write(&mut txn, stmt, params).await;
@@ -369,6 +388,7 @@ impl Session {
             Statement::ShowVariable { variable } => {
                 Ok(Description { params: vec![], columns: Some(show_schema(&show_name(variable))) })
             }
+            Statement::Fetch { name, .. } => Ok(Description { params: vec![], columns: Some(self.cursors.schema(&names::ident(name))?) }),
             _ => Ok(Description { params: vec![], columns: None }),
         }
     }
@@ -508,11 +528,33 @@ impl Session {
         Ok(Output::Command(CommandTag::new("SET")))
     }
 
+    /// `DECLARE name CURSOR [WITH HOLD] FOR query`: starts the query, keeps its stream.
+    async fn declare(&mut self, stmts: Vec<ast::Declare>) -> Result<Output> {
+        for d in stmts {
+            let (Some(query), [name]) = (d.for_query, d.names.as_slice()) else {
+                return Err(Error::Unsupported("DECLARE of anything but one cursor".into()));
+            };
+            if d.binary == Some(true) || d.scroll == Some(true) {
+                return Err(Error::Unsupported("BINARY and SCROLL cursors".into()));
+            }
+            let hold = d.hold == Some(true);
+            if !hold && self.block.is_idle() {
+                return Err(Error::NoTransactionBlock("DECLARE CURSOR".into()));
+            }
+            let Output::Rows { schema, stream, .. } = self.query(Statement::Query(query), None).await? else {
+                return Err(Error::Internal("a cursor's query returned no rows".into()));
+            };
+            self.cursors.declare(&names::ident(name), schema, stream, hold, !self.block.is_idle())?;
+        }
+        Ok(Output::Command(CommandTag::new("DECLARE CURSOR")))
+    }
+
     /// `DISCARD ALL | PLANS | SEQUENCES | TEMP`.
     fn discard(&mut self, what: ast::DiscardObject) -> Result<Output> {
         match what {
             ast::DiscardObject::ALL => {
                 self.prepared.clear();
+                let _ = self.cursors.close(None);
                 self.plans = Default::default();
                 self.reset(ast::Reset::ALL)?;
             }

@@ -250,6 +250,9 @@ fn read_only(stmt: &Statement) -> bool {
             | Statement::Deallocate { .. }
             | Statement::Discard { .. }
             | Statement::Copy { to: true, .. }
+            | Statement::Declare { .. }
+            | Statement::Fetch { .. }
+            | Statement::Close { .. }
     ) || matches!(stmt, Statement::Explain { statement, .. } if matches!(statement.as_ref(), Statement::Query(_)))
 }
 

@@ -55,10 +55,32 @@ fn statements(parser: &mut Parser) -> std::result::Result<Vec<Statement>, Parser
         if expecting_delimiter {
             return parser.expected("end of statement", parser.peek_token());
         }
-        let statement = if parser.parse_keyword(Keyword::REINDEX) { reindex(parser)? } else { parser.parse_statement()? };
+        let statement = if parser.parse_keyword(Keyword::REINDEX) {
+            reindex(parser)?
+        } else if let Some(fetch) = bare_fetch(parser) {
+            fetch
+        } else {
+            parser.parse_statement()?
+        };
         out.push(statement);
         expecting_delimiter = true;
     }
+}
+
+/// `FETCH name`, PostgreSQL's `FETCH NEXT FROM name`, which sqlparser does not read.
+fn bare_fetch(parser: &mut Parser) -> Option<Statement> {
+    use datafusion::sql::sqlparser::ast::{FetchDirection, FetchPosition};
+    let is_fetch = matches!(&parser.peek_nth_token(0).token, Token::Word(w) if w.keyword == Keyword::FETCH);
+    let name = match &parser.peek_nth_token(1).token {
+        Token::Word(w) if w.keyword == Keyword::NoKeyword || w.quote_style.is_some() => w.clone().into_ident(parser.peek_nth_token(1).span),
+        _ => return None,
+    };
+    if !is_fetch || !matches!(parser.peek_nth_token(2).token, Token::SemiColon | Token::EOF) {
+        return None;
+    }
+    parser.next_token();
+    parser.next_token();
+    Some(Statement::Fetch { name, direction: FetchDirection::Next, position: FetchPosition::From, into: None })
 }
 
 /// `REINDEX [(options)] INDEX | TABLE [CONCURRENTLY] name`, read as Redshift's `VACUUM REINDEX
@@ -178,6 +200,8 @@ mod tests {
 
     #[test]
     fn reindex_is_read_as_vacuum_reindex() {
+        let fetch = parse("FETCH c; FETCH 2 FROM c").unwrap();
+        assert_eq!(fetch.iter().map(|s| s.to_string()).collect::<Vec<_>>(), ["FETCH NEXT FROM c", "FETCH 2 FROM c"], "a bare FETCH is FETCH NEXT");
         let stmts = parse("REINDEX INDEX docs_idx; REINDEX (VERBOSE) TABLE CONCURRENTLY public.docs").unwrap();
         for (s, name) in stmts.iter().zip(["docs_idx", "public.docs"]) {
             let Statement::Vacuum(v) = s else { panic!("{s}") };

@@ -186,6 +186,37 @@ fn deallocate_protocol_statement<S: PortalStore>(store: &S, statement: &Statemen
     Some(Response::Execution(pgwire::api::results::Tag::new("DEALLOCATE")))
 }
 
+/// The cursors a DECLARE opens or a CLOSE closes (`None` for CLOSE ALL).
+fn cursor_names(statement: &Statement) -> Vec<Option<String>> {
+    use quartzdb_sql::ast::CloseCursor;
+    match statement {
+        Statement::Declare { stmts } => stmts.iter().flat_map(|d| d.names.iter().map(|n| Some(quartzdb_planner::names::ident(n)))).collect(),
+        Statement::Close { cursor: CloseCursor::Specific { name } } => vec![Some(quartzdb_planner::names::ident(name))],
+        Statement::Close { cursor: CloseCursor::All } => vec![None],
+        _ => vec![],
+    }
+}
+
+/// In PostgreSQL a cursor is also a portal of the protocol: psycopg describes its named cursors
+/// with Describe Portal. Each open cursor gets a portal (whose Execute fetches the rest of it);
+/// a closed one loses it.
+fn cursor_portals<S: PortalStore>(store: &S, session: &Session, names: &[Option<String>]) {
+    use pgwire::api::store::MemPortalStore;
+    let Some(store) = store.as_any().downcast_ref::<MemPortalStore<Arc<Prepared>>>() else { return };
+    for name in names {
+        let Some(name) = name else { continue };
+        match session.cursor_schema(name) {
+            Some(schema) => {
+                let statement = quartzdb_sql::parse(&format!("FETCH ALL FROM {}", quartzdb_planner::names::quote_ident(name))).ok().and_then(|mut s| s.pop());
+                let prepared = Arc::new(Prepared { statement, param_types: vec![], param_arrow: vec![], columns: Some(schema) });
+                let stored = Arc::new(StoredStatement::new(String::new(), prepared, vec![]));
+                store.put_portal(Arc::new(Portal::new_cursor(name.clone(), stored)));
+            }
+            None => store.rm_portal(name),
+        }
+    }
+}
+
 fn into_error_response(e: PgWireError) -> Response {
     Response::Error(Box::new(ErrorInfo::from(e)))
 }
@@ -215,6 +246,7 @@ impl SimpleQueryHandler for Connection {
                 responses.push(done);
                 continue;
             }
+            let cursors = cursor_names(&statement);
             let response = match self.run(client, session, statement, None, &encode::text()).await {
                 Ok(r) if several => materialize(r).await,
                 Ok(r) => r,
@@ -223,6 +255,8 @@ impl SimpleQueryHandler for Connection {
             let failed = matches!(response, Response::Error(_));
             if failed {
                 session.statement_failed();
+            } else {
+                cursor_portals(client.portal_store(), session, &cursors);
             }
             responses.push(response);
             if failed {
@@ -280,6 +314,7 @@ impl ExtendedQueryHandler for Connection {
         if let Some(done) = deallocate_protocol_statement(client.portal_store(), &statement) {
             return Ok(done);
         }
+        let cursors = cursor_names(&statement);
         if portal.parameters.len() != prepared.param_types.len() {
             return Err(user_error(
                 SqlState::ProtocolViolation,
@@ -302,6 +337,8 @@ impl ExtendedQueryHandler for Connection {
         let response = self.run(client, session, statement, params, &portal.result_column_format).await;
         if matches!(response, Err(_) | Ok(Response::Error(_))) {
             session.statement_failed();
+        } else {
+            cursor_portals(client.portal_store(), session, &cursors);
         }
         match response? {
             Response::Error(e) => Err(PgWireError::UserError(e)),

@@ -55,7 +55,7 @@ fn pgvector_python_clients_work() {
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "client tests failed:\n{stdout}\n{stderr}");
-        assert!(stdout.contains("9 passed, 0 failed"), "unexpected client test output:\n{stdout}");
+        assert!(stdout.contains("10 passed, 0 failed"), "unexpected client test output:\n{stdout}");
         server.stop().await;
     });
 }

@@ -214,6 +214,22 @@ def psycopg_default_transactions_commit_and_roll_back():
 
 
 @check
+def psycopg_named_cursor_streams_rows():
+    """A server-side cursor, as psycopg's named cursors (and SQLAlchemy's yield_per) use one."""
+    import psycopg
+
+    with psycopg.connect(DSN) as conn:
+        with conn.cursor(name="big") as cur:
+            cur.itersize = 100
+            cur.execute("SELECT i, i * 2 AS twice FROM generate_series(1, 1000) i ORDER BY i")
+            first = cur.fetchmany(3)
+            assert first == [(1, 2), (2, 4), (3, 6)], first
+            rest = list(cur)
+            assert len(rest) == 997 and rest[-1] == (1000, 2000), rest[-1]
+        conn.commit()
+
+
+@check
 def asyncpg_transactions_and_savepoints():
     import asyncpg
 

@@ -47,6 +47,11 @@ impl<'a, R> Table<'a, R> {
         self.plain(name, a)
     }
 
+    pub fn i64(self, name: &str, f: impl Fn(&R) -> i64) -> Self {
+        let a = Arc::new(self.rows.iter().map(f).collect::<arrow::array::Int64Array>());
+        self.plain(name, a)
+    }
+
     pub fn f32(self, name: &str, f: impl Fn(&R) -> f32) -> Self {
         let a = Arc::new(self.rows.iter().map(f).collect::<Float32Array>());
         self.plain(name, a)

@@ -243,7 +243,6 @@ fn empty_catalog_columns(name: &str) -> Option<&'static [(&'static str, char)]> 
             ("proacl", 'T'),
         ],
         "pg_matviews" => &[("schemaname", 't'), ("matviewname", 't'), ("matviewowner", 't'), ("tablespace", 't'), ("hasindexes", 'b'), ("ispopulated", 'b'), ("definition", 't')],
-        "pg_sequence" => &[("seqrelid", 'o'), ("seqtypid", 'o'), ("seqstart", 'i'), ("seqincrement", 'i'), ("seqmax", 'i'), ("seqmin", 'i'), ("seqcache", 'i'), ("seqcycle", 'b')],
         _ => return None,
     };
     Some(columns)

@@ -108,6 +108,7 @@ impl PgCatalog {
             "pg_class" => relations::pg_class(&catalog, db)?,
             "pg_attribute" => relations::pg_attribute(&catalog, db)?,
             "pg_attrdef" => relations::pg_attrdef(&catalog, db)?,
+            "pg_sequence" => relations::pg_sequence(&catalog, db)?,
             "pg_index" => relations::pg_index(&catalog, db)?,
             "pg_constraint" => relations::pg_constraint(&catalog, db)?,
             "pg_am" => relations::pg_am()?,

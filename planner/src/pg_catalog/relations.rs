@@ -287,6 +287,35 @@ pub fn pg_attribute(catalog: &Catalog, database: &str) -> Result<RecordBatch> {
         .finish()
 }
 
+/// `pg_sequence`: each sequence's parameters, typed as the column that owns it (a serial
+/// column's sequence is `integer`, and its maximum the type's, as PostgreSQL shows it).
+pub fn pg_sequence(catalog: &Catalog, database: &str) -> Result<RecordBatch> {
+    let mut rows: Vec<(u32, u32, i64, i64, i64, i64)> = Vec::new();
+    if let Ok(db) = catalog.database(database) {
+        for s in db.schemas.values() {
+            for q in s.sequences.values() {
+                let owner_type = q.owned_by.as_ref().and_then(|(t, c)| s.tables.get(t)?.columns.iter().find(|col| &col.name == c)).map(|c| c.type_name.as_str());
+                let (type_oid, type_max) = match owner_type {
+                    Some("integer" | "int" | "int4" | "serial") => (23, i32::MAX as i64),
+                    Some("smallint" | "int2" | "smallserial") => (21, i16::MAX as i64),
+                    _ => (20, i64::MAX),
+                };
+                rows.push((q.oid, type_oid, q.start, q.increment, q.max_value.min(type_max), q.min_value));
+            }
+        }
+    }
+    Table::new(&rows)
+        .oid("seqrelid", |r| r.0)
+        .oid("seqtypid", |r| r.1)
+        .i64("seqstart", |r| r.2)
+        .i64("seqincrement", |r| r.3)
+        .i64("seqmax", |r| r.4)
+        .i64("seqmin", |r| r.5)
+        .i64("seqcache", |_| 1)
+        .bool("seqcycle", |_| false)
+        .finish()
+}
+
 /// `pg_attrdef`: defaults as their SQL text, which `pg_get_expr` returns unchanged.
 pub fn pg_attrdef(catalog: &Catalog, database: &str) -> Result<RecordBatch> {
     let mut rows: Vec<(u32, u32, i16, String)> = Vec::new();

@@ -93,6 +93,16 @@ pub fn coerce(values: Vec<ScalarValue>, types: &[Option<DataType>], zone: chrono
                 let array = crate::vector::bit::build([Some(crate::vector::bit::Bits::parse(text)?)])?;
                 out.push(ScalarValue::try_from_array(&array, 0)?)
             }
+            // Array text (`{1,"a b",NULL}`, as node-postgres sends arrays) for an array parameter.
+            Some(t @ (DataType::List(_) | DataType::LargeList(_))) if !crate::vector::is_vector_type(&t) && matches!(&v, ScalarValue::Utf8(Some(_))) => {
+                let ScalarValue::Utf8(Some(text)) = &v else { unreachable!("matched above") };
+                let elements = crate::array_input::parse(text).map_err(Error::MalformedArray)?;
+                let mut builder = arrow::array::ListBuilder::new(arrow::array::StringBuilder::new());
+                builder.append_value(elements);
+                let texts: arrow::array::ArrayRef = std::sync::Arc::new(builder.finish());
+                let cast = arrow::compute::cast(&texts, &t)?;
+                out.push(ScalarValue::try_from_array(&cast, 0)?)
+            }
             Some(t) if v.data_type() != t && !v.is_null() && crate::vector::is_vector_type(&t) => {
                 let kind = crate::vector::Kind::of(&t).expect("vector parameter");
                 let array = crate::vector::cast::to_kind(&v.to_array()?, kind, vector_dims(&t))?;

@@ -1,61 +1,95 @@
 //! Real client libraries against a real server: pgvector-python with psycopg 3, asyncpg and
-//! SQLAlchemy (tests/clients/python). Their packages live in a virtual environment cached
-//! under `~/.cache/quartzdb/` and rebuilt when `requirements.txt` changes.
+//! SQLAlchemy (tests/clients/python), node-postgres with pgvector-node (tests/clients/node).
+//! Their packages live under `~/.cache/quartzdb/` (a virtual environment, a node_modules) and
+//! are installed again when `requirements.txt` or `package.json` changes.
 //!
-//! Without python3 the test says so and passes, so `cargo test` works on a machine that has
-//! only Rust; under CI (`CI` set) a missing python3 is a failure.
+//! Without python3 or node a test says so and passes, so `cargo test` works on a machine that
+//! has only Rust; under CI (`CI` set) a missing one is a failure.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::harness::{TestServer, run};
 
-fn python_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/python")
+fn clients_dir(language: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients").join(language)
 }
 
-/// The cached environment's python, created or refreshed as needed; `None` without python3.
-fn client_python() -> Option<PathBuf> {
-    if Command::new("python3").arg("--version").output().is_err() {
-        assert!(std::env::var_os("CI").is_none(), "python3 is needed for the client tests under CI");
-        eprintln!("SKIPPED: python3 not found; the Python client tests did not run");
-        return None;
+/// Whether `program` runs here; under CI it must.
+fn available(program: &str) -> bool {
+    if Command::new(program).arg("--version").output().is_ok() {
+        return true;
     }
+    assert!(std::env::var_os("CI").is_none(), "{program} is needed for the client tests under CI");
+    eprintln!("SKIPPED: {program} not found; its client tests did not run");
+    false
+}
+
+/// `~/.cache/quartzdb/<name>`, filled by `fill` when `manifest` changed since the last fill or
+/// `ready` (a path inside it) is missing.
+fn installed(name: &str, manifest: &Path, ready: &str, fill: impl FnOnce(&Path)) -> PathBuf {
     let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
-    let venv = home.join(".cache/quartzdb/python-clients");
-    let requirements = std::fs::read_to_string(python_dir().join("requirements.txt")).expect("requirements.txt");
-    let stamp = venv.join("quartzdb-requirements.txt");
-    let python = venv.join("bin/python");
-    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(requirements.as_str()) || !python.exists() {
-        let _ = std::fs::remove_dir_all(&venv);
-        let ok = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().expect("python3 -m venv").success();
-        assert!(ok, "could not create {}", venv.display());
-        let ok = Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
-            .arg(python_dir().join("requirements.txt"))
-            .status()
-            .expect("pip")
-            .success();
-        assert!(ok, "pip install of the client packages failed");
-        std::fs::write(&stamp, &requirements).expect("stamp");
+    let dir = home.join(".cache/quartzdb").join(name);
+    let wanted = std::fs::read_to_string(manifest).expect("client manifest");
+    let stamp = dir.join("quartzdb-manifest");
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) || !dir.join(ready).exists() {
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("client cache dir");
+        fill(&dir);
+        std::fs::write(&stamp, &wanted).expect("stamp");
     }
-    Some(python)
+    dir
+}
+
+/// Runs a client script (`command`, given the server's address as its last argument) against a
+/// fresh server and checks that it reports `expected`.
+fn run_client(mut command: Command, address: impl FnOnce(&TestServer) -> String, expected: &'static str) {
+    run(async move {
+        let server = TestServer::start().await;
+        command.arg(address(&server));
+        let output = tokio::task::spawn_blocking(move || command.output().expect("run client")).await.expect("join");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "client tests failed:\n{stdout}\n{stderr}");
+        assert!(stdout.contains(expected), "unexpected client test output:\n{stdout}");
+        server.stop().await;
+    });
 }
 
 #[test]
 fn pgvector_python_clients_work() {
-    let Some(python) = client_python() else { return };
-    run(async move {
-        let server = TestServer::start().await;
-        let dsn = server.url("quartz");
-        let script = python_dir().join("test_vector.py");
-        let output = tokio::task::spawn_blocking(move || Command::new(python).arg(script).arg(dsn).output().expect("run python"))
-            .await
-            .expect("join");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(output.status.success(), "client tests failed:\n{stdout}\n{stderr}");
-        assert!(stdout.contains("10 passed, 0 failed"), "unexpected client test output:\n{stdout}");
-        server.stop().await;
+    if !available("python3") {
+        return;
+    }
+    let requirements = clients_dir("python").join("requirements.txt");
+    let venv = installed("python-clients", &requirements, "bin/python", |dir| {
+        let ok = Command::new("python3").args(["-m", "venv"]).arg(dir).status().expect("python3 -m venv").success();
+        assert!(ok, "could not create {}", dir.display());
+        let ok = Command::new(dir.join("bin/python"))
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+            .arg(&requirements)
+            .status()
+            .expect("pip")
+            .success();
+        assert!(ok, "pip install of the client packages failed");
     });
+    let mut command = Command::new(venv.join("bin/python"));
+    command.arg(clients_dir("python").join("test_vector.py"));
+    run_client(command, |server| server.url("quartz"), "10 passed, 0 failed");
+}
+
+#[test]
+fn node_postgres_clients_work() {
+    if !available("node") || !available("npm") {
+        return;
+    }
+    let package = clients_dir("node").join("package.json");
+    let dir = installed("node-clients", &package, "node_modules", |dir| {
+        std::fs::copy(&package, dir.join("package.json")).expect("package.json");
+        let ok = Command::new("npm").args(["install", "--silent", "--no-audit", "--no-fund"]).current_dir(dir).status().expect("npm").success();
+        assert!(ok, "npm install of the client packages failed");
+    });
+    let mut command = Command::new("node");
+    command.arg(clients_dir("node").join("test_node.js")).env("NODE_PATH", dir.join("node_modules"));
+    run_client(command, |server| format!("postgresql://quartz@{}:{}/quartz", server.addr.ip(), server.addr.port()), "3 passed, 0 failed");
 }

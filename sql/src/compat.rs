@@ -11,6 +11,7 @@
 //! - `FROM generate_series(1, 3) i` and `FROM unnest(a) x` name the column too (`i`, `x`), as a
 //!   table alias does in PostgreSQL for a function returning one column: `… AS i(i)`;
 //!   `FROM pg_catalog.unnest(…)` is `FROM unnest(…)`;
+//! - `array_upper(a, 1)` is `nullif(array_length(a, 1), 0)` (QuartzDB's arrays are 1-D from 1);
 //! - `EXISTS (SELECT … FROM … WHERE …)` in a SELECT list (psql's `\d index`), which DataFusion
 //!   decorrelates only in WHERE, is `((SELECT count(*) FROM … WHERE …) > 0)`, which it
 //!   decorrelates anywhere.
@@ -30,6 +31,13 @@ pub fn rewrite(stmt: &mut Statement) {
     let _ = visit_expressions_mut(stmt, |e| {
         match e {
             Expr::Cast { data_type, .. } => unqualify_type(data_type),
+            // `array_upper(a, 1)` of a one-dimensional array (QuartzDB's are; their lower bound is
+            // 1) is its length, NULL when empty; JDBC's type lookup asks it of current_schemas.
+            Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case("array_upper") || f.name.to_string().eq_ignore_ascii_case("pg_catalog.array_upper") => {
+                if let Ok(len) = crate::parser::parse_expr(&format!("nullif(CAST(array_length({}) AS bigint), 0)", f.args.to_string().trim_start_matches('(').trim_end_matches(')'))) {
+                    *e = len;
+                }
+            }
             Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case("array") => {
                 if let FunctionArguments::Subquery(q) = &f.args
                     && let Some(q) = array_subquery(q)

@@ -277,6 +277,30 @@ impl ExtendedQueryHandler for Connection {
         self.parser.clone()
     }
 
+    /// pgwire answers Describe of a statement that has parameters but returns no rows with an
+    /// empty RowDescription; PostgreSQL says NoData, and JDBC's executeUpdate fails on the former
+    /// ("A result was returned when none was expected").
+    async fn on_describe<C>(&self, client: &mut C, message: pgwire::messages::extendedquery::Describe) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        use pgwire::messages::data::{NoData, ParameterDescription};
+        if message.target_type == pgwire::messages::extendedquery::TARGET_TYPE_BYTE_STATEMENT
+            && let Some(stmt) = client.portal_store().get_statement(message.name.as_deref().unwrap_or(pgwire::api::DEFAULT_NAME))
+            && stmt.statement.columns.is_none()
+            && !stmt.statement.param_types.is_empty()
+        {
+            let oids = stmt.statement.param_types.iter().map(|t| t.oid()).collect();
+            client.send(PgWireBackendMessage::ParameterDescription(ParameterDescription::new(oids))).await?;
+            client.send(PgWireBackendMessage::NoData(NoData::new())).await?;
+            return Ok(());
+        }
+        self._on_describe(client, message).await
+    }
+
     async fn do_describe_statement<C>(&self, _client: &mut C, target: &StoredStatement<Self::Statement>) -> PgWireResult<DescribeStatementResponse>
     where
         C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,

@@ -1,10 +1,12 @@
 //! Real client libraries against a real server: pgvector-python with psycopg 3, asyncpg and
-//! SQLAlchemy (tests/clients/python), node-postgres with pgvector-node (tests/clients/node).
-//! Their packages live under `~/.cache/quartzdb/` (a virtual environment, a node_modules) and
-//! are installed again when `requirements.txt` or `package.json` changes.
+//! SQLAlchemy (tests/clients/python), node-postgres with pgvector-node (tests/clients/node), and
+//! the PostgreSQL JDBC driver (tests/clients/java, Debian's libpostgresql-jdbc-java).
+//! Their packages live under `~/.cache/quartzdb/` (a virtual environment, a node_modules, the
+//! compiled Java test) and are installed again when their manifest changes.
 //!
-//! Without python3 or node a test says so and passes, so `cargo test` works on a machine that
-//! has only Rust; under CI (`CI` set) a missing one is a failure.
+//! Without python3, node or a JDK a test says so and passes, so `cargo test` works on a machine
+//! that has only Rust; under CI (`CI` set) a missing one is a failure (the JDBC jar is then
+//! installed with apt).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -92,4 +94,39 @@ fn node_postgres_clients_work() {
     let mut command = Command::new("node");
     command.arg(clients_dir("node").join("test_node.js")).env("NODE_PATH", dir.join("node_modules"));
     run_client(command, |server| format!("postgresql://quartz@{}:{}/quartz", server.addr.ip(), server.addr.port()), "3 passed, 0 failed");
+}
+
+/// Debian's JDBC driver (libpostgresql-jdbc-java), installed with apt under CI when missing.
+fn jdbc_jar() -> Option<PathBuf> {
+    let jar = PathBuf::from("/usr/share/java/postgresql.jar");
+    if jar.exists() {
+        return Some(jar);
+    }
+    if std::env::var_os("CI").is_none() {
+        eprintln!("SKIPPED: {} not found (Debian's libpostgresql-jdbc-java); the JDBC tests did not run", jar.display());
+        return None;
+    }
+    let install = || Command::new("apt-get").args(["install", "-y", "-q", "libpostgresql-jdbc-java"]).status().is_ok_and(|s| s.success());
+    if !install() {
+        let _ = Command::new("apt-get").args(["update", "-q"]).status();
+        assert!(install(), "apt-get could not install libpostgresql-jdbc-java");
+    }
+    assert!(jar.exists(), "{} missing after installing libpostgresql-jdbc-java", jar.display());
+    Some(jar)
+}
+
+#[test]
+fn jdbc_clients_work() {
+    if !available("javac") || !available("java") {
+        return;
+    }
+    let Some(jar) = jdbc_jar() else { return };
+    let source = clients_dir("java").join("ClientTest.java");
+    let classes = installed("java-clients", &source, "ClientTest.class", |dir| {
+        let ok = Command::new("javac").arg("-d").arg(dir).arg("-cp").arg(&jar).arg(&source).status().expect("javac").success();
+        assert!(ok, "javac failed");
+    });
+    let mut command = Command::new("java");
+    command.arg("-cp").arg(format!("{}:{}", jar.display(), classes.display())).arg("ClientTest");
+    run_client(command, |server| format!("jdbc:postgresql://{}:{}/quartz?user=quartz", server.addr.ip(), server.addr.port()), "4 passed, 0 failed");
 }

@@ -294,5 +294,6 @@ mod tests {
         );
         assert!(sql("SELECT EXISTS (SELECT 1 FROM c LIMIT 1)").contains("EXISTS"), "a limited subquery keeps its EXISTS");
         assert_eq!(sql("SELECT x FROM pg_catalog.unnest(ARRAY[1]) x"), "SELECT x FROM UNNEST(ARRAY[1]) x (x)");
+        assert_eq!(sql("SELECT array_upper(current_schemas(false), 1)"), "SELECT nullif(CAST(array_length(current_schemas(false), 1) AS BIGINT), 0)");
     }
 }

@@ -105,7 +105,7 @@ public class ClientTest {
                 }
             }
         });
-        CHECKS.put("database_metadata_tables", c -> {
+        CHECKS.put("database_metadata_tables_and_columns", c -> {
             DatabaseMetaData md = c.getMetaData();
             expect(md.getDatabaseProductName().equals("PostgreSQL"), md.getDatabaseProductName());
             List<String> tables = new ArrayList<>();
@@ -113,6 +113,12 @@ public class ClientTest {
                 while (r.next()) tables.add(r.getString("TABLE_NAME"));
             }
             expect(tables.containsAll(List.of("j_items", "j_acct", "j_docs")), "tables " + tables);
+            List<String> columns = new ArrayList<>();
+            try (ResultSet r = md.getColumns(null, "public", "j_items", null)) {
+                while (r.next()) columns.add(r.getString("COLUMN_NAME") + " " + r.getString("TYPE_NAME") + " " + r.getInt("DATA_TYPE"));
+            }
+            // As the driver reports them against PostgreSQL: a bigserial key, java.sql.Types codes.
+            expect(columns.equals(List.of("id bigserial -5", "name text 12", "price numeric 2", "qty int4 4", "at timestamptz 93", "ok bool -7")), "columns " + columns);
         });
     }
 

@@ -113,7 +113,7 @@ impl Cursors {
 fn rows_wanted(direction: &FetchDirection) -> Result<usize> {
     let count = |v: &Value| -> Result<usize> {
         match v {
-            Value::Number(n, _) => n.parse::<i64>().ok().filter(|n| *n >= 0).map(|n| n as usize).ok_or_else(|| scroll_error()),
+            Value::Number(n, _) => n.parse::<i64>().ok().filter(|n| *n >= 0).map(|n| n as usize).ok_or(Error::CursorNoScroll),
             other => Err(Error::Syntax(format!("FETCH count {other}"))),
         }
     };
@@ -123,12 +123,8 @@ fn rows_wanted(direction: &FetchDirection) -> Result<usize> {
         FetchDirection::Forward { limit: None } => Ok(1),
         FetchDirection::Forward { limit: Some(l) } => count(&l.value),
         FetchDirection::All | FetchDirection::ForwardAll => Ok(usize::MAX),
-        _ => Err(scroll_error()),
+        _ => Err(Error::CursorNoScroll),
     }
-}
-
-fn scroll_error() -> Error {
-    Error::CursorNoScroll
 }
 
 #[cfg(test)]

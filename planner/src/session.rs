@@ -48,9 +48,8 @@ pub struct Session {
     /// The open block's writing transaction, from its first write (or first statement, for
     /// REPEATABLE READ and SERIALIZABLE) to its end.
     txn: Option<BlockTxn>,
-    pid: i32,
-    /// When the session started, µs since the Unix epoch.
-    started_us: i64,
+    /// The settings generation last copied into the planning scope.
+    settings_shown: Option<u64>,
     /// Set by the wire layer when a result stream failed after the statement returned.
     stream_failed: Arc<std::sync::atomic::AtomicBool>,
     /// Settings as they were before the block's first `SET LOCAL`, and the names it changed.
@@ -73,7 +72,15 @@ impl Session {
     pub(crate) fn new(engine: Arc<Engine>, database: &str, user: &str, pid: i32) -> Result<Self> {
         let storage = engine.storage().clone();
         storage.catalog().database(database)?;
-        let scope = Arc::new(Mutex::new(PlanningScope::default()));
+        let started_us = chrono::Utc::now().timestamp_micros();
+        let session = crate::pg_catalog::session_views::SessionSnapshot {
+            pid,
+            user: user.to_string(),
+            database: database.to_string(),
+            started_us,
+            ..Default::default()
+        };
+        let scope = Arc::new(Mutex::new(PlanningScope { session, ..Default::default() }));
         let ctx = build_context(&storage, database, user, pid, scope.clone());
         Ok(Self {
             engine,
@@ -87,8 +94,7 @@ impl Session {
             block: Block::default(),
             txn: None,
             stream_failed: Default::default(),
-            pid,
-            started_us: chrono::Utc::now().timestamp_micros(),
+            settings_shown: None,
             local: None,
             plans: Default::default(),
             prepared: Default::default(),
@@ -253,64 +259,53 @@ impl Session {
         if self.stream_failed.swap(false, std::sync::atomic::Ordering::AcqRel) {
             self.block.after_error();
         }
-        {
-            // A statement that was cancelled may have left its own transaction's view here.
-            let mut scope = self.scope.lock().expect("scope lock");
-            scope.time_zone = self.settings.time_zone();
-            scope.txn = self.txn.as_ref().map(|b| b.view.clone());
-            scope.session = crate::pg_catalog::session_views::SessionSnapshot {
-                settings: self.settings.rows(),
-                pid: self.pid,
-                user: self.user.clone(),
-                database: self.database.clone(),
-                started_us: self.started_us,
-                statement_us: chrono::Utc::now().timestamp_micros(),
-                statement: Some(Arc::new(stmt.clone())),
-            };
-        }
-        let stmt = match stmt {
-            Statement::Execute { name: Some(name), parameters, immediate: false, .. } => match self.prepared.bind(&names::single(&name)?, &parameters) {
-                Ok(bound) => bound,
-                Err(e) => {
-                    self.block.after_error();
-                    return Err(e);
-                }
-            },
-            other => other,
-        };
-        let action = match self.block.before(&stmt, self.settings.transaction_defaults()) {
-            Ok(action) => action,
-            Err(e) => {
-                self.block.after_error();
-                return Err(e);
-            }
-        };
-        let result = match action {
-            Action::Done(output) => {
-                self.sync_transaction_settings();
-                return Ok(output);
-            }
-            Action::End { commit, output } => self.end_block(commit).await.map(|_| output),
-            Action::Savepoint { op, name, output } => self.savepoint(op, &name).await.map(|_| output),
-            Action::Run => {
-                if !self.block.is_idle() && self.block.isolation.locks_at_start() && self.txn.is_none() {
-                    match self.lock().await {
-                        Ok(txn) => self.txn = Some(BlockTxn::new(txn)),
-                        Err(e) => {
-                            self.block.after_error();
-                            return Err(e);
-                        }
-                    }
-                }
-                self.dispatch(stmt, params).await
-            }
-        };
+        self.show_session(&stmt);
+        // Any error, in transaction control too, fails an open block.
+        let result = self.run(stmt, params).await;
         if result.is_err() {
             self.block.after_error();
         }
         // Sequences advanced by this statement are made durable before its result is sent.
         self.storage().flush_sequences()?;
         result
+    }
+
+    /// What this statement's planning reads of the session: the zone, the open transaction's
+    /// view (a cancelled statement may have left its own there), what the catalogs show.
+    fn show_session(&mut self, stmt: &Statement) {
+        let mut scope = self.scope.lock().expect("scope lock");
+        scope.time_zone = self.settings.time_zone();
+        scope.txn = self.txn.as_ref().map(|b| b.view.clone());
+        let shown = &mut scope.session;
+        if self.settings_shown != Some(self.settings.generation()) {
+            shown.settings = Arc::new(self.settings.rows());
+            self.settings_shown = Some(self.settings.generation());
+        }
+        shown.statement_us = chrono::Utc::now().timestamp_micros();
+        shown.statement = Some(Arc::new(stmt.clone()));
+    }
+
+    /// Runs one statement: EXECUTE binds its prepared statement, transaction control is
+    /// answered, everything else is dispatched.
+    async fn run(&mut self, stmt: Statement, params: Option<ParamValues>) -> Result<Output> {
+        let stmt = match stmt {
+            Statement::Execute { name: Some(name), parameters, immediate: false, .. } => self.prepared.bind(&names::single(&name)?, &parameters)?,
+            other => other,
+        };
+        match self.block.before(&stmt, self.settings.transaction_defaults())? {
+            Action::Done(output) => {
+                self.sync_transaction_settings();
+                Ok(output)
+            }
+            Action::End { commit, output } => self.end_block(commit).await.map(|_| output),
+            Action::Savepoint { op, name, output } => self.savepoint(op, &name).await.map(|_| output),
+            Action::Run => {
+                if !self.block.is_idle() && self.block.isolation.locks_at_start() && self.txn.is_none() {
+                    self.txn = Some(BlockTxn::new(self.lock().await?));
+                }
+                self.dispatch(stmt, params).await
+            }
+        }
     }
 
     async fn dispatch(&mut self, stmt: Statement, params: Option<ParamValues>) -> Result<Output> {

@@ -66,11 +66,13 @@ pub struct Settings {
     values: BTreeMap<String, String>,
     /// Settings given a value by SET or the startup packet (not just defaulted).
     explicit: BTreeSet<&'static str>,
+    /// Counts changes, so copies of the settings are made again only after one.
+    generation: u64,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { values: DEFAULTS.iter().map(|(k, v, _)| (k.to_ascii_lowercase(), v.to_string())).collect(), explicit: BTreeSet::new() }
+        Self { values: DEFAULTS.iter().map(|(k, v, _)| (k.to_ascii_lowercase(), v.to_string())).collect(), explicit: BTreeSet::new(), generation: 0 }
     }
 }
 
@@ -110,6 +112,7 @@ impl Settings {
         let value = normalize(c, value)?;
         self.values.insert(c.to_ascii_lowercase(), value);
         self.explicit.insert(c);
+        self.generation += 1;
         Ok(DEFAULTS.iter().find(|(k, _, _)| *k == c).filter(|(_, _, report)| *report).map(|(k, _, _)| *k))
     }
 
@@ -126,6 +129,7 @@ impl Settings {
         let c = canonical(name)?;
         let key = c.to_ascii_lowercase();
         self.values.insert(key.clone(), saved.values[&key].clone());
+        self.generation += 1;
         if saved.explicit.contains(c) {
             self.explicit.insert(c);
         } else {
@@ -137,6 +141,11 @@ impl Settings {
     /// Every setting with its current value, for `SHOW ALL`.
     pub fn all(&self) -> Vec<(&'static str, String)> {
         DEFAULTS.iter().map(|(k, _, _)| (*k, self.values[&k.to_ascii_lowercase()].clone())).collect()
+    }
+
+    /// Changes so far (any SET, RESET or restore counts one).
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Every setting for `pg_settings`: name, value, default, whether the session set it, and

@@ -174,7 +174,7 @@ impl LanceTable {
                 table: self.table,
                 projection: projection.cloned().unwrap_or_else(|| (0..self.inner.schema().fields().len()).collect()),
                 direct: self.direct.clone(),
-                scan_cache: self.cache.clone().unwrap_or_else(|| Arc::new(ScanCache::new(0))),
+                scan_cache: self.cache.clone().unwrap_or_else(ScanCache::disabled),
             };
             match crate::ann::plan(&self.dataset, schema.clone(), state, ann, filters, cx).await? {
                 crate::ann::AnnPlan::Index(plan) => return Ok(plan),

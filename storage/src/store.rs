@@ -240,7 +240,7 @@ impl Storage {
     }
 
     /// [`Self::dataset_in`] for a transaction's own writes.
-    pub(crate) async fn txn_dataset(&self, txn: &Txn, meta: &TableMeta) -> Result<Arc<Dataset>> {
+    pub async fn txn_dataset(&self, txn: &Txn, meta: &TableMeta) -> Result<Arc<Dataset>> {
         Ok(self.dataset_in(Some(txn.view()), meta).await?.0)
     }
 

@@ -15,7 +15,7 @@ pub async fn execute(session: &mut Session, txn: &mut Txn, delete: Delete, param
     let (target, sql, returning) = row_query(session, delete)?;
     let storage = session.storage().clone();
     let meta = txn.catalog().table(session.database(), &target.qname)?.clone();
-    let dataset = storage.dataset_in(Some(txn.view()), &meta).await?.0;
+    let dataset = storage.txn_dataset(txn, &meta).await?;
     let schema = Arc::new(quartzdb_storage::table_schema(&dataset));
     let rows = matching_rows(session, &target, &sql, params).await?;
     let n = row_count(&rows);

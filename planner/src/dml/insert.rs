@@ -29,7 +29,7 @@ pub async fn execute(session: &mut Session, txn: &mut Txn, mut insert: Insert, p
     let returning = insert.returning.take();
     let storage = session.storage().clone();
     let meta = txn.catalog().table(session.database(), &qname)?.clone();
-    let dataset = storage.dataset_in(Some(txn.view()), &meta).await?.0;
+    let dataset = storage.txn_dataset(txn, &meta).await?;
     let schema = quartzdb_storage::table_schema(&dataset);
 
     let plan = plan_rows(session, insert, &meta).await?;

@@ -21,7 +21,7 @@ pub async fn execute(session: &mut Session, txn: &mut Txn, update: Update, param
     let target = target(session, &update.table)?;
     let storage = session.storage().clone();
     let meta = txn.catalog().table(session.database(), &target.qname)?.clone();
-    let dataset = storage.dataset_in(Some(txn.view()), &meta).await?.0;
+    let dataset = storage.txn_dataset(txn, &meta).await?;
     let schema = Arc::new(quartzdb_storage::table_schema(&dataset));
     let (sql, returning) = row_query(&target, &meta, update)?;
     let rows = matching_rows(session, &target, &sql, params).await?;

@@ -20,7 +20,7 @@ use crate::settings::SettingRow;
 /// The session facts its catalogs show.
 #[derive(Debug, Clone, Default)]
 pub struct SessionSnapshot {
-    pub settings: Vec<SettingRow>,
+    pub settings: Arc<Vec<SettingRow>>,
     pub pid: i32,
     pub user: String,
     pub database: String,
@@ -41,7 +41,7 @@ impl SessionSnapshot {
 
 /// `pg_settings`, with PostgreSQL's columns.
 pub fn pg_settings(session: &SessionSnapshot) -> Result<RecordBatch> {
-    let rows = &session.settings;
+    let rows = session.settings.as_slice();
     let vartype = |r: &SettingRow| {
         if matches!(r.default, "on" | "off") {
             "bool"

@@ -260,8 +260,9 @@ impl Session {
             self.block.after_error();
         }
         self.show_session(&stmt);
-        // Any error, in transaction control too, fails an open block.
-        let result = self.run(stmt, params).await;
+        // Any error, in transaction control too, fails an open block. (Boxed: the statement
+        // futures nest deep enough to pass rustc's layout depth limit in the server crate.)
+        let result = Box::pin(self.run(stmt, params)).await;
         if result.is_err() {
             self.block.after_error();
         }

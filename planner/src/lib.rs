@@ -23,6 +23,7 @@ pub mod float_text;
 pub mod functions;
 pub mod names;
 pub mod output;
+pub mod param_slots;
 pub mod params;
 pub mod plan_cache;
 pub mod prepared;

@@ -106,6 +106,11 @@ impl Session {
         &self.database
     }
 
+    /// The backend process id this session reports (`pg_backend_pid()`).
+    pub fn pid(&self) -> i32 {
+        self.scope.lock().expect("scope lock").session.pid
+    }
+
     pub fn user(&self) -> &str {
         &self.user
     }
@@ -177,6 +182,11 @@ impl Session {
 
     /// The flag the wire layer sets when a result stream fails after the statement returned;
     /// the next statement then fails an open block, as PostgreSQL's would be.
+    #[cfg(test)]
+    pub(crate) fn plan_cache(&self) -> &crate::plan_cache::PlanCache {
+        &self.plans
+    }
+
     pub fn stream_failure_flag(&self) -> Arc<std::sync::atomic::AtomicBool> {
         self.stream_failed.clone()
     }
@@ -450,13 +460,19 @@ impl Session {
         let catalog = self.catalog();
         let search = self.settings.search();
         let cached = self.plans.get(&key, &catalog, &search);
+        if cached.is_some()
+            && let Some(ready) = self.plans.physical(&key, &values)?
+        {
+            tracing::debug!(reuse_us = started.elapsed().as_micros() as u64, "reused the physical plan of a prepared query");
+            return run_ready(ready, &state);
+        }
         let optimized = match cached {
             Some(p) => p,
             None => {
                 let plan = self.plan_query(stmt).await?;
                 match state.optimize(&plan) {
                     Ok(optimized) => {
-                        self.plans.insert(key, catalog, search, &plan, &optimized);
+                        self.plans.insert(key.clone(), catalog, search, &plan, &optimized);
                         optimized
                     }
                     Err(e) => {
@@ -469,6 +485,14 @@ impl Session {
                 }
             }
         };
+        if self.plans.physical_untried(&key) {
+            let ready = plan_with_slots(&optimized, &values, &state).await;
+            self.plans.set_physical(&key, ready.clone());
+            if let Some(ready) = ready {
+                tracing::debug!(plan_us = started.elapsed().as_micros() as u64, "planned a prepared query to reuse");
+                return run_ready(ready, &state);
+            }
+        }
         let bound = crate::vector::ann_rule::bind_parameters(optimized.with_param_values(values.clone())?, &values)?;
         // Fold what the values made constant (`LIMIT $1::int`, `$1::vector`): the physical
         // planner takes only literal limits, and a folded cast runs once instead of per batch.
@@ -674,6 +698,41 @@ fn show_schema(name: &str) -> SchemaRef {
 }
 
 /// The text of a SET value: `SET x = 'a'`, `SET x TO a`, `SET x = 5`, lists joined by `, `.
+/// The physical plan of an optimized parameterized query with its parameters read from slots,
+/// when it can run again with other values (see [`crate::param_slots`]); `None` when it cannot
+/// or planning it that way failed (the bind-then-plan path then reports any error).
+async fn plan_with_slots(optimized: &LogicalPlan, values: &ParamValues, state: &datafusion::execution::SessionState) -> Option<crate::plan_cache::ReadyPlan> {
+    let slots = crate::param_slots::ParamSlots::new(values)?;
+    let planned = async {
+        let Some(slotted) = crate::param_slots::slot_parameters(optimized.clone(), &slots)? else { return Ok(None) };
+        let schema: SchemaRef = Arc::new(slotted.schema().as_arrow().clone());
+        let plan = state.query_planner().create_physical_plan(&slotted, state).await?;
+        Ok::<_, datafusion::error::DataFusionError>(crate::plan_cache::rebindable(&plan)?.then_some((plan, schema)))
+    };
+    match planned.await {
+        Ok(Some((plan, schema))) => Some(crate::plan_cache::ReadyPlan { plan, schema, slots, running: Arc::new(()) }),
+        Ok(None) => None,
+        Err(e) => {
+            tracing::debug!(error = %e, "planning with parameter slots failed");
+            None
+        }
+    }
+}
+
+/// Runs a reusable plan (its slots already filled); the stream holds the plan's `running`
+/// token until it is dropped.
+fn run_ready(ready: crate::plan_cache::ReadyPlan, state: &datafusion::execution::SessionState) -> Result<(SchemaRef, datafusion::execution::SendableRecordBatchStream)> {
+    // Operators keep per-run state (a join's built side, a top-k's dynamic filter).
+    let plan = datafusion::physical_plan::execution_plan::reset_plan_states(ready.plan)?;
+    let stream = datafusion::physical_plan::execute_stream(plan, state.task_ctx())?;
+    let running = ready.running;
+    let stream = stream.map(move |batch| {
+        let _running = &running;
+        batch
+    });
+    Ok((ready.schema.clone(), Box::pin(RecordBatchStreamAdapter::new(ready.schema, stream))))
+}
+
 fn set_value(values: &[SqlExpr]) -> Result<String> {
     let parts: Vec<String> = values
         .iter()

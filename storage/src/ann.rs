@@ -23,7 +23,8 @@ use datafusion::common::{Column, DFSchema};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::Expr;
-use datafusion::physical_expr::EquivalenceProperties;
+use datafusion::physical_expr::expressions::Literal;
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, Partitioning, PlanProperties};
@@ -145,7 +146,8 @@ pub(crate) fn exact_scan(ann: &AnnQuery, plain: Arc<dyn ExecutionPlan>, schema: 
 }
 
 pub(crate) async fn plan(dataset: &Arc<Dataset>, schema: SchemaRef, state: &dyn Session, ann: &AnnQuery, filters: &[Expr], cx: ScanContext) -> Result<AnnPlan> {
-    let Some(query) = query_values(state, &ann.query)? else { return Ok(AnnPlan::Plain) };
+    let (query_expr, query) = query_values(state, &ann.query)?;
+    let Some(query) = query else { return Ok(AnnPlan::Plain) };
     let column_dims = match dataset_field_type(dataset, &ann.index.column) {
         Some(DataType::FixedSizeList(_, n)) => n as usize,
         _ => return Ok(AnnPlan::Plain),
@@ -196,7 +198,8 @@ pub(crate) async fn plan(dataset: &Arc<Dataset>, schema: SchemaRef, state: &dyn 
             dataset: dataset.clone(),
             segments,
             column: ann.index.column.clone(),
-            query,
+            query: query_expr,
+            dims: column_dims,
             metric: ann.metric.lance(),
             candidates: ann.k * refine.unwrap_or(1) as usize,
             nprobes: nprobes.unwrap_or(1),
@@ -255,14 +258,21 @@ fn dataset_field_type(dataset: &Dataset, column: &str) -> Option<DataType> {
     schema.field_with_name(column).ok().map(|f| f.data_type().clone())
 }
 
+/// The query vector as an expression evaluated when the scan runs (a prepared statement's plan
+/// runs with new values each time: [`VectorIndexScanExec::rebindable`]), and its value now.
+fn query_values(state: &dyn Session, query: &Expr) -> Result<(Arc<dyn PhysicalExpr>, Option<ArrayRef>)> {
+    let physical = state.create_physical_expr(query.clone(), &DFSchema::empty())?;
+    let value = evaluate_query(&physical)?;
+    Ok((physical, value))
+}
+
 /// The query vector's elements, or `None` when it is NULL (the exact path then orders by NULL).
-fn query_values(state: &dyn Session, query: &Expr) -> Result<Option<ArrayRef>> {
-    let value = match query {
-        Expr::Literal(v, _) => v.to_array()?,
-        other => {
-            let physical = state.create_physical_expr(other.clone(), &DFSchema::empty())?;
+pub(crate) fn evaluate_query(query: &Arc<dyn PhysicalExpr>) -> Result<Option<ArrayRef>> {
+    let value = match query.downcast_ref::<Literal>() {
+        Some(l) => l.value().to_array()?,
+        None => {
             let batch = RecordBatch::try_new_with_options(Arc::new(Schema::empty()), vec![], &RecordBatchOptions::new().with_row_count(Some(1)))?;
-            physical.evaluate(&batch)?.into_array(1)?
+            query.evaluate(&batch)?.into_array(1)?
         }
     };
     if value.is_null(0) {
@@ -311,6 +321,19 @@ impl VectorIndexScanExec {
             Boundedness::Bounded,
         ));
         Self { input, schema, strategy, properties }
+    }
+}
+
+impl VectorIndexScanExec {
+    /// Whether this scan, planned once, still answers correctly now that its query expression
+    /// may evaluate to another value (a prepared statement's parameters were replaced): an
+    /// exact search always does; a direct index search for a non-NULL query of the indexed
+    /// dimension; Lance's scanner plan never (it holds the query it was planned with).
+    pub fn rebindable(&self) -> Result<bool> {
+        match &self.input {
+            Source::Direct(d) => Ok(evaluate_query(&d.query)?.is_some_and(|q| q.len() == d.dims)),
+            Source::Lance(_) => Ok(self.strategy.exact.is_some()),
+        }
     }
 }
 

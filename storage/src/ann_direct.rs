@@ -80,7 +80,10 @@ pub(crate) struct DirectSearch {
     /// The index's segments (a build and the deltas folded in since).
     pub segments: Vec<IndexMetadata>,
     pub column: String,
-    pub query: ArrayRef,
+    /// The query vector, evaluated when the search runs.
+    pub query: Arc<dyn datafusion::physical_expr::PhysicalExpr>,
+    /// The indexed column's dimension.
+    pub dims: usize,
     pub metric: DistanceType,
     /// Candidates returned: k × refine factor.
     pub candidates: usize,
@@ -116,10 +119,15 @@ impl DirectSearch {
 
     pub async fn run(&self) -> Result<RecordBatch> {
         let started = std::time::Instant::now();
+        let query = match crate::ann::evaluate_query(&self.query)? {
+            Some(q) if q.len() == self.dims => q,
+            // The plan is reused only after `VectorIndexScanExec::rebindable` checked the values.
+            _ => return Err(DataFusionError::Internal("direct vector search without a query of the index's dimension".into())),
+        };
         let key = if self.metric == DistanceType::Cosine {
-            lance_linalg::kernels::normalize_arrow(self.query.as_ref()).map_err(|e| DataFusionError::External(Box::new(e)))?.0
+            lance_linalg::kernels::normalize_arrow(query.as_ref()).map_err(|e| DataFusionError::External(Box::new(e)))?.0
         } else {
-            self.query.clone()
+            query
         };
         let mut query = Query {
             column: self.column.clone(),

@@ -15,6 +15,7 @@ use lance::index::{DatasetIndexExt, DatasetIndexInternalExt};
 use lance_index::IndexParams;
 use lance_index::optimize::OptimizeOptions;
 
+use crate::progress::BuildProgress;
 use crate::catalog::{IndexMeta, QualifiedName, TableMeta};
 use crate::error::{Error, Result};
 use crate::index_spec::{self, IndexMethod, MIN_TRAINING_ROWS, Metric};
@@ -37,8 +38,9 @@ pub struct NewIndex {
 }
 
 impl Storage {
-    /// Creates an index; returns its name, or `None` when `if_not_exists` found one.
-    pub async fn create_index(&self, txn: &mut Txn, db: &str, table: &QualifiedName, index: NewIndex, if_not_exists: bool) -> Result<Option<String>> {
+    /// Creates an index for backend `pid`; returns its name, or `None` when `if_not_exists`
+    /// found one.
+    pub async fn create_index(&self, txn: &mut Txn, db: &str, table: &QualifiedName, index: NewIndex, if_not_exists: bool, pid: i32) -> Result<Option<String>> {
         let catalog = txn.catalog();
         let meta = catalog.table(db, table)?.clone();
         let dataset = self.txn_dataset(txn, &meta).await?;
@@ -63,7 +65,7 @@ impl Storage {
             options: index.options,
             lance_name: format!("quartz_{}", uuid::Uuid::new_v4().simple()),
         };
-        let ds = self.build_index(&meta, dataset, &entry, false).await?;
+        let ds = self.build_index(Builder { pid, database: db, command: "CREATE INDEX" }, &meta, dataset, &entry, false).await?;
         txn.update(|c| {
             entry.oid = c.allocate_oid();
             c.table_mut(db, table)?.indexes.push(entry);
@@ -94,7 +96,7 @@ impl Storage {
 
     /// `REINDEX INDEX | TABLE name`: rebuilds (and retrains) the index of that name, or every
     /// index of the table of that name.
-    pub async fn reindex(&self, txn: &mut Txn, db: &str, name: &QualifiedName) -> Result<()> {
+    pub async fn reindex(&self, txn: &mut Txn, db: &str, name: &QualifiedName, pid: i32) -> Result<()> {
         let catalog = txn.catalog();
         let (table_name, index) = match catalog.index(db, &name.schema, &name.name)? {
             Some((table, _, _)) => (table.clone(), Some(name.name.as_str())),
@@ -105,15 +107,27 @@ impl Storage {
         for entry in meta.indexes.iter().filter(|i| index.is_none_or(|n| n == i.name)) {
             let meta = txn.catalog().table(db, &qname)?.clone();
             let dataset = self.txn_dataset(txn, &meta).await?;
-            let ds = self.build_index(&meta, dataset, entry, true).await?;
+            let ds = self.build_index(Builder { pid, database: db, command: "REINDEX" }, &meta, dataset, entry, true).await?;
             txn.set_dataset(db, &qname, ds)?;
         }
         Ok(())
     }
 
     /// Builds `entry` on `dataset` and commits it (replacing an index of the same Lance name
-    /// when `replace`); the caller records the returned version in its transaction.
-    async fn build_index(&self, meta: &TableMeta, dataset: Arc<Dataset>, entry: &IndexMeta, replace: bool) -> Result<Arc<Dataset>> {
+    /// when `replace`); the caller records the returned version in its transaction. The build
+    /// shows in `pg_stat_progress_create_index` while it runs (see [`crate::progress`]).
+    async fn build_index(&self, by: Builder<'_>, meta: &TableMeta, dataset: Arc<Dataset>, entry: &IndexMeta, replace: bool) -> Result<Arc<Dataset>> {
+        let (_on_board, progress) = self.builds.start(BuildProgress {
+            pid: by.pid,
+            database: by.database.to_string(),
+            table_oid: meta.oid,
+            command: by.command,
+            phase: "initializing".into(),
+            tuples_total: 0,
+            tuples_done: 0,
+            partitions_total: 0,
+            partitions_done: 0,
+        });
         self.prepare_commit(meta, &dataset).await?;
         let rows = dataset.count_rows(None).await?;
         let dims = match table_schema(&dataset).field_with_name(&entry.column).map(|f| f.data_type().clone()) {
@@ -132,6 +146,7 @@ impl Storage {
             .name(entry.lance_name.clone())
             .replace(replace)
             .train(build.train)
+            .progress(progress)
             .await?;
         tracing::info!(index = %entry.name, method = entry.method.name(), rows, trained = build.train, elapsed_ms = started.elapsed().as_millis() as u64, "built index");
         Ok(Arc::new(ds))
@@ -157,7 +172,7 @@ impl Storage {
                 if total < MIN_TRAINING_ROWS {
                     continue;
                 }
-                self.build_index(&meta, dataset, entry, true).await?
+                self.build_index(Builder { pid: 0, database: db, command: "REINDEX" }, &meta, dataset, entry, true).await?
             } else {
                 if !force && (unindexed < FOLD_AT_ROWS || (unindexed as f64) < FOLD_FRACTION * total as f64) {
                     continue;
@@ -175,6 +190,13 @@ impl Storage {
 }
 
 /// The operator class and distance of a new index, checked against the column's type.
+/// Who runs a build, for the progress view.
+struct Builder<'a> {
+    pid: i32,
+    database: &'a str,
+    command: &'static str,
+}
+
 fn resolve_opclass(index: &NewIndex, column_type: &DataType) -> Result<(Option<String>, Option<Metric>)> {
     let element = match column_type {
         DataType::FixedSizeList(f, _) => Some(f.data_type().clone()),

@@ -83,18 +83,17 @@ impl LanceTable {
         self.indexes.iter().find(|i| i.column == column && i.metric == Some(metric))
     }
 
-    /// This table with `$n` in its ANN query replaced by `values`, or `None` when it has none.
-    pub fn bind_query(&self, values: &datafusion::common::ParamValues) -> Result<Option<Self>> {
+    /// This table with each `$n` in its ANN query replaced by `value($n)`, or `None` when it has none.
+    pub fn bind_query(&self, value: &dyn Fn(&datafusion::logical_expr::expr::Placeholder) -> Result<Expr>) -> Result<Option<Self>> {
         let Some(ann) = &self.ann else { return Ok(None) };
         let bound = ann.query.clone().transform(|e| match e {
-            Expr::Placeholder(p) => Ok(datafusion::common::tree_node::Transformed::yes(Expr::Literal(values.get_placeholders_with_values(&p.id)?.value, None))),
+            Expr::Placeholder(p) => Ok(datafusion::common::tree_node::Transformed::yes(value(&p)?)),
             other => Ok(datafusion::common::tree_node::Transformed::no(other)),
         })?;
         if !bound.transformed {
             return Ok(None);
         }
-        let bound = bound.data;
-        let ann = AnnQuery { query: bound, ..ann.clone() };
+        let ann = AnnQuery { query: bound.data, ..ann.clone() };
         Ok(Some(Self { ann: Some(ann), ..self.clone() }))
     }
 

@@ -18,6 +18,7 @@ mod indexes;
 mod lance_table;
 mod lock;
 mod maintenance;
+pub mod progress;
 pub mod scan_cache;
 mod store;
 mod txn;

@@ -58,6 +58,8 @@ pub struct Storage {
     /// Key sets of constrained tables, built on first write; dropped when a commit fails.
     uniques: Mutex<HashMap<u32, UniqueIndex>>,
     pub(crate) maintenance: crate::maintenance::Maintenance,
+    /// Index builds running now (see [`crate::progress`]).
+    pub(crate) builds: Arc<crate::progress::BuildBoard>,
 }
 
 impl std::fmt::Debug for Storage {
@@ -162,6 +164,7 @@ impl Storage {
             scan_cache: Arc::new(crate::scan_cache::ScanCache::new(crate::scan_cache::ScanCache::default_budget())),
             uniques: Mutex::new(HashMap::new()),
             maintenance: Default::default(),
+            builds: Default::default(),
         });
         storage.recover()?;
         Ok(storage)
@@ -191,6 +194,11 @@ impl Storage {
 
     /// The table's dataset at its published version.
     /// The cache of decoded scans that table providers read through.
+    /// Index builds running now, for `pg_stat_progress_create_index`.
+    pub fn index_builds(&self) -> Vec<crate::progress::BuildProgress> {
+        self.builds.snapshot()
+    }
+
     pub fn scan_cache(&self) -> &Arc<crate::scan_cache::ScanCache> {
         &self.scan_cache
     }

@@ -15,7 +15,7 @@ const DIMS: usize = 48;
 
 /// pgvector's binary format: dimensions, a reserved word, then big-endian float32 elements.
 #[derive(Debug)]
-struct Vector(Vec<f32>);
+pub struct Vector(pub Vec<f32>);
 
 impl ToSql for Vector {
     fn to_sql(&self, _: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn Error + Sync + Send>> {

@@ -3,6 +3,7 @@
 
 use tokio_postgres::Client;
 
+use crate::exact_search::Vector;
 use crate::harness::{TestServer, run, sqlstate, uniform};
 use crate::sql::text_rows;
 
@@ -298,6 +299,98 @@ fn vector_search_is_a_table_of_the_nearest_rows() {
             let err = client.batch_execute(sql).await.expect_err(sql);
             assert_eq!(sqlstate(&err), code, "{sql}: {err}");
         }
+        server.stop().await;
+    });
+}
+
+/// A prepared search runs its first plan again with each new vector (see planner/src/
+/// param_slots.rs): every answer must be the one for that execution's vector, also while a
+/// portal of an earlier execution is still open, and values the plan was not made for (a
+/// NULL, another dimension) get what a fresh plan gives.
+#[test]
+fn prepared_searches_answer_each_execution_for_its_own_vector() {
+    run(async {
+        let server = TestServer::start().await;
+        let mut client = server.client().await;
+        load(&client, 1000).await;
+        // Probing every list makes the index search exact, so answers compare with exact ones.
+        client.batch_execute("CREATE INDEX ON docs USING ivfflat (embedding vector_l2_ops) WITH (lists = 4); SET ivfflat.probes = 4").await.unwrap();
+        let exact_client = server.client().await;
+        exact_client.batch_execute("SET enable_indexscan = off").await.unwrap();
+        let exact = |q: &[f32]| {
+            let sql = format!("SELECT id FROM docs ORDER BY embedding <-> '{}' LIMIT 5", text(q));
+            let exact_client = &exact_client;
+            async move { ids(exact_client, &sql).await }
+        };
+        let stmt = client.prepare("SELECT id FROM docs ORDER BY embedding <-> $1 LIMIT 5").await.unwrap();
+        // As the text the exact query sends reads them.
+        let queries: Vec<Vec<f32>> = vectors(1020, 42).split_off(1000).iter().map(|q| q.iter().map(|x| format!("{x:.4}").parse().unwrap()).collect()).collect();
+        for q in &queries {
+            let rows = client.query(&stmt, &[&Vector(q.clone())]).await.unwrap();
+            let got: Vec<String> = rows.iter().map(|r| r.get::<_, i64>(0).to_string()).collect();
+            assert_eq!(got, exact(q).await);
+        }
+        // A portal of one execution stays suspended while the statement runs for another vector.
+        let (a, b) = (&queries[0], &queries[1]);
+        let txn = client.transaction().await.unwrap();
+        let portal = txn.bind(&stmt, &[&Vector(a.clone())]).await.unwrap();
+        let mut first: Vec<String> = txn.query_portal(&portal, 2).await.unwrap().iter().map(|r| r.get::<_, i64>(0).to_string()).collect();
+        let other: Vec<String> = txn.query(&stmt, &[&Vector(b.clone())]).await.unwrap().iter().map(|r| r.get::<_, i64>(0).to_string()).collect();
+        first.extend(txn.query_portal(&portal, 10).await.unwrap().iter().map(|r| r.get::<_, i64>(0).to_string()));
+        txn.commit().await.unwrap();
+        assert_eq!(first, exact(a).await);
+        assert_eq!(other, exact(b).await);
+        // Another dimension is pgvector's error, as when the statement is planned for it.
+        let err = client.query(&stmt, &[&Vector(vec![1.0, 2.0])]).await.unwrap_err();
+        assert_eq!(sqlstate(&err), "22000", "{err:?}");
+        let err = client.query("SELECT id FROM docs ORDER BY embedding <-> '[1,2]' LIMIT 5", &[]).await.unwrap_err();
+        assert_eq!(sqlstate(&err), "22000", "{err:?}");
+        let rows = client.query(&stmt, &[&Vector(a.clone())]).await.unwrap();
+        assert_eq!(rows.iter().map(|r| r.get::<_, i64>(0).to_string()).collect::<Vec<_>>(), exact(a).await);
+        server.stop().await;
+    });
+}
+
+/// A long index build shows in `pg_stat_progress_create_index` (from another session) and stops
+/// when cancelled: the statement fails with 57014, no index is left, the table takes writes.
+#[test]
+fn index_builds_show_progress_and_can_be_cancelled() {
+    run(async {
+        let server = TestServer::start().await;
+        let client = server.client().await;
+        load(&client, 6000).await;
+        let watcher = server.client().await;
+        let token = client.cancel_token();
+        // ef_construction high enough that the graph build takes seconds, not milliseconds.
+        let build = tokio::spawn(async move {
+            let r = client.batch_execute("CREATE INDEX docs_hnsw ON docs USING hnsw (embedding vector_l2_ops) WITH (m = 32, ef_construction = 400)").await;
+            (client, r)
+        });
+        let mut phases = Vec::new();
+        for _ in 0..600 {
+            let rows = text_rows(&watcher, "SELECT command, phase, relid = (SELECT oid FROM pg_class WHERE relname = 'docs') FROM pg_stat_progress_create_index").await;
+            if let Some(row) = rows.first() {
+                assert_eq!((row[0].as_str(), row[2].as_str()), ("CREATE INDEX", "t"), "{row:?}");
+                phases.push(row[1].clone());
+                if row[1].starts_with("building index: building") || phases.len() > 3 {
+                    break;
+                }
+            }
+            if build.is_finished() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(!phases.is_empty(), "the build never showed in pg_stat_progress_create_index");
+        assert!(phases.iter().all(|p| p.starts_with("building index") || p == "initializing"), "{phases:?}");
+        token.cancel_query(tokio_postgres::NoTls).await.unwrap();
+        let (client, result) = build.await.unwrap();
+        let err = result.expect_err("the cancelled build failed");
+        assert_eq!(sqlstate(&err), "57014", "{err:?}");
+        assert!(text_rows(&watcher, "SELECT * FROM pg_stat_progress_create_index").await.is_empty());
+        assert!(text_rows(&watcher, "SELECT indexname FROM pg_indexes WHERE tablename = 'docs' AND indexname = 'docs_hnsw'").await.is_empty());
+        client.batch_execute("INSERT INTO docs (id, tag) VALUES (100000, 1)").await.unwrap();
+        assert_eq!(text_rows(&client, "SELECT count(*) FROM docs").await, vec![vec!["6001".to_string()]]);
         server.stop().await;
     });
 }

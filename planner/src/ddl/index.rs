@@ -21,7 +21,7 @@ pub async fn create(session: &mut Session, txn: &mut Txn, create: CreateIndex) -
     let index = new_index(&create)?;
     let table = session.qualify(&create.table_name)?;
     let storage = session.storage().clone();
-    if storage.create_index(txn, session.database(), &table, index, create.if_not_exists).await?.is_none() {
+    if storage.create_index(txn, session.database(), &table, index, create.if_not_exists, session.pid()).await?.is_none() {
         tracing::info!(table = %table, "index already exists, skipping");
     }
     Ok(Output::Command(CommandTag::new("CREATE INDEX")))

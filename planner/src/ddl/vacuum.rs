@@ -27,6 +27,6 @@ async fn reindex(session: &mut Session, txn: &mut Txn, vacuum: VacuumStatement) 
     let name = vacuum.table_name.as_ref().map(|n| session.qualify(n)).transpose()?;
     let Some(name) = name else { return Err(crate::Error::Syntax("REINDEX needs a name".into())) };
     let storage = session.storage().clone();
-    storage.reindex(txn, session.database(), &name).await?;
+    storage.reindex(txn, session.database(), &name, session.pid()).await?;
     Ok(Output::Command(CommandTag::new("REINDEX")))
 }

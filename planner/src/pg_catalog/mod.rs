@@ -36,7 +36,7 @@ use types::{PG_CATALOG_OID, PUBLIC_OID};
 
 pub const SCHEMA: &str = "pg_catalog";
 /// pg_catalog's tables and views with their OIDs (PostgreSQL's own for its system catalogs).
-pub(crate) const TABLES: [(&str, u32, char); 39] = [
+pub(crate) const TABLES: [(&str, u32, char); 40] = [
     ("pg_type", 1247, 'r'),
     ("pg_attribute", 1249, 'r'),
     ("pg_proc", 1255, 'r'),
@@ -76,6 +76,7 @@ pub(crate) const TABLES: [(&str, u32, char); 39] = [
     ("pg_matviews", 12_008, 'v'),
     ("pg_settings", 12_010, 'v'),
     ("pg_stat_activity", 12_011, 'v'),
+    ("pg_stat_progress_create_index", 12_012, 'v'),
 ];
 /// The bootstrap superuser's OID in PostgreSQL, owner of everything built in.
 const SUPERUSER_OID: u32 = 10;
@@ -94,6 +95,12 @@ impl PgCatalog {
 
     pub fn has(name: &str) -> bool {
         TABLES.iter().any(|t| t.0 == name)
+    }
+
+    /// Tables showing the state of the moment rather than the catalog's, which a plan must not
+    /// keep across executions.
+    pub fn is_live(name: &str) -> bool {
+        matches!(name, "pg_settings" | "pg_stat_activity" | "pg_stat_progress_create_index")
     }
 
     /// Builds one of the tables, or `None` for names it does not have.
@@ -119,6 +126,7 @@ impl PgCatalog {
                 let session = self.source.scope().lock().expect("scope lock").session.clone();
                 session_views::pg_stat_activity(&session, catalog.database(db).map(|d| d.oid).unwrap_or(0))?
             }
+            "pg_stat_progress_create_index" => session_views::pg_stat_progress_create_index(&self.source.storage().index_builds(), &catalog)?,
             "pg_roles" | "pg_authid" => global::pg_roles(&catalog)?,
             "pg_user" => global::pg_user(&catalog)?,
             "pg_tables" => global::pg_tables(&catalog, db)?,

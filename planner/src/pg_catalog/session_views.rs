@@ -1,5 +1,6 @@
 //! The session as the catalogs show it: `pg_settings`, `pg_stat_activity` (this session's own
-//! row) and `current_setting(name [, missing_ok])`, which clients and BI tools query on connect.
+//! row) and `current_setting(name [, missing_ok])`, which clients and BI tools query on connect;
+//! and `pg_stat_progress_create_index`, the index builds of every session.
 //!
 //! The session copies what they show into its planning scope at each statement
 //! ([`SessionSnapshot`]), so they read the settings and statement of the moment.
@@ -99,6 +100,32 @@ pub fn pg_stat_activity(session: &SessionSnapshot, database_oid: u32) -> Result<
         .null_text("query_id")
         .text("query", |s| s.statement.as_ref().map(|q| q.to_string()))
         .text("backend_type", |_| Some("client backend".to_string()))
+        .finish()
+}
+
+/// `pg_stat_progress_create_index`: the index builds running now, in any session. Lance's
+/// stages name the phase; rows counts are `tuples_*`, IVF partitions `partitions_*`; there are
+/// no blocks or lockers to wait for.
+pub fn pg_stat_progress_create_index(builds: &[quartzdb_storage::progress::BuildProgress], catalog: &quartzdb_storage::Catalog) -> Result<RecordBatch> {
+    let count = |n: u64| n as i64;
+    Table::new(builds)
+        .i32("pid", |b| b.pid)
+        .oid("datid", |b| catalog.database(&b.database).map(|d| d.oid).unwrap_or(0))
+        .text("datname", |b| Some(b.database.clone()))
+        .oid("relid", |b| b.table_oid)
+        // The index gets its OID when the build commits.
+        .oid("index_relid", |_| 0)
+        .text("command", |b| Some(b.command.to_string()))
+        .text("phase", |b| Some(b.phase.clone()))
+        .i64("lockers_total", |_| 0)
+        .i64("lockers_done", |_| 0)
+        .i64("current_locker_pid", |_| 0)
+        .i64("blocks_total", |_| 0)
+        .i64("blocks_done", |_| 0)
+        .i64("tuples_total", |b| count(b.tuples_total))
+        .i64("tuples_done", |b| count(b.tuples_done))
+        .i64("partitions_total", |b| count(b.partitions_total))
+        .i64("partitions_done", |b| count(b.partitions_done))
         .finish()
 }
 

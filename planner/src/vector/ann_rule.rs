@@ -165,7 +165,7 @@ pub fn bind_parameters(plan: LogicalPlan, values: &ParamValues) -> Result<Logica
         let LogicalPlan::TableScan(scan) = node else { return Ok(Transformed::no(node)) };
         let provider = source_as_provider(&scan.source)?;
         let Some(table) = provider.downcast_ref::<LanceTable>() else { return Ok(Transformed::no(LogicalPlan::TableScan(scan))) };
-        match table.bind_query(values)? {
+        match table.bind_query(&|p| Ok(Expr::Literal(values.get_placeholders_with_values(&p.id)?.value, None)))? {
             Some(bound) => Ok(Transformed::yes(LogicalPlan::TableScan(TableScan { source: provider_as_source(Arc::new(bound)), ..scan }))),
             None => Ok(Transformed::no(LogicalPlan::TableScan(scan))),
         }

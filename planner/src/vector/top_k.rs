@@ -85,7 +85,11 @@ impl PhysicalOptimizerRule for DistanceTopK {
 #[derive(Debug)]
 pub struct DistanceTopKExec {
     input: Arc<dyn ExecutionPlan>,
+    /// The distance to the query's value when planned; a query that is not a literal (a
+    /// prepared statement's parameter) is evaluated again when the plan runs.
     distance: Arc<QueryDistance>,
+    query: Arc<dyn PhysicalExpr>,
+    function: datafusion::logical_expr::ScalarUDF,
     /// The vector column's position in the input.
     column: usize,
     column_name: String,
@@ -123,12 +127,13 @@ impl DistanceTopKExec {
     fn try_new(input: Arc<dyn ExecutionPlan>, key: &Arc<dyn PhysicalExpr>, options: SortOptions, k: usize) -> Result<Option<Self>> {
         let Some(call) = key.downcast_ref::<ScalarFunctionExpr>() else { return Ok(None) };
         let [a, b] = call.args() else { return Ok(None) };
-        let (column, query) = match (column_of(a), literal_of(b), column_of(b), literal_of(a)) {
-            (Some(c), Some(q), _, _) | (_, _, Some(c), Some(q)) => (c, q),
+        let (column, query) = match (column_of(a), is_constant(b), column_of(b), is_constant(a)) {
+            (Some(c), true, _, _) => (c, b),
+            (_, _, Some(c), true) => (c, a),
             _ => return Ok(None),
         };
         let schema = input.schema();
-        let Some(distance) = QueryDistance::of(call.fun(), schema.field(column.index()).data_type(), query) else { return Ok(None) };
+        let Some(distance) = QueryDistance::of(call.fun(), schema.field(column.index()).data_type(), &constant_value(query)?) else { return Ok(None) };
         let ordering = PhysicalSortExpr { expr: key.clone(), options };
         let properties = Arc::new(PlanProperties::new(
             EquivalenceProperties::new_with_orderings(schema, [[ordering]]),
@@ -139,6 +144,8 @@ impl DistanceTopKExec {
         Ok(Some(Self {
             input,
             distance: Arc::new(distance),
+            query: query.clone(),
+            function: call.fun().clone(),
             column: column.index(),
             column_name: column.name().to_string(),
             k,
@@ -153,8 +160,43 @@ fn column_of(e: &Arc<dyn PhysicalExpr>) -> Option<&Column> {
     e.downcast_ref::<Column>()
 }
 
-fn literal_of(e: &Arc<dyn PhysicalExpr>) -> Option<&datafusion::common::ScalarValue> {
-    e.downcast_ref::<Literal>().map(|l| l.value())
+/// An expression without columns or volatile calls: a literal, or a prepared statement's
+/// parameter (see [`crate::param_slots`]) and casts or functions of it.
+fn is_constant(e: &Arc<dyn PhysicalExpr>) -> bool {
+    if e.downcast_ref::<Column>().is_some() || e.downcast_ref::<ScalarFunctionExpr>().is_some_and(|f| f.fun().signature().volatility == datafusion::logical_expr::Volatility::Volatile) {
+        return false;
+    }
+    e.downcast_ref::<Literal>().is_some() || (e.downcast_ref::<ScalarFunctionExpr>().is_some() || e.children().len() > 0) && e.children().iter().all(|c| is_constant(c))
+}
+
+/// The value of a constant expression.
+fn constant_value(e: &Arc<dyn PhysicalExpr>) -> Result<datafusion::common::ScalarValue> {
+    if let Some(l) = e.downcast_ref::<Literal>() {
+        return Ok(l.value().clone());
+    }
+    let batch = RecordBatch::try_new_with_options(Arc::new(arrow::datatypes::Schema::empty()), vec![], &arrow::array::RecordBatchOptions::new().with_row_count(Some(1)))?;
+    match e.evaluate(&batch)? {
+        ColumnarValue::Scalar(v) => Ok(v),
+        ColumnarValue::Array(a) => datafusion::common::ScalarValue::try_from_array(&a, 0),
+    }
+}
+
+impl DistanceTopKExec {
+    /// The distance to the query's current value, `None` when there is none to search for (a
+    /// NULL query: the plan must then be made anew, as for a NULL literal).
+    fn current_distance(&self) -> Result<Option<Arc<QueryDistance>>> {
+        if self.query.downcast_ref::<Literal>().is_some() {
+            return Ok(Some(self.distance.clone()));
+        }
+        let column_type = self.input.schema().field(self.column).data_type().clone();
+        Ok(QueryDistance::of(&self.function, &column_type, &constant_value(&self.query)?).map(Arc::new))
+    }
+
+    /// Whether this plan, made once, also answers for the query's value now (see
+    /// [`crate::param_slots`]).
+    pub fn rebindable(&self) -> Result<bool> {
+        Ok(self.current_distance()?.is_some())
+    }
 }
 
 impl DisplayAs for DistanceTopKExec {
@@ -185,6 +227,8 @@ impl ExecutionPlan for DistanceTopKExec {
         Ok(Arc::new(Self {
             input,
             distance: self.distance.clone(),
+            query: self.query.clone(),
+            function: self.function.clone(),
             column: self.column,
             column_name: self.column_name.clone(),
             k: self.k,
@@ -202,7 +246,8 @@ impl ExecutionPlan for DistanceTopKExec {
         let streams = (0..self.input.properties().output_partitioning().partition_count())
             .map(|p| self.input.execute(p, context.clone()))
             .collect::<Result<Vec<_>>>()?;
-        let search = Search { distance: self.distance.clone(), column: self.column, k: self.k, nulls_first: self.nulls_first };
+        let distance = self.current_distance()?.ok_or_else(|| DataFusionError::Internal("DistanceTopKExec run without a query vector".into()))?;
+        let search = Search { distance, column: self.column, k: self.k, nulls_first: self.nulls_first };
         let scan_times: Vec<_> = (0..streams.len()).map(|p| MetricBuilder::new(&self.metrics).subset_time("scan_time", p)).collect();
         let schema = self.input.schema();
         let out_schema = schema.clone();

@@ -148,6 +148,8 @@ pub fn all(source: &CatalogSource, database: &str) -> Vec<ScalarUDF> {
         ("has_sequence_privilege", Op::HasPrivilege),
         ("has_function_privilege", Op::HasPrivilege),
         ("has_type_privilege", Op::HasPrivilege),
+        // psql 15.20's \l+ asks it (membership in pg_read_all_stats): a superuser has every role.
+        ("pg_has_role", Op::HasPrivilege),
         // Ordinary tables are publishable (and there are no publications to list them).
         ("pg_relation_is_publishable", Op::AlwaysVisible),
         ("current_schemas", Op::CurrentSchemas),

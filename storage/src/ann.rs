@@ -268,13 +268,7 @@ fn query_values(state: &dyn Session, query: &Expr) -> Result<(Arc<dyn PhysicalEx
 
 /// The query vector's elements, or `None` when it is NULL (the exact path then orders by NULL).
 pub(crate) fn evaluate_query(query: &Arc<dyn PhysicalExpr>) -> Result<Option<ArrayRef>> {
-    let value = match query.downcast_ref::<Literal>() {
-        Some(l) => l.value().to_array()?,
-        None => {
-            let batch = RecordBatch::try_new_with_options(Arc::new(Schema::empty()), vec![], &RecordBatchOptions::new().with_row_count(Some(1)))?;
-            query.evaluate(&batch)?.into_array(1)?
-        }
-    };
+    let value = constant_value(query)?.to_array()?;
     if value.is_null(0) {
         return Ok(None);
     }
@@ -285,6 +279,19 @@ pub(crate) fn evaluate_query(query: &Arc<dyn PhysicalExpr>) -> Result<Option<Arr
         // The rule makes text queries vectors; anything else is left to the exact path.
         _ => None,
     })
+}
+
+/// The value of an expression without columns (a literal, or a prepared statement's parameter
+/// and casts or calls of it), evaluated now.
+pub fn constant_value(e: &Arc<dyn PhysicalExpr>) -> Result<datafusion::common::ScalarValue> {
+    if let Some(l) = e.downcast_ref::<Literal>() {
+        return Ok(l.value().clone());
+    }
+    let batch = RecordBatch::try_new_with_options(Arc::new(Schema::empty()), vec![], &RecordBatchOptions::new().with_row_count(Some(1)))?;
+    match e.evaluate(&batch)? {
+        datafusion::logical_expr::ColumnarValue::Scalar(v) => Ok(v),
+        datafusion::logical_expr::ColumnarValue::Array(a) => datafusion::common::ScalarValue::try_from_array(&a, 0),
+    }
 }
 
 /// Lance resolves filter columns against its own schema, without the table qualifier.

@@ -123,10 +123,7 @@ impl Storage {
             table_oid: meta.oid,
             command: by.command,
             phase: "initializing".into(),
-            tuples_total: 0,
-            tuples_done: 0,
-            partitions_total: 0,
-            partitions_done: 0,
+            ..Default::default()
         });
         self.prepare_commit(meta, &dataset).await?;
         let rows = dataset.count_rows(None).await?;

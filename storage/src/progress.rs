@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use lance_index::progress::IndexBuildProgress;
 
 /// One build, as `pg_stat_progress_create_index` shows it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct BuildProgress {
     /// The backend running it (0 for background maintenance).
     pub pid: i32,
@@ -141,7 +141,7 @@ mod tests {
     use super::*;
 
     fn row() -> BuildProgress {
-        BuildProgress { pid: 7, database: "quartz".into(), table_oid: 16384, command: "CREATE INDEX", phase: "initializing".into(), tuples_total: 0, tuples_done: 0, partitions_total: 0, partitions_done: 0 }
+        BuildProgress { pid: 7, database: "quartz".into(), table_oid: 16384, command: "CREATE INDEX", phase: "initializing".into(), ..Default::default() }
     }
 
     #[tokio::test]

@@ -38,6 +38,7 @@ use futures::StreamExt;
 
 use super::array::Rows;
 use super::functions::QueryDistance;
+use quartzdb_storage::ann::constant_value;
 
 /// Replaces exact distance top-k sorts with [`DistanceTopKExec`].
 #[derive(Debug, Default)]
@@ -163,22 +164,19 @@ fn column_of(e: &Arc<dyn PhysicalExpr>) -> Option<&Column> {
 /// An expression without columns or volatile calls: a literal, or a prepared statement's
 /// parameter (see [`crate::param_slots`]) and casts or functions of it.
 fn is_constant(e: &Arc<dyn PhysicalExpr>) -> bool {
-    if e.downcast_ref::<Column>().is_some() || e.downcast_ref::<ScalarFunctionExpr>().is_some_and(|f| f.fun().signature().volatility == datafusion::logical_expr::Volatility::Volatile) {
+    if e.downcast_ref::<Literal>().is_some() {
+        return true;
+    }
+    if e.downcast_ref::<Column>().is_some() {
         return false;
     }
-    e.downcast_ref::<Literal>().is_some() || (e.downcast_ref::<ScalarFunctionExpr>().is_some() || e.children().len() > 0) && e.children().iter().all(|c| is_constant(c))
-}
-
-/// The value of a constant expression.
-fn constant_value(e: &Arc<dyn PhysicalExpr>) -> Result<datafusion::common::ScalarValue> {
-    if let Some(l) = e.downcast_ref::<Literal>() {
-        return Ok(l.value().clone());
+    // A call without arguments (a parameter slot) is constant unless it is volatile; any other
+    // node is constant when it has inputs and all of them are.
+    let call = e.downcast_ref::<ScalarFunctionExpr>();
+    if call.is_some_and(|f| f.fun().signature().volatility == datafusion::logical_expr::Volatility::Volatile) {
+        return false;
     }
-    let batch = RecordBatch::try_new_with_options(Arc::new(arrow::datatypes::Schema::empty()), vec![], &arrow::array::RecordBatchOptions::new().with_row_count(Some(1)))?;
-    match e.evaluate(&batch)? {
-        ColumnarValue::Scalar(v) => Ok(v),
-        ColumnarValue::Array(a) => datafusion::common::ScalarValue::try_from_array(&a, 0),
-    }
+    (call.is_some() || !e.children().is_empty()) && e.children().iter().all(|c| is_constant(c))
 }
 
 impl DistanceTopKExec {

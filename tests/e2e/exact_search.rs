@@ -89,9 +89,15 @@ fn exact_top_k_matches_a_full_sort_and_the_true_distances() {
         let q = vectors(1, 99).remove(0);
         let lit = text(&q);
         for op in ["<->", "<#>", "<=>", "<+>"] {
-            for (filter, k, offset) in [("", 10, 0), ("WHERE tag = 3", 25, 0), ("", 7, 30), ("WHERE tag < 5", 1, 0)] {
+            // The last filter is NULL for tag 0: those rows are dropped, as a WHERE drops them.
+            let filters = [("", 10, 0), ("WHERE tag = 3", 25, 0), ("", 7, 30), ("WHERE tag < 5", 1, 0), ("WHERE 10 / NULLIF(tag, 0) > 2", 15, 2)];
+            for (filter, k, offset) in filters {
                 let top = format!("SELECT id, embedding {op} '{lit}' FROM docs {filter} ORDER BY embedding {op} '{lit}' LIMIT {k} OFFSET {offset}");
-                assert!(plan(&client, &top).await.contains("DistanceTopKExec"), "{top}");
+                let explained = plan(&client, &top).await;
+                assert!(explained.contains("DistanceTopKExec"), "{top}");
+                // The filter is evaluated by the top-k itself, without a filtered copy.
+                assert_eq!(explained.contains("filter="), !filter.is_empty(), "{explained}");
+                assert!(!explained.contains("FilterExec"), "{explained}");
                 let got = text_rows(&client, &top).await;
                 // The same rows from a full sort (no LIMIT, so DataFusion's own sort).
                 let all = format!("SELECT id, embedding {op} '{lit}' FROM docs {filter} ORDER BY embedding {op} '{lit}'");

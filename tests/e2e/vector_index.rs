@@ -161,11 +161,17 @@ fn filtered_search_returns_k_rows_at_any_selectivity() {
         load(&client, 3000).await;
         client.batch_execute("CREATE INDEX ON docs USING ivfflat (embedding vector_l2_ops) WITH (lists = 30); CREATE INDEX ON docs (tag)").await.unwrap();
         let q = text(&vectors(1, 5)[0]);
-        // tag = 7 keeps 1 % of the rows (30); tag < 50 half of them.
-        for (filter, exact_below) in [("tag = 7", "100"), ("tag = 7", "0"), ("tag < 50", "0"), ("tag < 50", "2000")] {
+        // tag = 7 keeps 1 % of the rows (30); tag < 50 half of them, tag < 90 nine tenths. Exact
+        // when at most `exact_search_below` rows match, or fewer than the rows of the lists the
+        // widened search would probe (8 of 30 lists by default, / selectivity): 1,600 for half
+        // the rows, 900 for nine tenths. 0 turns exact search of filters off.
+        let cases = [("tag = 7", "100", true), ("tag = 7", "0", false), ("tag < 50", "0", false), ("tag < 50", "100", true), ("tag < 90", "100", false)];
+        for (filter, exact_below, exact_search) in cases {
             client.batch_execute(&format!("SET quartz.exact_search_below = {exact_below}")).await.unwrap();
             let sql = format!("SELECT id FROM docs WHERE {filter} ORDER BY embedding <-> '{q}' LIMIT 10");
-            assert!(plan(&client, &sql).await.contains("VectorIndexScanExec"));
+            let explained = plan(&client, &sql).await;
+            assert!(explained.contains("VectorIndexScanExec"), "{explained}");
+            assert_eq!(explained.contains("exact search of"), exact_search, "{filter}, exact below {exact_below}: {explained}");
             let (approx, exact) = indexed_and_exact(&client, &sql).await;
             assert_eq!(approx.len(), 10, "{filter}, exact below {exact_below}: {approx:?}");
             let found = exact.iter().filter(|id| approx.contains(id)).count();

@@ -288,32 +288,38 @@ impl QueryDistance {
         Ok(pair_distance(self.op, x, &self.query, self.query_norm))
     }
 
-    /// The distance of every row into `out` (anything for NULL rows): through the batch
+    /// The distance of each row in the half-open `ranges` (all rows, or a filter's
+    /// selection) into `out`, one after the other (anything for NULL rows): through the batch
     /// kernels for L2 and inner products when the rows are of one length; row by row for
     /// cosine (its two dot products then read the row once from memory) and L1. `scratch` is
     /// reused between calls.
-    pub fn of_rows(&self, rows: &Rows, n: usize, out: &mut Vec<f64>, scratch: &mut Vec<f32>) -> Result<()> {
+    pub fn of_ranges(&self, rows: &Rows, ranges: &[(usize, usize)], out: &mut Vec<f64>, scratch: &mut Vec<f32>) -> Result<()> {
         out.clear();
         let q = &self.query[..];
         match rows.fixed_values() {
             Some((values, dims)) if dims == q.len() && matches!(self.op, Op::L2 | Op::InnerProduct | Op::NegativeInnerProduct) => {
-                let values = &values[..n * dims];
-                scratch.resize(n, 0.0);
-                if self.op == Op::L2 {
-                    distance::l2_squared_rows(q, values, scratch);
-                    out.extend(scratch.iter().map(|d| (*d as f64).sqrt()));
-                } else {
-                    distance::inner_rows(q, values, scratch);
-                    let sign = if self.op == Op::InnerProduct { 1.0 } else { -1.0 };
-                    out.extend(scratch.iter().map(|d| sign * *d as f64));
+                for &(start, end) in ranges {
+                    let values = &values[start * dims..end * dims];
+                    scratch.clear();
+                    scratch.resize(end - start, 0.0);
+                    if self.op == Op::L2 {
+                        distance::l2_squared_rows(q, values, scratch);
+                        out.extend(scratch.iter().map(|d| (*d as f64).sqrt()));
+                    } else {
+                        distance::inner_rows(q, values, scratch);
+                        let sign = if self.op == Op::InnerProduct { 1.0 } else { -1.0 };
+                        out.extend(scratch.iter().map(|d| sign * *d as f64));
+                    }
                 }
             }
             _ => {
-                for i in 0..n {
-                    out.push(match rows.get(i) {
-                        Some(x) => self.of_row(x)?,
-                        None => 0.0,
-                    });
+                for &(start, end) in ranges {
+                    for i in start..end {
+                        out.push(match rows.get(i) {
+                            Some(x) => self.of_row(x)?,
+                            None => 0.0,
+                        });
+                    }
                 }
             }
         }

@@ -9,6 +9,11 @@
 //! (row positions only, and only the batches they point into), then the candidates of all
 //! partitions are merged. Distances are the distance function's own values (the same code), so
 //! the rows and their order are the ones the sort would give.
+//!
+//! A filter right below (`WHERE tag = 3 ORDER BY … LIMIT k`, the exact path of a selective
+//! filtered search) is evaluated by the operator itself: distances are computed only for the
+//! rows that pass, and no filtered copy of the vectors is made (Arrow's filter of a vector
+//! column walks every value of every row, which cost more than the search).
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -16,7 +21,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
-use arrow::compute::interleave_record_batch;
+use arrow::array::{Array, AsArray};
+use arrow::compute::{SlicesIterator, interleave_record_batch, prep_null_mask_filter};
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::runtime::SpawnedTask;
@@ -27,6 +33,7 @@ use datafusion::physical_expr::expressions::{Column, Literal};
 use arrow::compute::SortOptions;
 use datafusion::physical_expr::{EquivalenceProperties, Partitioning, PhysicalExpr, PhysicalSortExpr, ScalarFunctionExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::filter::FilterExec;
 use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::metrics::{BaselineMetrics, ExecutionPlanMetricsSet, MetricBuilder, MetricsSet, Time};
@@ -91,6 +98,10 @@ pub struct DistanceTopKExec {
     distance: Arc<QueryDistance>,
     query: Arc<dyn PhysicalExpr>,
     function: datafusion::logical_expr::ScalarUDF,
+    /// A filter absorbed from below: only rows it keeps are candidates.
+    filter: Option<Arc<dyn PhysicalExpr>>,
+    /// The columns of the input that are the output (the absorbed filter's projection).
+    projection: Option<Vec<usize>>,
     /// The vector column's position in the input.
     column: usize,
     column_name: String,
@@ -147,13 +158,27 @@ impl DistanceTopKExec {
             distance: Arc::new(distance),
             query: query.clone(),
             function: call.fun().clone(),
+            filter: None,
+            projection: None,
             column: column.index(),
             column_name: column.name().to_string(),
             k,
             nulls_first: options.nulls_first,
             properties,
             metrics: ExecutionPlanMetricsSet::new(),
-        }))
+        }
+        .absorb_filter()))
+    }
+
+    /// Takes over a filter right below (output and ordering stay those of the filter's rows).
+    fn absorb_filter(self) -> Self {
+        let Some(filter) = self.input.downcast_ref::<FilterExec>() else { return self };
+        if filter.fetch().is_some() {
+            return self;
+        }
+        let projection = filter.projection().as_ref().map(|p| p.to_vec());
+        let column = projection.as_ref().map_or(self.column, |p| p[self.column]);
+        Self { input: filter.input().clone(), filter: Some(filter.predicate().clone()), projection, column, ..self }
     }
 }
 
@@ -203,6 +228,9 @@ impl DisplayAs for DistanceTopKExec {
         if self.nulls_first {
             write!(f, " NULLS FIRST")?;
         }
+        if let Some(filter) = &self.filter {
+            write!(f, ", filter={filter}")?;
+        }
         Ok(())
     }
 }
@@ -227,6 +255,8 @@ impl ExecutionPlan for DistanceTopKExec {
             distance: self.distance.clone(),
             query: self.query.clone(),
             function: self.function.clone(),
+            filter: self.filter.clone(),
+            projection: self.projection.clone(),
             column: self.column,
             column_name: self.column_name.clone(),
             k: self.k,
@@ -245,10 +275,11 @@ impl ExecutionPlan for DistanceTopKExec {
             .map(|p| self.input.execute(p, context.clone()))
             .collect::<Result<Vec<_>>>()?;
         let distance = self.current_distance()?.ok_or_else(|| DataFusionError::Internal("DistanceTopKExec run without a query vector".into()))?;
-        let search = Search { distance, column: self.column, k: self.k, nulls_first: self.nulls_first };
+        let search = Search { distance, filter: self.filter.clone(), column: self.column, k: self.k, nulls_first: self.nulls_first };
         let scan_times: Vec<_> = (0..streams.len()).map(|p| MetricBuilder::new(&self.metrics).subset_time("scan_time", p)).collect();
         let schema = self.input.schema();
-        let out_schema = schema.clone();
+        let out_schema = self.schema();
+        let projection = self.projection.clone();
         let result = async move {
             // Each partition on a task of its own, so they run on all the runtime's threads;
             // dropping this future (a cancelled query) aborts them.
@@ -260,6 +291,10 @@ impl ExecutionPlan for DistanceTopKExec {
             }
             let timer = baseline.elapsed_compute().timer();
             let batch = merge(&schema, best, search.k)?;
+            let batch = match &projection {
+                Some(p) => batch.project(p)?,
+                None => batch,
+            };
             timer.done();
             let rows = batch.num_rows();
             baseline.record_output(rows);
@@ -322,6 +357,7 @@ struct Candidate {
 #[derive(Debug, Clone)]
 struct Search {
     distance: Arc<QueryDistance>,
+    filter: Option<Arc<dyn PhysicalExpr>>,
     column: usize,
     k: usize,
     nulls_first: bool,
@@ -332,6 +368,8 @@ struct Search {
 struct Buffers {
     distances: Vec<f64>,
     scratch: Vec<f32>,
+    /// The half-open row ranges the filter keeps.
+    ranges: Vec<(usize, usize)>,
 }
 
 /// One partition's k best rows and the batches they are in.
@@ -376,10 +414,25 @@ impl Search {
     /// Offers every row of `batch` to the heap; true if any was taken. A row enters only if
     /// it is strictly nearer than the worst kept, so among ties the earlier row stays.
     fn scan(&self, batch: &RecordBatch, seq: usize, heap: &mut BinaryHeap<Candidate>, buffers: &mut Buffers) -> Result<bool> {
+        buffers.ranges.clear();
+        match &self.filter {
+            None => buffers.ranges.push((0, batch.num_rows())),
+            Some(filter) => {
+                let keep = filter.evaluate(batch)?.into_array(batch.num_rows())?;
+                let keep = keep.as_boolean_opt().ok_or_else(|| DataFusionError::Internal("filter of DistanceTopKExec is not boolean".into()))?;
+                // NULL is not true: such rows are dropped, as a filter drops them.
+                let keep = match keep.nulls() {
+                    Some(_) => prep_null_mask_filter(keep),
+                    None => keep.clone(),
+                };
+                buffers.ranges.extend(SlicesIterator::new(&keep));
+            }
+        }
         let rows = Rows::new(&ColumnarValue::Array(batch.column(self.column).clone()))?;
-        self.distance.of_rows(&rows, batch.num_rows(), &mut buffers.distances, &mut buffers.scratch)?;
+        self.distance.of_ranges(&rows, &buffers.ranges, &mut buffers.distances, &mut buffers.scratch)?;
         let mut taken = false;
-        for (row, d) in buffers.distances.iter().enumerate() {
+        let positions = buffers.ranges.iter().flat_map(|&(start, end)| start..end);
+        for (row, d) in positions.zip(&buffers.distances) {
             let key = Key::new((!rows.is_null(row)).then_some(*d), self.nulls_first);
             if heap.len() < self.k {
                 heap.push(Candidate { key, batch: seq, row });

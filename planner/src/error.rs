@@ -156,6 +156,14 @@ pub enum Error {
     #[error("invalid value for parameter \"{name}\": \"{value}\"")]
     InvalidSettingValue { name: String, value: String },
 
+    /// 22004: a NULL where a function needs a value (a JSON object's key).
+    #[error("{0}")]
+    NullValueNotAllowed(String),
+
+    /// 22025: a LIKE pattern ending in its escape character, or an escape of more than one.
+    #[error("{0}")]
+    InvalidEscape(String),
+
     /// A bug in QuartzDB, not a user's mistake.
     #[error("internal error: {0}")]
     Internal(String),

@@ -655,6 +655,7 @@ pub(crate) fn build_context(storage: &Arc<Storage>, database: &str, user: &str, 
     rules.push(Arc::new(crate::vector::cast::VectorCasts::default()));
     rules.push(Arc::new(crate::array_input::ArrayTextCasts::default()));
     rules.push(Arc::new(crate::checked_arithmetic::CheckedArithmetic::default()));
+    rules.push(Arc::new(crate::like_escape::LikeEscape::default()));
     rules.push(Arc::new(crate::datetime::casts::DateTimeCasts::new(scope.clone())));
     let builder = SessionStateBuilder::new()
         .with_config(config)
@@ -673,6 +674,10 @@ pub(crate) fn build_context(storage: &Arc<Storage>, database: &str, user: &str, 
     ctx.register_udf(crate::pg_catalog::session_views::CurrentSetting::udf(scope.clone()));
     ctx.register_udaf(crate::scalar_subquery::udaf());
     ctx.register_udf(crate::scalar_subquery::single_value_udf());
+    ctx.register_udf(crate::expand_array::udf());
+    for udf in crate::json_build::udfs() {
+        ctx.register_udf(udf);
+    }
     for udf in object_functions {
         ctx.register_udf(udf);
     }

@@ -12,7 +12,10 @@ use crate::error::{Error, Result};
 const DEFAULTS: &[(&str, &str, bool)] = &[
     ("application_name", "", true),
     ("client_encoding", "UTF8", true),
+    ("block_size", "8192", false),
     ("DateStyle", "ISO, MDY", true),
+    // What a table is stored as (SQLAlchemy reports a table's access method when it differs).
+    ("default_table_access_method", "lance", false),
     ("default_transaction_isolation", "read committed", false),
     ("default_transaction_read_only", "off", false),
     ("enable_indexscan", "on", false),
@@ -22,7 +25,10 @@ const DEFAULTS: &[(&str, &str, bool)] = &[
     ("is_superuser", "on", true),
     ("lc_messages", "C", false),
     ("lock_timeout", "0", false),
+    ("max_function_args", "100", false),
     ("max_identifier_length", "63", false),
+    // JDBC's key metadata reads it before listing foreign keys.
+    ("max_index_keys", "32", false),
     ("search_path", "\"$user\", public", false),
     ("server_encoding", "UTF8", true),
     ("server_version", crate::PG_VERSION, true),
@@ -49,7 +55,18 @@ const DEFAULTS: &[(&str, &str, bool)] = &[
 ];
 
 /// Settings that cannot be changed with SET.
-const READ_ONLY: &[&str] = &["integer_datetimes", "is_superuser", "max_identifier_length", "server_encoding", "server_version", "server_version_num", "lc_messages"];
+const READ_ONLY: &[&str] = &[
+    "block_size",
+    "integer_datetimes",
+    "is_superuser",
+    "max_function_args",
+    "max_identifier_length",
+    "max_index_keys",
+    "server_encoding",
+    "server_version",
+    "server_version_num",
+    "lc_messages",
+];
 
 /// One row of `pg_settings`.
 #[derive(Debug, Clone)]
@@ -262,6 +279,8 @@ fn normalize(name: &str, value: &str) -> Result<String> {
         },
         "hnsw.iterative_scan" => one_of(value, &["off", "relaxed_order", "strict_order"], invalid),
         "ivfflat.iterative_scan" => one_of(value, &["off", "relaxed_order"], invalid),
+        // pg_dump's output sets `heap`; tables are Lance datasets either way.
+        "default_table_access_method" => one_of(value, &["lance", "heap"], invalid),
         _ => Ok(value.to_string()),
     }
 }

@@ -11,6 +11,8 @@
 //! - `FROM generate_series(1, 3) i` and `FROM unnest(a) x` name the column too (`i`, `x`), as a
 //!   table alias does in PostgreSQL for a function returning one column: `… AS i(i)`;
 //!   `FROM pg_catalog.unnest(…)` is `FROM unnest(…)`;
+//! - `generate_subscripts(a, d)` and `information_schema._pg_expandarray(a)` are `unnest` of
+//!   an array of the subscripts / of `(x, n)` pairs; `(expr).field` is `get_field(expr, 'field')`;
 //! - `array_upper(a, 1)` is `nullif(array_length(a, 1), 0)` (QuartzDB's arrays are 1-D from 1);
 //! - `EXISTS (SELECT … FROM … WHERE …)` in a SELECT list (psql's `\d index`), which DataFusion
 //!   decorrelates only in WHERE, is `((SELECT count(*) FROM … WHERE …) > 0)`, which it
@@ -19,7 +21,7 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    ArrayElemTypeDef, BinaryOperator, CastKind, DataType, Expr, GroupByExpr, FunctionArguments, OrderByKind, Query, SelectItem, SetExpr, Statement, TableAliasColumnDef,
+    AccessExpr, ArrayElemTypeDef, BinaryOperator, CastKind, DataType, Expr, GroupByExpr, FunctionArguments, OrderByKind, Query, SelectItem, SetExpr, Statement, TableAliasColumnDef,
     TableFactor, VisitMut, VisitorMut, visit_expressions_mut,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
@@ -36,6 +38,35 @@ pub fn rewrite(stmt: &mut Statement) {
             Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case("array_upper") || f.name.to_string().eq_ignore_ascii_case("pg_catalog.array_upper") => {
                 if let Ok(len) = crate::parser::parse_expr(&format!("nullif(CAST(array_length({}) AS bigint), 0)", f.args.to_string().trim_start_matches('(').trim_end_matches(')'))) {
                     *e = len;
+                }
+            }
+            // Set-returning functions of arrays as `unnest` of an array, which DataFusion runs in
+            // a SELECT list (several side by side are zipped, as PostgreSQL does): SQLAlchemy's
+            // index reflection pairs `unnest(indkey)` with `generate_subscripts(indkey, 1)`, JDBC's
+            // key metadata reads `(information_schema._pg_expandarray(indkey)).n`.
+            Expr::Function(f) if matches!(unqualified_name(&f.name.to_string()).as_str(), "generate_subscripts" | "_pg_expandarray") => {
+                let args = function_args(&f.args);
+                let sql = match (unqualified_name(&f.name.to_string()).as_str(), args.as_deref()) {
+                    ("generate_subscripts", Some([array, dim])) => format!("unnest(generate_series(1, CAST(array_length({array}, {dim}) AS bigint)))"),
+                    ("_pg_expandarray", Some([array])) => format!("unnest({EXPAND_ARRAY}({array}))"),
+                    _ => return ControlFlow::Continue(()),
+                };
+                if let Ok(call) = crate::parser::parse_expr(&sql) {
+                    *e = call;
+                }
+            }
+            // `(expr).field`, a field of a composite value, is `get_field(expr, 'field')`
+            // (DataFusion reads dots only after column names).
+            Expr::CompoundFieldAccess { root, access_chain } if matches!(root.as_ref(), Expr::Nested(_)) && access_chain.iter().all(|a| matches!(a, AccessExpr::Dot(Expr::Identifier(_)))) => {
+                let mut sql = root.to_string();
+                for access in access_chain.iter() {
+                    if let AccessExpr::Dot(Expr::Identifier(field)) = access {
+                        let name = if field.quote_style.is_some() { field.value.clone() } else { field.value.to_lowercase() };
+                        sql = format!("get_field({sql}, '{}')", name.replace('\'', "''"));
+                    }
+                }
+                if let Ok(call) = crate::parser::parse_expr(&sql) {
+                    *e = call;
                 }
             }
             Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case("array") => {
@@ -66,6 +97,34 @@ pub fn rewrite(stmt: &mut Statement) {
         }
         ControlFlow::<()>::Continue(())
     });
+}
+
+/// The function `information_schema._pg_expandarray(a)` is planned with: the elements of `a`
+/// and their positions, as a list of `(x, n)` structs (the planner defines it).
+pub const EXPAND_ARRAY: &str = "quartz_expandarray";
+
+/// A function name without its schema (`pg_catalog.`, `information_schema.`), lowercased.
+fn unqualified_name(name: &str) -> String {
+    let name = name.to_ascii_lowercase();
+    match name.rsplit_once('.') {
+        Some((schema, base)) if matches!(schema, "pg_catalog" | "information_schema") => base.to_string(),
+        _ => name,
+    }
+}
+
+/// The arguments of a call as SQL text, when they are plain positional expressions.
+fn function_args(args: &FunctionArguments) -> Option<Vec<String>> {
+    let FunctionArguments::List(list) = args else { return None };
+    if !list.clauses.is_empty() || list.duplicate_treatment.is_some() {
+        return None;
+    }
+    list.args
+        .iter()
+        .map(|a| match a {
+            datafusion::sql::sqlparser::ast::FunctionArg::Unnamed(datafusion::sql::sqlparser::ast::FunctionArgExpr::Expr(e)) => Some(e.to_string()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Gives the one column of a scalar set-returning function its table alias as name.

@@ -12,4 +12,5 @@ pub mod vector_search;
 
 pub use datafusion::sql::sqlparser::ast;
 pub use error::{Error, Result};
+pub use compat::EXPAND_ARRAY;
 pub use parser::{parse, parse_expr, parse_object_name};

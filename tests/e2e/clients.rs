@@ -77,7 +77,7 @@ fn pgvector_python_clients_work() {
     });
     let mut command = Command::new(venv.join("bin/python"));
     command.arg(clients_dir("python").join("test_vector.py"));
-    run_client(command, |server| server.url("quartz"), "10 passed, 0 failed");
+    run_client(command, |server| server.url("quartz"), "11 passed, 0 failed");
 }
 
 #[test]
@@ -128,5 +128,5 @@ fn jdbc_clients_work() {
     });
     let mut command = Command::new("java");
     command.arg("-cp").arg(format!("{}:{}", jar.display(), classes.display())).arg("ClientTest");
-    run_client(command, |server| format!("jdbc:postgresql://{}:{}/quartz?user=quartz", server.addr.ip(), server.addr.port()), "4 passed, 0 failed");
+    run_client(command, |server| format!("jdbc:postgresql://{}:{}/quartz?user=quartz", server.addr.ip(), server.addr.port()), "5 passed, 0 failed");
 }

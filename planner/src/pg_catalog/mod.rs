@@ -36,7 +36,7 @@ use types::{PG_CATALOG_OID, PUBLIC_OID};
 
 pub const SCHEMA: &str = "pg_catalog";
 /// pg_catalog's tables and views with their OIDs (PostgreSQL's own for its system catalogs).
-pub(crate) const TABLES: [(&str, u32, char); 40] = [
+pub(crate) const TABLES: [(&str, u32, char); 41] = [
     ("pg_type", 1247, 'r'),
     ("pg_attribute", 1249, 'r'),
     ("pg_proc", 1255, 'r'),
@@ -55,6 +55,7 @@ pub(crate) const TABLES: [(&str, u32, char); 40] = [
     ("pg_index", 2610, 'r'),
     ("pg_inherits", 2611, 'r'),
     ("pg_namespace", 2615, 'r'),
+    ("pg_opclass", 2616, 'r'),
     ("pg_rewrite", 2618, 'r'),
     ("pg_trigger", 2620, 'r'),
     ("pg_extension", 3079, 'r'),

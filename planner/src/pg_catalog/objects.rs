@@ -123,6 +123,7 @@ pub fn all(source: &CatalogSource, database: &str) -> Vec<ScalarUDF> {
         ("pg_table_is_visible", Op::TableIsVisible),
         ("pg_type_is_visible", Op::AlwaysVisible),
         ("pg_function_is_visible", Op::AlwaysVisible),
+        ("pg_collation_is_visible", Op::AlwaysVisible),
         ("pg_get_expr", Op::GetExpr),
         ("pg_get_constraintdef", Op::GetConstraintdef),
         ("pg_get_indexdef", Op::GetIndexdef),

@@ -120,6 +120,28 @@ public class ClientTest {
             // As the driver reports them against PostgreSQL: a bigserial key, java.sql.Types codes.
             expect(columns.equals(List.of("id bigserial -5", "name text 12", "price numeric 2", "qty int4 4", "at timestamptz 93", "ok bool -7")), "columns " + columns);
         });
+        CHECKS.put("database_metadata_keys_and_indexes", c -> {
+            try (Statement s = c.createStatement()) {
+                s.execute("DROP TABLE IF EXISTS j_keyed");
+                s.execute("CREATE TABLE j_keyed (a int, b text, c text UNIQUE, PRIMARY KEY (b, a))");
+                s.execute("CREATE INDEX j_keyed_a ON j_keyed (a)");
+            }
+            DatabaseMetaData md = c.getMetaData();
+            List<String> keys = new ArrayList<>();
+            try (ResultSet r = md.getPrimaryKeys(null, "public", "j_keyed")) {
+                while (r.next()) keys.add(r.getString("COLUMN_NAME") + " " + r.getInt("KEY_SEQ") + " " + r.getString("PK_NAME"));
+            }
+            expect(keys.equals(List.of("b 1 j_keyed_pkey", "a 2 j_keyed_pkey")), "primary key " + keys);
+            List<String> indexes = new ArrayList<>();
+            try (ResultSet r = md.getIndexInfo(null, "public", "j_keyed", false, false)) {
+                while (r.next()) indexes.add(r.getString("INDEX_NAME") + " " + r.getBoolean("NON_UNIQUE") + " " + r.getInt("ORDINAL_POSITION") + " " + r.getString("COLUMN_NAME"));
+            }
+            expect(indexes.equals(List.of("j_keyed_c_key false 1 c", "j_keyed_pkey false 1 b", "j_keyed_pkey false 2 a", "j_keyed_a true 1 a")), "indexes " + indexes);
+            // No foreign keys exist; the driver reads max_index_keys before asking.
+            try (ResultSet r = md.getImportedKeys(null, "public", "j_keyed")) {
+                expect(!r.next(), "no imported keys");
+            }
+        });
     }
 
     public static void main(String[] args) throws Exception {

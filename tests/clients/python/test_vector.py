@@ -184,6 +184,25 @@ def sqlalchemy_vector_column():
 
 
 @check
+def sqlalchemy_inspector_reflects_keys_and_schemas():
+    """SQLAlchemy's Inspector: what Alembic's autogenerate reads (columns and indexes: not yet)."""
+    from sqlalchemy import create_engine, inspect
+
+    engine = create_engine("postgresql+psycopg://" + dsn_url().split("://", 1)[1], isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS sa_keyed")
+        conn.exec_driver_sql("CREATE TABLE sa_keyed (a int, b text, c text UNIQUE, PRIMARY KEY (b, a))")
+    insp = inspect(engine)
+    assert "public" in insp.get_schema_names() and "pg_catalog" not in insp.get_schema_names(), insp.get_schema_names()
+    pk = insp.get_pk_constraint("sa_keyed")
+    assert pk["constrained_columns"] == ["b", "a"] and pk["name"] == "sa_keyed_pkey", pk
+    uniques = insp.get_unique_constraints("sa_keyed")
+    assert [(u["name"], u["column_names"]) for u in uniques] == [("sa_keyed_c_key", ["c"])], uniques
+    assert insp.get_foreign_keys("sa_keyed") == []
+    assert insp.get_table_options("sa_keyed") == {}, insp.get_table_options("sa_keyed")
+
+
+@check
 def psycopg_default_transactions_commit_and_roll_back():
     """psycopg's default: every statement runs in a transaction the application ends."""
     import psycopg

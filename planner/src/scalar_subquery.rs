@@ -9,6 +9,12 @@
 //! DataFusion also cannot decorrelate a subquery whose WHERE has a condition on outer columns
 //! alone (psql's `… AND a.atthasdef`); such conditions move outside, as
 //! `CASE WHEN cond THEN (subquery) END`, which is the same value: no rows give NULL either way.
+//!
+//! Nor one whose SELECT list reads outer columns (SQLAlchemy's column reflection:
+//! `(SELECT json_build_object('always', a.attidentity = 'a', 'start', s.seqstart, …) FROM
+//! pg_sequence s WHERE …)`). The subquery then returns the inner columns the expression reads,
+//! as one struct, and the expression is computed outside from its fields and the outer
+//! columns: `CASE WHEN s IS NOT NULL THEN f(a.attidentity, s.i0, …) END`, NULL for no row.
 
 use std::sync::Arc;
 
@@ -181,6 +187,59 @@ impl SingleRowSubqueries {
     }
 }
 
+/// `Projection[f(outer, inner)] ← input` as `Projection[named_struct('i0', inner0, …)] ← input`
+/// and `f` over the struct's fields (`Column` placeholders `i0`, … and the outer columns made
+/// plain), when the one projected expression reads outer columns.
+fn lift_outer_projection(plan: &LogicalPlan) -> Result<Option<(LogicalPlan, Expr, String)>> {
+    let LogicalPlan::Projection(Projection { expr, input, .. }) = plan else { return Ok(None) };
+    let [e] = expr.as_slice() else { return Ok(None) };
+    let (name, e) = match e {
+        Expr::Alias(a) => (a.name.clone(), a.expr.as_ref().clone()),
+        e => (e.schema_name().to_string(), e.clone()),
+    };
+    let mut outer = false;
+    let mut nested = false;
+    let mut inner: Vec<datafusion::common::Column> = Vec::new();
+    e.apply(|e| {
+        match e {
+            Expr::OuterReferenceColumn(..) => outer = true,
+            Expr::ScalarSubquery(_) | Expr::Exists(_) | Expr::InSubquery(_) | Expr::AggregateFunction(_) | Expr::WindowFunction(_) => nested = true,
+            Expr::Column(c) if !inner.contains(c) => inner.push(c.clone()),
+            _ => {}
+        }
+        Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)
+    })?;
+    if !outer || nested || e.is_volatile() {
+        return Ok(None);
+    }
+    let field = |i: usize| format!("i{i}");
+    let mut args = Vec::new();
+    for (i, c) in inner.iter().enumerate() {
+        args.push(datafusion::prelude::lit(field(i)));
+        args.push(Expr::Column(c.clone()));
+    }
+    if args.is_empty() {
+        // Only outer columns: the struct just says whether there is a row.
+        args = vec![datafusion::prelude::lit("row"), datafusion::prelude::lit(true)];
+    }
+    let packed = datafusion::functions::core::expr_fn::named_struct(args).alias(name.clone());
+    let plan = LogicalPlanBuilder::from(input.as_ref().clone()).project(vec![packed])?.build()?;
+    let outside = e
+        .transform(|e| match e {
+            Expr::OuterReferenceColumn(_, c) => Ok(Transformed::yes(Expr::Column(c))),
+            Expr::Column(c) => {
+                let i = inner.iter().position(|x| *x == c).expect("collected above");
+                Ok(Transformed::yes(Expr::Column(datafusion::common::Column::from_name(format!("{LIFTED}{}", field(i))))))
+            }
+            e => Ok(Transformed::no(e)),
+        })
+        .data()?;
+    Ok(Some((plan, outside, name)))
+}
+
+/// Prefix of the placeholders [`lift_outer_projection`] leaves for the struct's fields.
+const LIFTED: &str = "__quartz_lifted_";
+
 /// Splits `Projection ← Filter(inner AND outer-only)` into the plan without the outer-only
 /// conditions and those conditions as outer expressions.
 fn pull_outer_conditions(plan: &LogicalPlan) -> Result<Option<(LogicalPlan, Expr)>> {
@@ -239,17 +298,38 @@ impl AnalyzerRule for SingleRowSubqueries {
                 let name = names.save(&e);
                 let e = e.transform_up(|e| match e {
                     Expr::ScalarSubquery(Subquery { subquery, outer_ref_columns, spans }) if !outer_ref_columns.is_empty() => {
+                        let (subquery, lifted) = match lift_outer_projection(&subquery)? {
+                            Some((plan, outside, _)) => (Arc::new(plan), Some(outside)),
+                            None => (subquery, None),
+                        };
                         let (subquery, outer) = match pull_outer_conditions(&subquery)? {
                             Some((plan, cond)) => (Arc::new(plan), Some(cond)),
                             None => (subquery, None),
                         };
-                        let changed = outer.is_some();
+                        let changed = outer.is_some() || lifted.is_some();
                         let (subquery, aggregated) = match self.aggregate(&subquery)? {
                             Some(p) => (Arc::new(p), true),
                             None => (subquery, false),
                         };
                         let e = Expr::ScalarSubquery(Subquery { subquery, outer_ref_columns, spans });
                         let e = if aggregated { self.value.call(vec![e]) } else { e };
+                        // The lifted expression, its fields read from the subquery's struct.
+                        let e = match lifted {
+                            Some(outside) => {
+                                let packed = e;
+                                let value = outside
+                                    .transform(|x| match x {
+                                        Expr::Column(c) if c.relation.is_none() && c.name.starts_with(LIFTED) => {
+                                            let field = c.name[LIFTED.len()..].to_string();
+                                            Ok(Transformed::yes(datafusion::functions::core::expr_fn::get_field(packed.clone(), field)))
+                                        }
+                                        x => Ok(Transformed::no(x)),
+                                    })
+                                    .data()?;
+                                datafusion::logical_expr::when(packed.clone().is_not_null(), value).end()?
+                            }
+                            None => e,
+                        };
                         let e = match outer {
                             Some(cond) => datafusion::logical_expr::when(cond, e).end()?,
                             None => e,

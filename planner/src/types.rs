@@ -19,11 +19,18 @@ pub const DEFAULT_NUMERIC: (u8, i8) = (38, 10);
 /// (`uuid`, `json`, `jsonb` are Utf8), so the wire layer reports the right type OID.
 pub const PG_TYPE_METADATA: &str = "quartzdb.pg_type";
 
+/// The catalogs' vectors of small integers and OIDs (`pg_index.indkey`, `indclass`): arrays
+/// in SQL, sent as PostgreSQL sends these types (space-separated text; SQLAlchemy splits it).
+pub const INT2VECTOR: &str = "int2vector";
+pub const OIDVECTOR: &str = "oidvector";
+
 /// The field metadata a column of type `pg_name` carries.
 pub fn field_metadata(pg_name: &str) -> std::collections::HashMap<String, String> {
     let base = pg_name.split('(').next().unwrap_or(pg_name);
     match base {
-        "uuid" | "json" | "jsonb" | "regtype" | "regclass" | "regnamespace" | "regrole" | "\"char\"" => [(PG_TYPE_METADATA.to_string(), base.to_string())].into(),
+        "uuid" | "json" | "jsonb" | "regtype" | "regclass" | "regnamespace" | "regrole" | "\"char\"" | INT2VECTOR | OIDVECTOR => {
+            [(PG_TYPE_METADATA.to_string(), base.to_string())].into()
+        }
         _ => Default::default(),
     }
 }

@@ -67,6 +67,9 @@ pub fn wire_schema(schema: &Schema) -> SchemaRef {
                 if matches!(f.data_type(), DataType::Interval(_)) {
                     return Field::new(f.name(), DataType::Utf8, true).with_metadata(marker(INTERVAL));
                 }
+                if let Some(m @ (INT2VECTOR | OIDVECTOR)) = marked(f) {
+                    return Field::new(f.name(), DataType::Utf8, true).with_metadata(marker(m));
+                }
                 // Catalog OIDs go out as `oid`, which drivers read as a 4-byte unsigned value.
                 if f.data_type() == &DataType::UInt32 {
                     return Field::new(f.name(), DataType::Utf8, true).with_metadata(marker(OID));
@@ -88,6 +91,7 @@ const OID: &str = "oid";
 const TIMESTAMP: &str = "timestamp";
 const TIMESTAMPTZ: &str = "timestamptz";
 const INTERVAL: &str = "interval";
+use quartzdb_planner::types::{INT2VECTOR, OIDVECTOR};
 
 /// A wire-schema column's marker, if QuartzDB encodes it.
 fn marked(f: &Field) -> Option<&str> {
@@ -124,6 +128,39 @@ fn timestamp_column(c: &ArrayRef, text: bool, zone: chrono_tz::Tz) -> datafusion
         out.extend_from_slice(&pg.to_be_bytes());
     };
     Ok(encoded(micros.iter(), false, |us| us.to_string(), send))
+}
+
+/// An `int2vector` / `oidvector` column: `1 2` as text; in binary, PostgreSQL's array format
+/// (one dimension, lower bound 0, as these types have).
+fn int_vector_column(c: &ArrayRef, text: bool) -> datafusion::error::Result<(DataType, ArrayRef)> {
+    let list = c.as_list::<i32>();
+    let (element_oid, width) = match list.value_type() {
+        DataType::Int16 => (21u32, 2usize),
+        _ => (26u32, 4usize),
+    };
+    let values = cast(list.values(), &DataType::Int64)?;
+    let values = values.as_primitive::<arrow::datatypes::Int64Type>();
+    let offsets = list.offsets();
+    let rows = (0..list.len()).map(|i| (!list.is_null(i)).then(|| (offsets[i] as usize..offsets[i + 1] as usize).map(|j| values.value(j)).collect::<Vec<i64>>()));
+    let format = |v: &Vec<i64>| v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(" ");
+    let send = |v: &Vec<i64>, out: &mut Vec<u8>| {
+        out.extend_from_slice(&(if v.is_empty() { 0i32 } else { 1 }).to_be_bytes());
+        out.extend_from_slice(&0i32.to_be_bytes());
+        out.extend_from_slice(&element_oid.to_be_bytes());
+        if !v.is_empty() {
+            out.extend_from_slice(&(v.len() as i32).to_be_bytes());
+            out.extend_from_slice(&0i32.to_be_bytes());
+        }
+        for x in v {
+            out.extend_from_slice(&(width as i32).to_be_bytes());
+            if width == 2 {
+                out.extend_from_slice(&(*x as i16).to_be_bytes());
+            } else {
+                out.extend_from_slice(&(*x as u32).to_be_bytes());
+            }
+        }
+    };
+    Ok(encoded(rows, text, format, send))
 }
 
 fn is_vector_marker(t: &str) -> bool {
@@ -179,6 +216,7 @@ fn to_wire(batch: RecordBatch, schema: &SchemaRef, text: &[bool], tz: chrono_tz:
             Some(INTERVAL) => Some(interval_column(c, text[i])?),
             Some(TIMESTAMP | TIMESTAMPTZ) => Some(timestamp_column(c, text[i], tz)?),
             Some(m) if is_vector_marker(m) => Some(vector_column(c, text[i])?),
+            Some(INT2VECTOR | OIDVECTOR) => Some(int_vector_column(c, text[i])?),
             _ => None,
         };
         if let Some((t, column)) = own {
@@ -281,6 +319,9 @@ fn declared_type(f: &Field) -> Option<Type> {
         "json" => Some(Type::JSON),
         "jsonb" => Some(Type::JSONB),
         "\"char\"" => Some(Type::CHAR),
+        // Their OIDs, but not marked as arrays: pgwire would quote the text as an element.
+        INT2VECTOR => Some(Type::new(INT2VECTOR.into(), Type::INT2_VECTOR.oid(), postgres_types::Kind::Simple, "pg_catalog".into())),
+        OIDVECTOR => Some(Type::new(OIDVECTOR.into(), Type::OID_VECTOR.oid(), postgres_types::Kind::Simple, "pg_catalog".into())),
         OID => Some(Type::OID),
         TIMESTAMP => Some(Type::TIMESTAMP),
         TIMESTAMPTZ => Some(Type::TIMESTAMPTZ),

@@ -111,6 +111,16 @@ fn keys_and_indexes_appear_in_pg_index_and_pg_constraint() {
         // Key columns by number, as ORMs read them.
         let row = c.query_one("SELECT conkey FROM pg_constraint WHERE conname = 'items_name_key'", &[]).await.unwrap();
         assert_eq!(row.get::<_, Vec<i16>>(0), vec![2]);
+        // indkey and indclass are int2vector and oidvector: `2` / `0` as text (SQLAlchemy splits
+        // it), PostgreSQL's array format in binary; arrays in SQL.
+        let sql = "SELECT i.indkey, i.indclass, pg_typeof(i.indkey)::text, i.indkey[1] FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'items_name_key'";
+        let row = c.query_one(sql, &[]).await.unwrap();
+        assert_eq!(row.columns()[0].type_().oid(), 22);
+        assert_eq!(row.columns()[1].type_().oid(), 30);
+        assert_eq!((row.get::<_, Vec<i16>>(0), row.get::<_, Vec<u32>>(1), row.get::<_, String>(2), row.get::<_, i16>(3)), (vec![2], vec![0], "int2vector".into(), 2));
+        let text = c.simple_query(sql).await.unwrap();
+        let tokio_postgres::SimpleQueryMessage::Row(row) = &text[1] else { panic!("{text:?}") };
+        assert_eq!((row.get(0), row.get(1)), (Some("2"), Some("0")));
         // Constraint OIDs survive a restart unchanged.
         let before: u32 = c.query_one("SELECT oid FROM pg_constraint WHERE conname = 'items_pkey'", &[]).await.unwrap().get(0);
         let dir = server.stop().await.expect("temp dir");
@@ -207,6 +217,16 @@ fn correlated_scalar_subqueries_return_one_row_or_fail() {
         let got: Vec<(i32, Option<String>)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
         assert_eq!(got, vec![(1, Some("one".into())), (3, None)]);
         let err = c.query("SELECT a.k, (SELECT b.w FROM b WHERE b.k = a.k) FROM a", &[]).await.unwrap_err();
+        assert_eq!(sqlstate(&err), "21000");
+        // Outer columns in the subquery's SELECT list (SQLAlchemy's column reflection): computed
+        // outside from the subquery's row, NULL when there is none.
+        let rows = c.query("SELECT a.k, (SELECT a.v || '-' || b.w FROM b WHERE b.k = a.k AND b.w <> 'deux') FROM a ORDER BY a.k", &[]).await.unwrap();
+        let got: Vec<(i32, Option<String>)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        assert_eq!(got, vec![(1, Some("x-one".into())), (2, Some("y-two".into())), (3, None)]);
+        let rows = c.query("SELECT a.k, (SELECT a.k + 10 FROM b WHERE b.k = a.k AND b.w <> 'deux') FROM a ORDER BY a.k", &[]).await.unwrap();
+        let got: Vec<(i32, Option<i64>)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        assert_eq!(got, vec![(1, Some(11)), (2, Some(12)), (3, None)]);
+        let err = c.query("SELECT a.k, (SELECT a.v || b.w FROM b WHERE b.k = a.k) FROM a", &[]).await.unwrap_err();
         assert_eq!(sqlstate(&err), "21000");
         let rows = c.query("SELECT a.k, ARRAY(SELECT b.w FROM b WHERE b.k = a.k ORDER BY 1) FROM a WHERE a.k = 2", &[]).await.unwrap();
         assert_eq!(rows[0].get::<_, Vec<String>>(1), vec!["deux".to_string(), "two".to_string()]);

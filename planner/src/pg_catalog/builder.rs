@@ -95,6 +95,25 @@ impl<'a, R> Table<'a, R> {
         self.list(name, UInt32Builder::new(), f)
     }
 
+    /// An `int2vector` column (`pg_index.indkey`): an array in SQL, sent as PostgreSQL sends
+    /// that type (`1 2`, type OID 22).
+    pub fn int2vector(self, name: &str, f: impl Fn(&R) -> Option<Vec<i16>>) -> Self {
+        self.i16_list(name, f).marked(crate::types::INT2VECTOR)
+    }
+
+    /// An `oidvector` column (`pg_index.indclass`), sent as that type (`0 0`, type OID 30).
+    pub fn oidvector(self, name: &str, f: impl Fn(&R) -> Option<Vec<u32>>) -> Self {
+        self.oid_list(name, f).marked(crate::types::OIDVECTOR)
+    }
+
+    /// Marks the last column as being of PostgreSQL type `pg_type`.
+    fn marked(mut self, pg_type: &str) -> Self {
+        if let Some(f) = self.fields.pop() {
+            self.fields.push(f.with_metadata(crate::types::field_metadata(pg_type)));
+        }
+        self
+    }
+
     pub fn text_list(self, name: &str, f: impl Fn(&R) -> Option<Vec<String>>) -> Self {
         self.list(name, StringBuilder::new(), f)
     }

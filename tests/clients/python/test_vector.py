@@ -185,14 +185,30 @@ def sqlalchemy_vector_column():
 
 @check
 def sqlalchemy_inspector_reflects_keys_and_schemas():
-    """SQLAlchemy's Inspector: what Alembic's autogenerate reads (columns and indexes: not yet)."""
-    from sqlalchemy import create_engine, inspect
+    """SQLAlchemy's Inspector and MetaData.reflect: what Alembic's autogenerate reads."""
+    from sqlalchemy import MetaData, create_engine, inspect
 
     engine = create_engine("postgresql+psycopg://" + dsn_url().split("://", 1)[1], isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.exec_driver_sql("DROP TABLE IF EXISTS sa_keyed")
-        conn.exec_driver_sql("CREATE TABLE sa_keyed (a int, b text, c text UNIQUE, PRIMARY KEY (b, a))")
+        conn.exec_driver_sql("CREATE TABLE sa_keyed (a int, b text, c text UNIQUE, d varchar(20) NOT NULL DEFAULT 'x', n serial, PRIMARY KEY (b, a))")
+        conn.exec_driver_sql("CREATE INDEX sa_keyed_d ON sa_keyed (d)")
     insp = inspect(engine)
+    columns = [(c["name"], str(c["type"]), c["nullable"], c["default"], c["autoincrement"]) for c in insp.get_columns("sa_keyed")]
+    assert columns == [
+        ("a", "INTEGER", False, None, False),
+        ("b", "TEXT", False, None, False),
+        ("c", "TEXT", True, None, False),
+        ("d", "VARCHAR(20)", False, "'x'", False),
+        ("n", "INTEGER", False, "nextval('public.sa_keyed_n_seq')", True),
+    ], columns
+    indexes = [(i["name"], i["unique"], i["column_names"]) for i in insp.get_indexes("sa_keyed")]
+    assert indexes == [("sa_keyed_c_key", True, ["c"]), ("sa_keyed_d", False, ["d"])], indexes
+    meta = MetaData()
+    meta.reflect(engine, only=["sa_keyed"])
+    table = meta.tables["sa_keyed"]
+    assert [c.name for c in table.primary_key.columns] == ["b", "a"], table.primary_key
+    assert sorted(i.name for i in table.indexes) == ["sa_keyed_d"], table.indexes
     assert "public" in insp.get_schema_names() and "pg_catalog" not in insp.get_schema_names(), insp.get_schema_names()
     pk = insp.get_pk_constraint("sa_keyed")
     assert pk["constrained_columns"] == ["b", "a"] and pk["name"] == "sa_keyed_pkey", pk

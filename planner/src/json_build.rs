@@ -50,6 +50,8 @@ impl ScalarUDFImpl for JsonBuild {
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
         // Arguments already JSON (a nested json_build_object) go in as they are.
         let raw: Vec<bool> = args.arg_fields.iter().map(|f| f.metadata().get(PG_TYPE_METADATA).is_some_and(|t| t == "json" || t == "jsonb")).collect();
+        // (A cast to text keeps the marker in DataFusion; such text is then embedded too, where
+        // PostgreSQL would quote it. Rare in catalog queries; noted in docs/compatibility.md.)
         let rows = if scalar { 1 } else { n };
         let mut out = StringBuilder::with_capacity(rows, rows * 32);
         let mut text = String::new();
@@ -98,19 +100,16 @@ fn write_value(out: &mut String, v: &ScalarValue) {
     }
     match v {
         Boolean(Some(b)) => out.push_str(if *b { "true" } else { "false" }),
-        Int8(_) | Int16(_) | Int32(_) | Int64(_) | UInt8(_) | UInt16(_) | UInt32(_) | UInt64(_) => {
+        // `oid` (UInt32) is not a number type in PostgreSQL: it is quoted below.
+        Int8(_) | Int16(_) | Int32(_) | Int64(_) | UInt8(_) | UInt16(_) | UInt64(_) => {
             let _ = write!(out, "{v}");
         }
         Decimal128(..) | Decimal256(..) => match v.to_array().and_then(|a| Ok(arrow::util::display::array_value_to_string(&a, 0)?)) {
             Ok(text) => out.push_str(&text),
             Err(_) => out.push_str("null"),
         },
-        Float32(Some(f)) if f.is_finite() => {
-            let _ = write!(out, "{f}");
-        }
-        Float64(Some(f)) if f.is_finite() => {
-            let _ = write!(out, "{f}");
-        }
+        Float32(Some(f)) if f.is_finite() => out.push_str(&crate::float_text::pg_float4(*f)),
+        Float64(Some(f)) if f.is_finite() => out.push_str(&crate::float_text::pg_float8(*f)),
         List(list) => {
             out.push('[');
             let values = list.value(0);
@@ -177,5 +176,11 @@ mod tests {
         s.clear();
         write_value(&mut s, &ScalarValue::Decimal128(Some(-15), 5, 1));
         assert_eq!(s, "-1.5");
+        s.clear();
+        for v in [ScalarValue::UInt32(Some(16384)), ScalarValue::Float64(Some(1e20)), ScalarValue::Float64(Some(1e-5))] {
+            write_value(&mut s, &v);
+            s.push(' ');
+        }
+        assert_eq!(s, "\"16384\" 1e+20 1e-05 ");
     }
 }

@@ -68,7 +68,11 @@ pub fn wire_schema(schema: &Schema) -> SchemaRef {
                     return Field::new(f.name(), DataType::Utf8, true).with_metadata(marker(INTERVAL));
                 }
                 if let Some(m @ (INT2VECTOR | OIDVECTOR)) = marked(f) {
-                    return Field::new(f.name(), DataType::Utf8, true).with_metadata(marker(m));
+                    // A cast keeps its input's marker: `indkey::text` is text, `::int4[]` an array.
+                    if is_int_vector(f.data_type()) {
+                        return Field::new(f.name(), DataType::Utf8, true).with_metadata(marker(m));
+                    }
+                    return Field::new(f.name(), wire_type(f.data_type()), true);
                 }
                 // Catalog OIDs go out as `oid`, which drivers read as a 4-byte unsigned value.
                 if f.data_type() == &DataType::UInt32 {
@@ -128,6 +132,11 @@ fn timestamp_column(c: &ArrayRef, text: bool, zone: chrono_tz::Tz) -> datafusion
         out.extend_from_slice(&pg.to_be_bytes());
     };
     Ok(encoded(micros.iter(), false, |us| us.to_string(), send))
+}
+
+/// Whether a column marked `int2vector` / `oidvector` still holds one (not a cast of it).
+fn is_int_vector(t: &DataType) -> bool {
+    matches!(t, DataType::List(f) if matches!(f.data_type(), DataType::Int16 | DataType::UInt32))
 }
 
 /// An `int2vector` / `oidvector` column: `1 2` as text; in binary, PostgreSQL's array format

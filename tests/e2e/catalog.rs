@@ -121,6 +121,11 @@ fn keys_and_indexes_appear_in_pg_index_and_pg_constraint() {
         let text = c.simple_query(sql).await.unwrap();
         let tokio_postgres::SimpleQueryMessage::Row(row) = &text[1] else { panic!("{text:?}") };
         assert_eq!((row.get(0), row.get(1)), (Some("2"), Some("0")));
+        // Cast, they are what they were cast to (the cast keeps the field's marker).
+        let sql = "SELECT i.indkey::int4[], i.indkey::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'items_name_key'";
+        let row = c.query_one(sql, &[]).await.unwrap();
+        assert_eq!((row.columns()[0].type_().oid(), row.columns()[1].type_().oid()), (1007, 25));
+        assert_eq!(row.get::<_, Vec<i32>>(0), vec![2]);
         // Constraint OIDs survive a restart unchanged.
         let before: u32 = c.query_one("SELECT oid FROM pg_constraint WHERE conname = 'items_pkey'", &[]).await.unwrap().get(0);
         let dir = server.stop().await.expect("temp dir");

@@ -10,6 +10,7 @@
 //! - [`functions`]: Postgres functions DataFusion lacks (`version()`, `nextval`, ...).
 
 pub mod array_input;
+pub mod case_types;
 pub mod catalog_provider;
 pub mod checked_arithmetic;
 pub mod copy;

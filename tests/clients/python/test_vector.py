@@ -209,6 +209,14 @@ def sqlalchemy_inspector_reflects_keys_and_schemas():
     table = meta.tables["sa_keyed"]
     assert [c.name for c in table.primary_key.columns] == ["b", "a"], table.primary_key
     assert sorted(i.name for i in table.indexes) == ["sa_keyed_d"], table.indexes
+    # An identity column's options arrive as a dict (json through a CASE).
+    with engine.connect() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS sa_ident")
+        conn.exec_driver_sql("CREATE TABLE sa_ident (n bigint GENERATED ALWAYS AS IDENTITY, v text)")
+    meta = MetaData()
+    meta.reflect(engine, only=["sa_ident"])
+    identity = meta.tables["sa_ident"].c.n.identity
+    assert identity is not None and identity.always and identity.start == 1 and identity.increment == 1, identity
     assert "public" in insp.get_schema_names() and "pg_catalog" not in insp.get_schema_names(), insp.get_schema_names()
     pk = insp.get_pk_constraint("sa_keyed")
     assert pk["constrained_columns"] == ["b", "a"] and pk["name"] == "sa_keyed_pkey", pk

@@ -44,6 +44,9 @@ pub async fn run(listener: TcpListener, engine: Arc<Engine>, config: &Config, sh
     let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
     tracing::info!(listen = %addr, data_dir = %engine.storage().root().display(), "QuartzDB {} ready", env!("CARGO_PKG_VERSION"));
     let registry = Arc::new(CancelRegistry::default());
+    // pg_cancel_backend() signals a connection as a CancelRequest does.
+    let signals = registry.clone();
+    engine.activity().set_canceller(move |pid| signals.cancel_pid(pid));
     let slots = Arc::new(Semaphore::new(config.max_connections));
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);

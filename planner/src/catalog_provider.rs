@@ -23,6 +23,8 @@ pub struct PlanningScope {
     pub txn: Option<Arc<TxnView>>,
     /// What `pg_settings`, `current_setting` and `pg_stat_activity` show of the session.
     pub session: crate::pg_catalog::session_views::SessionSnapshot,
+    /// The server's sessions.
+    pub activity: Arc<crate::activity::Activity>,
 }
 
 /// Where a session reads the catalog and tables: its open transaction's view when it has one

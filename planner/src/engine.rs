@@ -11,17 +11,23 @@ use crate::session::Session;
 #[derive(Debug)]
 pub struct Engine {
     storage: Arc<Storage>,
+    /// The sessions, for `pg_stat_activity` and `pg_cancel_backend`.
+    activity: Arc<crate::activity::Activity>,
 }
 
 impl Engine {
     /// Opens (or initializes) the data directory, recovering it after a crash.
     pub async fn open(data_dir: &Path) -> Result<Arc<Self>> {
         let storage = Storage::open(data_dir).await?;
-        Ok(Arc::new(Self { storage }))
+        Ok(Arc::new(Self { storage, activity: Default::default() }))
     }
 
     pub fn storage(&self) -> &Arc<Storage> {
         &self.storage
+    }
+
+    pub fn activity(&self) -> &Arc<crate::activity::Activity> {
+        &self.activity
     }
 
     pub fn has_database(&self, name: &str) -> bool {

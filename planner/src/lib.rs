@@ -9,6 +9,7 @@
 //! - [`types`], [`type_planner`]: Postgres types ↔ Arrow.
 //! - [`functions`]: Postgres functions DataFusion lacks (`version()`, `nextval`, ...).
 
+pub mod activity;
 pub mod array_input;
 pub mod case_types;
 pub mod catalog_provider;

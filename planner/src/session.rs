@@ -80,7 +80,8 @@ impl Session {
             started_us,
             ..Default::default()
         };
-        let scope = Arc::new(Mutex::new(PlanningScope { session, ..Default::default() }));
+        let scope = Arc::new(Mutex::new(PlanningScope { session, activity: engine.activity().clone(), ..Default::default() }));
+        engine.activity().register(pid, &scope);
         let ctx = build_context(&storage, database, user, pid, scope.clone());
         Ok(Self {
             engine,
@@ -185,6 +186,12 @@ impl Session {
     #[cfg(test)]
     pub(crate) fn plan_cache(&self) -> &crate::plan_cache::PlanCache {
         &self.plans
+    }
+
+    /// Marks the session active (in `pg_stat_activity`) until the returned guard is dropped: the
+    /// wire layer holds it while the statement runs and its rows are sent.
+    pub fn busy(&self) -> crate::activity::Busy {
+        crate::activity::Busy::start(&self.scope.lock().expect("scope lock").session.busy)
     }
 
     pub fn stream_failure_flag(&self) -> Arc<std::sync::atomic::AtomicBool> {
@@ -675,6 +682,7 @@ pub(crate) fn build_context(storage: &Arc<Storage>, database: &str, user: &str, 
     ctx.register_udaf(crate::scalar_subquery::udaf());
     ctx.register_udf(crate::scalar_subquery::single_value_udf());
     ctx.register_udf(crate::expand_array::udf());
+    ctx.register_udf(crate::activity::cancel_backend_udf(scope.clone()));
     for udf in crate::json_build::udfs() {
         ctx.register_udf(udf);
     }

@@ -59,6 +59,19 @@ impl CancelRegistry {
     pub fn unregister(&self, pid: i32) {
         self.connections.lock().expect("cancel registry").remove(&pid);
     }
+
+    /// Cancels the statement of connection `pid` (`pg_cancel_backend`); false when there is none.
+    pub fn cancel_pid(&self, pid: i32) -> bool {
+        let state = self.connections.lock().expect("cancel registry").get(&pid).map(|(_, s)| s.clone());
+        match state {
+            Some(state) => {
+                tracing::info!(pid, "pg_cancel_backend");
+                state.cancel();
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 #[async_trait]

@@ -467,6 +467,8 @@ pub struct Delivery {
     pub generation: u64,
     pub deadline: Option<tokio::time::Instant>,
     pub failed: Arc<std::sync::atomic::AtomicBool>,
+    /// Keeps the session shown as active until the rows are sent (or the stream is dropped).
+    pub busy: quartzdb_planner::activity::Busy,
 }
 
 fn rows(
@@ -476,7 +478,7 @@ fn rows(
     fields: Arc<Vec<FieldInfo>>,
     delivery: Delivery,
 ) -> impl futures::Stream<Item = PgWireResult<DataRow>> + Send + 'static {
-    let Delivery { tz, cancel, generation, deadline, failed } = delivery;
+    let Delivery { tz, cancel, generation, deadline, failed, busy } = delivery;
     let state = (stream, None::<RowIter>, false);
     futures::stream::unfold(state, move |(mut stream, mut current, done)| {
         let schema = schema.clone();
@@ -509,6 +511,7 @@ fn rows(
         }
     })
     .inspect(move |r| {
+        let _busy = &busy;
         if r.is_err() {
             failed.store(true, std::sync::atomic::Ordering::Release);
         }

@@ -112,6 +112,7 @@ impl Connection {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let generation = self.cancel.generation();
+        let busy = session.busy();
         let timeout = session.settings().statement_timeout_ms();
         let deadline = (timeout > 0).then(|| tokio::time::Instant::now() + Duration::from_millis(timeout));
         let execute = Box::pin(session.execute(statement, params));
@@ -130,7 +131,7 @@ impl Connection {
             *self.copy.lock().expect("copy lock") = Some(super::copy::CopyInProgress::new(copy));
             return Ok(Response::CopyIn(pgwire::api::results::CopyResponse::new(0, columns, futures::stream::empty())));
         }
-        let delivery = encode::Delivery { tz: session.settings().time_zone(), cancel: self.cancel.clone(), generation, deadline, failed: session.stream_failure_flag() };
+        let delivery = encode::Delivery { tz: session.settings().time_zone(), cancel: self.cancel.clone(), generation, deadline, failed: session.stream_failure_flag(), busy };
         encode::response(output, format, delivery)
     }
 }

@@ -312,3 +312,64 @@ fn settings_and_activity_show_the_session() {
         server.stop().await;
     });
 }
+
+#[test]
+fn other_sessions_show_in_pg_stat_activity_and_pg_cancel_backend_stops_their_statement() {
+    run(async {
+        let server = TestServer::start().await;
+        let busy = server.client().await;
+        let watcher = server.client().await;
+        busy.batch_execute("SET application_name = 'batch job'").await.unwrap();
+        let pid: i32 = busy.query_one("SELECT pg_backend_pid()", &[]).await.unwrap().get(0);
+        let me: i32 = watcher.query_one("SELECT pg_backend_pid()", &[]).await.unwrap().get(0);
+        let state_of = |pid: i32| {
+            let watcher = &watcher;
+            async move {
+                let rows = watcher.query("SELECT state, application_name, query FROM pg_stat_activity WHERE pid = $1", &[&pid]).await.unwrap();
+                rows.first().map(|r| (r.get::<_, String>(0), r.get::<_, Option<String>>(1), r.get::<_, Option<String>>(2)))
+            }
+        };
+        // Both sessions are listed; the other one is idle once its last statement is done.
+        let pids: Vec<i32> = watcher.query("SELECT pid FROM pg_stat_activity ORDER BY pid", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+        assert!(pids.contains(&pid) && pids.contains(&me), "{pids:?}");
+        let mut idle = false;
+        for _ in 0..100 {
+            if let Some((state, app, query)) = state_of(pid).await {
+                assert_eq!(app.as_deref(), Some("batch job"));
+                if state == "idle" {
+                    assert!(query.is_some_and(|q| q.contains("pg_backend_pid")));
+                    idle = true;
+                    break;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(idle, "the other session never showed as idle");
+        // A long statement shows as active, and pg_cancel_backend ends it with 57014.
+        let running = tokio::spawn(async move {
+            let result = busy.simple_query("SELECT count(*) FROM generate_series(1, 100000000000)").await;
+            (busy, result)
+        });
+        let mut active = false;
+        for _ in 0..200 {
+            if let Some((state, _, query)) = state_of(pid).await
+                && state == "active"
+                && query.is_some_and(|q| q.contains("generate_series"))
+            {
+                active = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(active, "the running statement never showed as active");
+        let cancelled: bool = watcher.query_one(&format!("SELECT pg_cancel_backend({pid})"), &[]).await.unwrap().get(0);
+        assert!(cancelled);
+        let (busy, result) = tokio::time::timeout(std::time::Duration::from_secs(60), running).await.expect("cancelled in time").unwrap();
+        assert_eq!(sqlstate(&result.unwrap_err()), "57014");
+        // The session goes on; an unknown pid cancels nothing.
+        assert_eq!(busy.query_one("SELECT 1::int", &[]).await.unwrap().get::<_, i32>(0), 1);
+        let none: bool = watcher.query_one("SELECT pg_cancel_backend(999999)", &[]).await.unwrap().get(0);
+        assert!(!none);
+        server.stop().await;
+    });
+}

@@ -124,8 +124,12 @@ impl PgCatalog {
             "pg_tablespace" => global::pg_tablespace()?,
             "pg_settings" => session_views::pg_settings(&self.source.scope().lock().expect("scope lock").session)?,
             "pg_stat_activity" => {
-                let session = self.source.scope().lock().expect("scope lock").session.clone();
-                session_views::pg_stat_activity(&session, catalog.database(db).map(|d| d.oid).unwrap_or(0))?
+                let (own, activity) = {
+                    let scope = self.source.scope().lock().expect("scope lock");
+                    (scope.session.clone(), scope.activity.clone())
+                };
+                let others = activity.others(own.pid);
+                session_views::pg_stat_activity(&own, &others, |name| catalog.database(name).map(|d| d.oid).unwrap_or(0))?
             }
             "pg_stat_progress_create_index" => session_views::pg_stat_progress_create_index(&self.source.storage().index_builds(), &catalog)?,
             "pg_roles" | "pg_authid" => global::pg_roles(&catalog)?,

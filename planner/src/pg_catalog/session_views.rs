@@ -30,6 +30,8 @@ pub struct SessionSnapshot {
     pub statement_us: i64,
     /// The current statement (printed only when `pg_stat_activity` is read).
     pub statement: Option<Arc<datafusion::sql::sqlparser::ast::Statement>>,
+    /// Set while a statement runs (its rows included), by the wire layer's [`crate::activity::Busy`].
+    pub busy: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl SessionSnapshot {
@@ -74,17 +76,20 @@ pub fn pg_settings(session: &SessionSnapshot) -> Result<RecordBatch> {
 }
 
 /// `pg_stat_activity`: this session's own row (QuartzDB does not list other sessions yet).
-pub fn pg_stat_activity(session: &SessionSnapshot, database_oid: u32) -> Result<RecordBatch> {
-    let rows = [session];
-    let app = session.setting("application_name").map(|s| s.value.clone());
+/// `pg_stat_activity`: every session of the server (`own` first), its last statement, and
+/// whether one runs now (`active`) or the session waits for the next (`idle`).
+pub fn pg_stat_activity(own: &SessionSnapshot, others: &[SessionSnapshot], database_oid: impl Fn(&str) -> u32) -> Result<RecordBatch> {
+    let rows: Vec<&SessionSnapshot> = std::iter::once(own).chain(others).collect();
+    let own_pid = own.pid;
+    let active = |s: &SessionSnapshot| s.pid == own_pid || s.busy.load(std::sync::atomic::Ordering::Acquire);
     Table::new(&rows)
-        .oid("datid", |_| database_oid)
+        .oid("datid", |s| database_oid(&s.database))
         .text("datname", |s| Some(s.database.clone()))
         .i32("pid", |s| s.pid)
         .null_text("leader_pid")
         .oid("usesysid", |_| SUPERUSER_OID)
         .text("usename", |s| Some(s.user.clone()))
-        .text("application_name", |_| app.clone())
+        .text("application_name", |s| s.setting("application_name").map(|v| v.value.clone()))
         .null_text("client_addr")
         .null_text("client_hostname")
         .i32("client_port", |_| -1)
@@ -94,7 +99,7 @@ pub fn pg_stat_activity(session: &SessionSnapshot, database_oid: u32) -> Result<
         .timestamptz("state_change", |s| Some(s.statement_us))
         .null_text("wait_event_type")
         .null_text("wait_event")
-        .text("state", |_| Some("active".to_string()))
+        .text("state", |s| Some(if active(s) { "active" } else { "idle" }.to_string()))
         .null_text("backend_xid")
         .null_text("backend_xmin")
         .null_text("query_id")

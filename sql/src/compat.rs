@@ -70,10 +70,12 @@ pub fn rewrite(stmt: &mut Statement) {
                 }
             }
             Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case("array") => {
-                if let FunctionArguments::Subquery(q) = &f.args
-                    && let Some(q) = array_subquery(q)
-                {
-                    *e = Expr::Subquery(Box::new(q));
+                if let FunctionArguments::Subquery(q) = &f.args {
+                    if let Some(t) = array_of_unnest(q) {
+                        *e = t;
+                    } else if let Some(q) = array_subquery(q) {
+                        *e = Expr::Subquery(Box::new(q));
+                    }
                 }
             }
             Expr::BinaryOp { op: op @ BinaryOperator::PGCustomBinaryOperator(_), .. } => {
@@ -235,6 +237,40 @@ fn unqualify_type(t: &mut DataType) {
 
 /// The aggregating query an `ARRAY(subquery)` of one plain column stands for; `None` for
 /// shapes it cannot be (several columns, grouping, limits), left for the planner to refuse.
+/// `ARRAY(SELECT f(x) FROM unnest(a) x)`, each element of an array mapped (psql's `\d+` reads
+/// `reloptions` so, `a` being an outer column), as `array_transform(a, x -> f(x))`: DataFusion
+/// cannot plan an `unnest` of an outer column in a subquery. For a NULL array it is NULL, where
+/// PostgreSQL gives `{}`.
+fn array_of_unnest(q: &Query) -> Option<Expr> {
+    use datafusion::sql::sqlparser::ast::{Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, LambdaFunction, LambdaFunctionParameter, LambdaSyntax, ObjectName, OneOrManyWithParens};
+    if q.with.is_some() || q.limit_clause.is_some() || q.fetch.is_some() || q.order_by.is_some() {
+        return None;
+    }
+    let SetExpr::Select(select) = q.body.as_ref() else { return None };
+    let plain = select.selection.is_none() && select.having.is_none() && select.distinct.is_none() && matches!(&select.group_by, GroupByExpr::Expressions(e, m) if e.is_empty() && m.is_empty());
+    let ([item], [from], true) = (select.projection.as_slice(), select.from.as_slice(), plain) else { return None };
+    let (SelectItem::UnnamedExpr(body) | SelectItem::ExprWithAlias { expr: body, .. }) = item else { return None };
+    let TableFactor::UNNEST { alias: Some(alias), array_exprs, with_offset: false, with_ordinality: false, .. } = &from.relation else { return None };
+    let ([array], true) = (array_exprs.as_slice(), from.joins.is_empty()) else { return None };
+    let name = alias.columns.first().map_or(alias.name.clone(), |c| c.name.clone());
+    let lambda = Expr::Lambda(LambdaFunction {
+        params: OneOrManyWithParens::One(LambdaFunctionParameter { name, data_type: None }),
+        body: Box::new(body.clone()),
+        syntax: LambdaSyntax::Arrow,
+    });
+    let arg = |e: Expr| FunctionArg::Unnamed(FunctionArgExpr::Expr(e));
+    Some(Expr::Function(Function {
+        name: ObjectName::from(vec![datafusion::sql::sqlparser::ast::Ident::new("array_transform")]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList { duplicate_treatment: None, args: vec![arg(array.clone()), arg(lambda)], clauses: vec![] }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: vec![],
+    }))
+}
+
 fn array_subquery(q: &Query) -> Option<Query> {
     if q.with.is_some() || q.limit_clause.is_some() || q.fetch.is_some() {
         return None;
@@ -323,6 +359,17 @@ mod tests {
         assert_eq!(sql("SELECT x FROM unnest(ARRAY[1]) AS x"), "SELECT x FROM UNNEST(ARRAY[1]) AS x (x)");
         assert_eq!(sql("SELECT * FROM generate_series(1, 3) AS g(n)"), "SELECT * FROM generate_series(1, 3) AS g (n)");
         assert_eq!(sql("SELECT s.a FROM t s"), "SELECT s.a FROM t s", "a table's alias names only the table");
+    }
+
+    #[test]
+    fn array_functions_of_clients_become_plannable_forms() {
+        assert_eq!(
+            sql("SELECT ARRAY(SELECT 'toast.' || x FROM pg_catalog.unnest(tc.reloptions) x) FROM c"),
+            "SELECT array_transform(tc.reloptions, x -> 'toast.' || x) FROM c"
+        );
+        assert_eq!(sql("SELECT ARRAY(SELECT x FROM unnest(a) x WHERE x > 1) FROM t"), "SELECT (SELECT array_agg(x) FROM UNNEST(a) x (x) WHERE x > 1) FROM t");
+        assert_eq!(sql("SELECT generate_subscripts(k, 1) FROM t"), "SELECT unnest(generate_series(1, CAST(array_length(k, 1) AS BIGINT))) FROM t");
+        assert_eq!(sql("SELECT (information_schema._pg_expandarray(k)).n FROM t"), "SELECT get_field((unnest(quartz_expandarray(k))), 'n') FROM t");
     }
 
     #[test]

@@ -273,6 +273,7 @@ fn psql_backslash_commands_list_objects() {
             ("\\dt+ items", &["public | items | table | quartz | permanent   | lance         |"]),
             ("\\l+ quartz", &["quartz | quartz | UTF8     | C       | C     |", "| pg_default |"]),
             ("\\dn+", &["other  | quartz |"]),
+            ("\\d+ items", &["Table \"public.items\"", "| Storage |", "\"items_pkey\" PRIMARY KEY, btree (id)", "Access method: lance"]),
             ("\\d other.t_id_seq", &["Sequence \"other.t_id_seq\"", " integer |     1 |       1 | 2147483647 |         1 | no      |     1"]),
         ];
         for (command, lines) in cases {

@@ -36,6 +36,7 @@ mod rewrite;
 pub mod scalar_subquery;
 pub mod pg_catalog;
 pub mod session;
+pub mod set_config;
 pub mod settings;
 pub mod transaction;
 pub mod type_planner;

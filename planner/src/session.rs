@@ -328,6 +328,10 @@ impl Session {
 
     async fn dispatch(&mut self, stmt: Statement, params: Option<ParamValues>) -> Result<Output> {
         match stmt {
+            Statement::Query(ref q) if crate::set_config::call(q).is_some() => {
+                let (name, value, local) = crate::set_config::call(q).expect("checked");
+                self.set_config(&name, &value, local)
+            }
             Statement::Query(_) | Statement::Explain { .. } => self.query(stmt, params).await,
             Statement::CreateExtension(create) => ddl::extension::create(self, create).await,
             Statement::DropExtension(drop) => ddl::extension::drop(self, drop).await,
@@ -607,6 +611,23 @@ impl Session {
         Ok(Output::Command(CommandTag::new("RESET")))
     }
 
+    /// `SELECT set_config(name, value, is_local)`: `SET [LOCAL] name = value`, answered with the
+    /// setting's new value.
+    fn set_config(&mut self, name: &str, value: &str, local: bool) -> Result<Output> {
+        let set = ast::Set::SingleAssignment {
+            scope: local.then_some(ast::ContextModifier::Local),
+            hivevar: false,
+            variable: ast::ObjectName::from(name.split('.').map(ast::Ident::new).collect::<Vec<_>>()),
+            values: vec![SqlExpr::Value(ast::Value::SingleQuotedString(value.to_string()).into())],
+        };
+        self.set(set)?;
+        let schema = Arc::new(Schema::new(vec![Field::new("set_config", DataType::Utf8, true)]));
+        let value = self.settings.get(name)?.to_string();
+        let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(StringArray::from(vec![value]))])?;
+        let stream = futures::stream::iter(vec![Ok(batch)]).boxed();
+        Ok(Output::Rows { schema: schema.clone(), stream: Box::pin(RecordBatchStreamAdapter::new(schema, stream)), command: CommandTag::new("SELECT") })
+    }
+
     fn show(&self, variable: &[ast::Ident]) -> Result<Output> {
         let name = show_name(variable);
         let (schema, columns): (SchemaRef, Vec<Arc<dyn arrow::array::Array>>) = if name.eq_ignore_ascii_case("all") {
@@ -682,6 +703,7 @@ pub(crate) fn build_context(storage: &Arc<Storage>, database: &str, user: &str, 
     ctx.register_udaf(crate::scalar_subquery::udaf());
     ctx.register_udf(crate::scalar_subquery::single_value_udf());
     ctx.register_udf(crate::expand_array::udf());
+    ctx.register_udf(crate::set_config::udf());
     ctx.register_udf(crate::activity::cancel_backend_udf(scope.clone()));
     for udf in crate::json_build::udfs() {
         ctx.register_udf(udf);

@@ -59,6 +59,6 @@ impl ScalarUDFImpl for ExpandArray {
         let pairs = StructArray::try_new(fields.clone(), vec![list.values().clone(), Arc::new(Int32Array::from(positions))], None)?;
         let item = Arc::new(Field::new("item", DataType::Struct(fields), true));
         let out: ArrayRef = Arc::new(ListArray::try_new(item, offsets.clone(), Arc::new(pairs), list.nulls().cloned())?);
-        Ok(if scalar { ColumnarValue::Scalar(datafusion::common::ScalarValue::try_from_array(&out, 0)?) } else { ColumnarValue::Array(out) })
+        crate::functions::output(out, scalar)
     }
 }

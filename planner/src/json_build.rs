@@ -78,7 +78,7 @@ impl ScalarUDFImpl for JsonBuild {
             out.append_value(&text);
         }
         let array: ArrayRef = Arc::new(out.finish());
-        Ok(if scalar { ColumnarValue::Scalar(ScalarValue::try_from_array(&array, 0)?) } else { ColumnarValue::Array(array) })
+        crate::functions::output(array, scalar)
     }
 }
 

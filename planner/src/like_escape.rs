@@ -78,11 +78,7 @@ impl ScalarUDFImpl for LikeEscapeFunction {
             out.append_value(to_backslash_form(pattern.value(i), c)?);
         }
         let array: ArrayRef = Arc::new(out.finish());
-        Ok(if args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_))) {
-            ColumnarValue::Scalar(datafusion::common::ScalarValue::try_from_array(&array, 0)?)
-        } else {
-            ColumnarValue::Array(array)
-        })
+        crate::functions::output(array, args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_))))
     }
 }
 

@@ -274,7 +274,7 @@ fn storage(e: &StorageError) -> SqlState {
         StorageError::NotNullViolation { .. } => NotNullViolation,
         StorageError::SerializationFailure(_) => SerializationFailure,
         StorageError::Unsupported(_) => FeatureNotSupported,
-        StorageError::UnknownIndex(_) | StorageError::UnknownIndexObject(_) => UndefinedObject,
+        StorageError::UnknownIndex(_) | StorageError::UnknownIndexObject(_) | StorageError::UnknownRole(_) => UndefinedObject,
         StorageError::InvalidIndexOption { .. } => InvalidParameterValue,
         StorageError::IndexTypeMismatch(_) => DatatypeMismatch,
         StorageError::Io { .. } => IoError,

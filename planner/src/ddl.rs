@@ -1,6 +1,7 @@
 //! DDL statements, executed against the durable catalog. One file per statement family.
 
 pub mod alter;
+pub mod comment;
 pub mod create_table;
 pub mod drop;
 pub mod extension;

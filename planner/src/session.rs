@@ -389,6 +389,7 @@ impl Session {
             Statement::CreateIndex(create) => ddl::index::create(self, txn, create).await,
             Statement::AlterTable(alter) => ddl::alter::execute(self, txn, alter).await,
             Statement::Vacuum(vacuum) => ddl::vacuum::execute(self, txn, vacuum).await,
+            Statement::Comment { object_type, object_name, comment, .. } => ddl::comment::execute(self, txn, object_type, object_name, comment).await,
             other => Err(Error::Internal(format!("not a writing statement: {}", statement_keyword(&other)))),
         }
     }
@@ -866,6 +867,7 @@ fn is_write(stmt: &Statement) -> bool {
             | Statement::CreateIndex(_)
             | Statement::AlterTable(_)
             | Statement::Vacuum(_)
+            | Statement::Comment { .. }
     )
 }
 

@@ -463,6 +463,7 @@ mod tests {
             metric: None,
             options: options.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             lance_name: "i".into(),
+            comment: None,
         }
     }
 

@@ -28,12 +28,18 @@ pub struct Catalog {
 pub struct RoleMeta {
     pub oid: u32,
     pub superuser: bool,
+    /// `COMMENT ON …`; `None` when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DatabaseMeta {
     pub oid: u32,
     pub schemas: BTreeMap<String, SchemaMeta>,
+    /// `COMMENT ON …`; `None` when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -42,6 +48,9 @@ pub struct SchemaMeta {
     pub tables: BTreeMap<String, TableMeta>,
     pub views: BTreeMap<String, ViewMeta>,
     pub sequences: BTreeMap<String, SequenceMeta>,
+    /// `COMMENT ON …`; `None` when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -56,6 +65,9 @@ pub struct TableMeta {
     /// Indexes on the table's columns; each is a Lance index in the dataset's manifest.
     #[serde(default)]
     pub indexes: Vec<IndexMeta>,
+    /// `COMMENT ON …`; `None` when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 /// An index as SQL sees it. The index data itself lives in the table's Lance dataset, named
@@ -75,6 +87,9 @@ pub struct IndexMeta {
     pub options: BTreeMap<String, i64>,
     /// The index's name inside the Lance manifest (independent of renames).
     pub lance_name: String,
+    /// `COMMENT ON …`; `None` when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -88,6 +103,9 @@ pub struct ColumnMeta {
     /// `GENERATED ALWAYS AS IDENTITY`: INSERT may not give a value (428C9).
     #[serde(default)]
     pub generated_always: bool,
+    /// `COMMENT ON …`; `None` when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -108,11 +126,14 @@ pub struct ConstraintMeta {
     pub oid: u32,
     #[serde(default)]
     pub index_oid: u32,
+    /// `COMMENT ON INDEX` of the unique index behind the constraint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index_comment: Option<String>,
 }
 
 impl ConstraintMeta {
     pub fn new(name: String, kind: ConstraintKind, columns: Vec<String>) -> Self {
-        Self { name, kind, columns, oid: 0, index_oid: 0 }
+        Self { name, kind, columns, oid: 0, index_oid: 0, index_comment: None }
     }
 }
 
@@ -123,6 +144,13 @@ pub struct ViewMeta {
     pub query: String,
     /// Column aliases given in `CREATE VIEW v (a, b)`, if any.
     pub columns: Vec<String>,
+    /// `COMMENT ON …`; `None` when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// `COMMENT ON COLUMN view.column`, by column number (from 1): a view's columns are known
+    /// only by planning its query, and `CREATE OR REPLACE VIEW` keeps the existing ones in place.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub column_comments: BTreeMap<i16, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -136,11 +164,14 @@ pub struct SequenceMeta {
     pub last_value: Option<i64>,
     /// `table.column` when created by serial/identity, so DROP TABLE drops it too.
     pub owned_by: Option<(String, String)>,
+    /// `COMMENT ON …`; `None` when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 impl SequenceMeta {
     pub fn new(oid: u32, owned_by: Option<(String, String)>) -> Self {
-        Self { oid, increment: 1, min_value: 1, max_value: i64::MAX, start: 1, last_value: None, owned_by }
+        Self { oid, increment: 1, min_value: 1, max_value: i64::MAX, start: 1, last_value: None, owned_by, comment: None }
     }
 
     /// Hands out `n` values; fails (leaving the sequence unchanged) when it would pass its bound.
@@ -188,11 +219,11 @@ impl Catalog {
     pub fn bootstrap() -> Self {
         let mut c = Catalog { format: FORMAT, next_oid: FIRST_USER_OID, roles: BTreeMap::new(), databases: BTreeMap::new() };
         let role = c.allocate_oid();
-        c.roles.insert("quartz".into(), RoleMeta { oid: role, superuser: true });
+        c.roles.insert("quartz".into(), RoleMeta { oid: role, superuser: true, comment: None });
         for db in ["postgres", "quartz"] {
             let oid = c.allocate_oid();
             let public = SchemaMeta { oid: c.allocate_oid(), ..Default::default() };
-            c.databases.insert(db.into(), DatabaseMeta { oid, schemas: BTreeMap::from([("public".into(), public)]) });
+            c.databases.insert(db.into(), DatabaseMeta { oid, schemas: BTreeMap::from([("public".into(), public)]), comment: None });
         }
         c
     }

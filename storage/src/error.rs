@@ -61,6 +61,9 @@ pub enum Error {
     #[error("index \"{0}\" does not exist")]
     UnknownIndex(String),
 
+    #[error("role \"{0}\" does not exist")]
+    UnknownRole(String),
+
     /// 42704: an access method or operator class QuartzDB does not know.
     #[error("{0}")]
     UnknownIndexObject(String),

@@ -64,6 +64,7 @@ impl Storage {
             metric,
             options: index.options,
             lance_name: format!("quartz_{}", uuid::Uuid::new_v4().simple()),
+            comment: None,
         };
         let ds = self.build_index(Builder { pid, database: db, command: "CREATE INDEX" }, &meta, dataset, &entry, false).await?;
         txn.update(|c| {

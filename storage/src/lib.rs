@@ -9,6 +9,7 @@
 pub mod ann;
 pub mod ann_direct;
 pub mod catalog;
+mod comment;
 mod durable;
 pub mod encoding;
 pub mod error;
@@ -27,6 +28,7 @@ mod unique;
 pub use catalog::{
     Catalog, ColumnMeta, ConstraintKind, ConstraintMeta, IndexMeta, QualifiedName, SequenceMeta, TableMeta, ViewMeta,
 };
+pub use comment::CommentTarget;
 pub use error::{Error, Error as StorageError, Result};
 pub use indexes::NewIndex;
 pub use lance::dataset::Dataset;

@@ -178,7 +178,7 @@ mod tests {
         let storage = Storage::open(dir.path()).await.unwrap();
         let name = QualifiedName::new("public", "t");
         let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, true)]));
-        let column = ColumnMeta { name: "id".into(), type_name: "bigint".into(), not_null: false, default: None, generated_always: false };
+        let column = ColumnMeta { name: "id".into(), type_name: "bigint".into(), not_null: false, default: None, generated_always: false, comment: None };
         {
             let mut txn = storage.begin().await;
             let table = NewTable { columns: vec![column], constraints: vec![], schema: schema.clone(), sequences: vec![] };

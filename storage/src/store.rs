@@ -342,6 +342,7 @@ impl Storage {
             constraints: table.constraints,
             version: 0,
             indexes: Vec::new(),
+            comment: None,
         };
         let empty = RecordBatchIterator::new(Vec::<std::result::Result<RecordBatch, arrow::error::ArrowError>>::new(), stored);
         let ds = InsertBuilder::new(self.table_uri(&meta).as_str())
@@ -387,7 +388,10 @@ impl Storage {
                 if !or_replace {
                     return Err(Error::DuplicateTable(name.name.clone()));
                 }
+                // As in PostgreSQL, the replaced view keeps its OID and its comments.
                 view.oid = old.oid;
+                view.comment = old.comment.clone();
+                view.column_comments = old.column_comments.clone();
             } else if exists_as_other {
                 return if if_not_exists { Ok(false) } else { Err(Error::DuplicateTable(name.name.clone())) };
             } else {
@@ -396,6 +400,11 @@ impl Storage {
             schema.views.insert(name.name.clone(), view);
             Ok(true)
         })
+    }
+
+    /// `COMMENT ON`: a catalog change only, published with the transaction.
+    pub async fn comment(&self, txn: &mut Txn, db: &str, target: &crate::CommentTarget, comment: Option<String>) -> Result<()> {
+        txn.update(|c| c.set_comment(db, target, comment))
     }
 
     /// Drops objects, all or none: every name is checked before anything changes.
@@ -838,7 +847,7 @@ mod tests {
         let meta = {
             let storage = Storage::open(dir.path()).await.unwrap();
             let mut txn = storage.begin().await;
-            let column = ColumnMeta { name: "id".into(), type_name: "bigint".into(), not_null: false, default: None, generated_always: false };
+            let column = ColumnMeta { name: "id".into(), type_name: "bigint".into(), not_null: false, default: None, generated_always: false, comment: None };
             let table = NewTable { columns: vec![column], constraints: vec![], schema: schema.clone(), sequences: vec![] };
             storage.create_table(&mut txn, "quartz", &name, table, false).await.unwrap();
             storage.commit_rows(&mut txn, "quartz", &name, RowChange { inserted: vec![batch(&schema, &[1])], ..Default::default() }).await.unwrap();
@@ -871,7 +880,7 @@ mod tests {
         assert!(!dir.path().join("tables").join("orphan").exists());
         let name = QualifiedName::new("public", "../../evil");
         let mut txn = storage.begin().await;
-        let column = ColumnMeta { name: "id".into(), type_name: "bigint".into(), not_null: false, default: None, generated_always: false };
+        let column = ColumnMeta { name: "id".into(), type_name: "bigint".into(), not_null: false, default: None, generated_always: false, comment: None };
         let schema: SchemaRef = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, true)]));
         let table = NewTable { columns: vec![column], constraints: vec![], schema, sequences: vec![] };
         storage.create_table(&mut txn, "quartz", &name, table, false).await.unwrap();

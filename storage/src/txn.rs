@@ -351,7 +351,7 @@ mod tests {
     }
 
     fn table() -> NewTable {
-        let column = ColumnMeta { name: "id".into(), type_name: "bigint".into(), not_null: false, default: None, generated_always: false };
+        let column = ColumnMeta { name: "id".into(), type_name: "bigint".into(), not_null: false, default: None, generated_always: false, comment: None };
         NewTable { columns: vec![column], constraints: vec![], schema: schema(), sequences: vec![] }
     }
 

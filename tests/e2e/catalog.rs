@@ -374,3 +374,94 @@ fn other_sessions_show_in_pg_stat_activity_and_pg_cancel_backend_stops_their_sta
         server.stop().await;
     });
 }
+
+#[test]
+fn comment_on_shows_in_pg_description_psql_and_survives_a_restart() {
+    run(async {
+        let server = server_with_schema().await;
+        let c = server.client().await;
+        c.batch_execute(
+            "COMMENT ON TABLE items IS 'things for sale';
+             COMMENT ON COLUMN items.price IS 'in euros';
+             COMMENT ON COLUMN cheap.id IS 'view column';
+             COMMENT ON VIEW cheap IS 'under 2';
+             COMMENT ON INDEX items_emb_idx IS 'by meaning';
+             COMMENT ON INDEX items_pkey IS 'the key';
+             COMMENT ON SEQUENCE other.t_id_seq IS 'ids';
+             COMMENT ON SCHEMA other IS 'elsewhere';
+             COMMENT ON DATABASE quartz IS 'main';
+             COMMENT ON ROLE quartz IS 'owner'",
+        )
+        .await
+        .unwrap();
+        // Wrong kinds and missing objects fail as in PostgreSQL 15.
+        let cases = [
+            ("COMMENT ON TABLE cheap IS 'x'", "42809"),
+            ("COMMENT ON VIEW items IS 'x'", "42809"),
+            ("COMMENT ON INDEX items IS 'x'", "42809"),
+            ("COMMENT ON SEQUENCE items IS 'x'", "42809"),
+            ("COMMENT ON TABLE nosuch IS 'x'", "42P01"),
+            ("COMMENT ON COLUMN items.nosuch IS 'x'", "42703"),
+            ("COMMENT ON COLUMN cheap.nosuch IS 'x'", "42703"),
+            ("COMMENT ON SCHEMA nosuch IS 'x'", "3F000"),
+            ("COMMENT ON ROLE nosuch IS 'x'", "42704"),
+        ];
+        for (sql, code) in cases {
+            let err = c.batch_execute(sql).await.expect_err(sql);
+            assert_eq!(sqlstate(&err), code, "{sql}: {err}");
+        }
+        // A comment set in a rolled-back block is gone; NULL and '' remove one.
+        c.batch_execute("BEGIN; COMMENT ON COLUMN items.name IS 'rolled back'; ROLLBACK").await.unwrap();
+        c.batch_execute("COMMENT ON COLUMN items.id IS 'gone'; COMMENT ON COLUMN items.id IS NULL").await.unwrap();
+        c.batch_execute("COMMENT ON COLUMN items.emb IS 'gone'; COMMENT ON COLUMN items.emb IS ''").await.unwrap();
+        let check = |c: tokio_postgres::Client| async move {
+            let rows = c
+                .query(
+                    "SELECT d.objoid::regclass::text, d.classoid::regclass::text, d.objsubid, d.description FROM pg_description d
+                     WHERE d.classoid = 'pg_class'::regclass ORDER BY 1, 3",
+                    &[],
+                )
+                .await
+                .unwrap();
+            let got: Vec<(String, String, i32, String)> = rows.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))).collect();
+            let want = [
+                ("cheap", 0, "under 2"),
+                ("cheap", 1, "view column"),
+                ("items", 0, "things for sale"),
+                ("items", 3, "in euros"),
+                ("items_emb_idx", 0, "by meaning"),
+                ("items_pkey", 0, "the key"),
+                ("other.t_id_seq", 0, "ids"),
+            ];
+            let want: Vec<(String, String, i32, String)> = want.iter().map(|(o, n, d)| (o.to_string(), "pg_class".to_string(), *n, d.to_string())).collect();
+            assert_eq!(got, want);
+            let row = c
+                .query_one(
+                    "SELECT obj_description('items'::regclass, 'pg_class'), col_description('items'::regclass, 3), col_description('items'::regclass, 1),
+                            obj_description('items'::regclass, 'pg_namespace'), obj_description(n.oid, 'pg_namespace'),
+                            shobj_description(d.oid, 'pg_database'), shobj_description(r.oid, 'pg_authid')
+                     FROM pg_namespace n, pg_database d, pg_roles r WHERE n.nspname = 'other' AND d.datname = 'quartz' AND r.rolname = 'quartz'",
+                    &[],
+                )
+                .await
+                .unwrap();
+            let got: Vec<Option<String>> = (0..7).map(|i| row.get(i)).collect();
+            let want = [Some("things for sale"), Some("in euros"), None, None, Some("elsewhere"), Some("main"), Some("owner")];
+            assert_eq!(got, want.map(|s| s.map(str::to_string)).to_vec());
+        };
+        check(c).await;
+        let Some(out) = tokio::task::block_in_place(|| psql(&server, "\\dt+ items")) else { return };
+        assert!(out.contains("| things for sale"), "{out}");
+        let out = tokio::task::block_in_place(|| psql(&server, "\\d+ items")).unwrap();
+        assert!(out.lines().any(|l| l.starts_with(" price ") && l.ends_with("| in euros")), "{out}");
+        let out = tokio::task::block_in_place(|| psql(&server, "\\dn+ other")).unwrap();
+        assert!(out.contains("| elsewhere"), "{out}");
+        let out = tokio::task::block_in_place(|| psql(&server, "\\dx")).unwrap();
+        assert!(out.contains("| vector data type and ivfflat and hnsw access methods"), "{out}");
+        // Comments are part of the durable catalog.
+        let dir = server.stop().await.unwrap();
+        let server = TestServer::start_in(dir.path()).await;
+        check(server.client().await).await;
+        server.stop().await;
+    });
+}

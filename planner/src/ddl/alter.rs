@@ -45,6 +45,7 @@ pub async fn execute(session: &mut Session, txn: &mut Txn, alter: AlterTable) ->
                         not_null: false,
                         default: None,
                         generated_always: false,
+                        comment: None,
                     },
                     arrow_type: ty.arrow,
                     if_not_exists,

@@ -60,6 +60,7 @@ pub(crate) fn table_definition(qname: &QualifiedName, create: &CreateTable) -> R
             not_null: false,
             default: None,
             generated_always: false,
+            comment: None,
         };
         let mut identity = None;
         for opt in &col.options {

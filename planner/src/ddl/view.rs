@@ -19,7 +19,7 @@ pub async fn create(session: &mut Session, txn: &mut Txn, view: CreateView) -> R
     if columns.len() > plan.schema().fields().len() {
         return Err(Error::Syntax("CREATE VIEW specifies more column names than columns".into()));
     }
-    let meta = ViewMeta { oid: 0, query: view.query.to_string(), columns };
+    let meta = ViewMeta { oid: 0, query: view.query.to_string(), columns, comment: None, column_comments: Default::default() };
     let storage = session.storage().clone();
     storage.create_view(txn, session.database(), &qname, meta, view.or_replace, view.if_not_exists).await?;
     Ok(Output::Command(CommandTag::new("CREATE VIEW")))

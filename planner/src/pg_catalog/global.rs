@@ -1,5 +1,5 @@
 //! Cluster-wide and descriptive catalogs: `pg_database`, `pg_roles` (and `pg_authid`,
-//! `pg_user`), `pg_description`, and the catalogs of features QuartzDB does not have, which
+//! `pg_user`), and the catalogs of features QuartzDB does not have, which
 //! exist with PostgreSQL's columns and no rows so that client queries joining them still run
 //! (psql's `\d` reads policies, publications, inheritance and extended statistics).
 
@@ -167,8 +167,6 @@ pub fn is_empty_catalog(name: &str) -> bool {
 
 fn empty_catalog_columns(name: &str) -> Option<&'static [(&'static str, char)]> {
     let columns: &'static [(&'static str, char)] = match name {
-        "pg_description" => &[("objoid", 'o'), ("classoid", 'o'), ("objsubid", 'i'), ("description", 't')],
-        "pg_shdescription" => &[("objoid", 'o'), ("classoid", 'o'), ("description", 't')],
         "pg_auth_members" => &[("oid", 'o'), ("roleid", 'o'), ("member", 'o'), ("grantor", 'o'), ("admin_option", 'b')],
         "pg_inherits" => &[("inhrelid", 'o'), ("inhparent", 'o'), ("inhseqno", 'i'), ("inhdetachpending", 'b')],
         "pg_policy" => &[

@@ -71,6 +71,7 @@ mod tests {
             metric: Some(Metric::Cosine),
             options: BTreeMap::from([("ef_construction".to_string(), 64), ("m".to_string(), 16)]),
             lance_name: "x".into(),
+            comment: None,
         };
         assert_eq!(
             indexdef("public", "docs", &index),

@@ -12,6 +12,7 @@
 
 mod builder;
 pub mod casts;
+pub mod descriptions;
 pub mod empty_subqueries;
 pub mod functions;
 mod global;
@@ -136,6 +137,8 @@ impl PgCatalog {
             "pg_user" => global::pg_user(&catalog)?,
             "pg_tables" => global::pg_tables(&catalog, db)?,
             "pg_views" => global::pg_views(&catalog, db)?,
+            "pg_description" => descriptions::pg_description(&catalog, db)?,
+            "pg_shdescription" => descriptions::pg_shdescription(&catalog)?,
             other => match global::empty_catalog(other) {
                 Some(batch) => batch?,
                 None => return Ok(None),

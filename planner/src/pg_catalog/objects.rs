@@ -30,9 +30,13 @@ enum Op {
     GetIndexdef,
     GetViewdef,
     EncodingToChar,
-    /// `obj_description`, `col_description`, `shobj_description`: QuartzDB keeps no comments
-    /// (COMMENT ON is not supported yet); also the `pg_get_function_*` of an absent function.
+    /// The `pg_get_function_*` of an absent function, and the like: always NULL.
     Description,
+    /// `obj_description(oid [, catalog])`, `col_description(table, column)`,
+    /// `shobj_description(oid, catalog)`: the comment `COMMENT ON` set (see [`super::descriptions`]).
+    ObjDescription,
+    ColDescription,
+    ShobjDescription,
     /// `has_table_privilege` and the like: every role is a superuser until roles and grants exist.
     HasPrivilege,
     CurrentSchemas,
@@ -129,9 +133,9 @@ pub fn all(source: &CatalogSource, database: &str) -> Vec<ScalarUDF> {
         ("pg_get_indexdef", Op::GetIndexdef),
         ("pg_get_viewdef", Op::GetViewdef),
         ("pg_encoding_to_char", Op::EncodingToChar),
-        ("obj_description", Op::Description),
-        ("col_description", Op::Description),
-        ("shobj_description", Op::Description),
+        ("obj_description", Op::ObjDescription),
+        ("col_description", Op::ColDescription),
+        ("shobj_description", Op::ShobjDescription),
         // QuartzDB has no user-defined functions for these to describe (pg_proc is empty).
         ("pg_get_function_result", Op::Description),
         ("pg_get_function_arguments", Op::Description),
@@ -215,6 +219,9 @@ impl ScalarUDFImpl for ObjectFunction {
             Op::GetViewdef => (1..=2).contains(&n),
             Op::EncodingToChar => n == 1 && is_int(&args[0]),
             Op::Description => (1..=2).contains(&n),
+            Op::ObjDescription => (1..=2).contains(&n) && (is_int(&args[0]) || is_text(&args[0])) && arg(1).is_none_or(is_text),
+            Op::ColDescription => n == 2 && (is_int(&args[0]) || is_text(&args[0])) && is_int(&args[1]),
+            Op::ShobjDescription => n == 2 && is_int(&args[0]) && is_text(&args[1]),
             Op::HasPrivilege => (2..=4).contains(&n),
             Op::CurrentSchemas => n == 1,
             Op::SerialSequence => n == 2 && is_text(&args[0]) && is_text(&args[1]),
@@ -303,6 +310,29 @@ impl ScalarUDFImpl for ObjectFunction {
                 texts(codes.iter().map(|c| c.map(|c| if c == super::global::UTF8_ENCODING { "UTF8".to_string() } else { String::new() })).collect())
             }
             Op::Description => texts(vec![None; n]),
+            Op::ObjDescription | Op::ColDescription | Op::ShobjDescription => {
+                let all = match self.op {
+                    Op::ShobjDescription => super::descriptions::shared_descriptions(&catalog),
+                    _ => super::descriptions::descriptions(&catalog, db),
+                };
+                let oids = oid_arg()?;
+                // The second argument: a catalog's name, or for col_description the column number.
+                let (classes, columns): (Vec<Option<u32>>, Vec<i32>) = match self.op {
+                    Op::ColDescription => {
+                        let c = arrow::compute::cast(&arrays[1], &DataType::Int32)?;
+                        let c = c.as_primitive::<arrow::datatypes::Int32Type>();
+                        ((0..n).map(|_| Some(super::descriptions::PG_CLASS)).collect(), (0..n).map(|i| if c.is_null(i) { -1 } else { c.value(i) }).collect())
+                    }
+                    _ if arrays.len() == 2 => (text_arg(1)?.iter().map(|s| s.as_deref().map(|s| super::descriptions::catalog_oid(s).unwrap_or(0))).collect(), vec![0; n]),
+                    _ => (vec![None; n], vec![0; n]),
+                };
+                let find = |i: usize| {
+                    let oid = oids[i]?;
+                    let class = classes[i];
+                    all.iter().find(|d| d.objoid == oid && d.objsubid == columns[i] && class.is_none_or(|c| c == d.classoid)).map(|d| d.text.clone())
+                };
+                texts((0..n).map(find).collect())
+            }
             Op::HasPrivilege => Arc::new(BooleanArray::from(vec![true; n])),
             Op::CurrentSchemas => {
                 let implicit = arrow::compute::cast(&arrays[0], &DataType::Boolean)?;

@@ -106,13 +106,25 @@ public class ClientTest {
             }
         });
         CHECKS.put("database_metadata_tables_and_columns", c -> {
+            try (Statement s = c.createStatement()) {
+                s.execute("COMMENT ON TABLE j_items IS 'for sale'");
+                s.execute("COMMENT ON COLUMN j_items.price IS 'in euros'");
+            }
             DatabaseMetaData md = c.getMetaData();
             expect(md.getDatabaseProductName().equals("PostgreSQL"), md.getDatabaseProductName());
             List<String> tables = new ArrayList<>();
+            String remarks = null;
             try (ResultSet r = md.getTables(null, "public", "j_%", new String[] {"TABLE"})) {
-                while (r.next()) tables.add(r.getString("TABLE_NAME"));
+                while (r.next()) {
+                    tables.add(r.getString("TABLE_NAME"));
+                    if (r.getString("TABLE_NAME").equals("j_items")) remarks = r.getString("REMARKS");
+                }
             }
             expect(tables.containsAll(List.of("j_items", "j_acct", "j_docs")), "tables " + tables);
+            expect("for sale".equals(remarks), "table remarks " + remarks);
+            try (ResultSet r = md.getColumns(null, "public", "j_items", "price")) {
+                expect(r.next() && "in euros".equals(r.getString("REMARKS")), "column remarks");
+            }
             List<String> columns = new ArrayList<>();
             try (ResultSet r = md.getColumns(null, "public", "j_items", null)) {
                 while (r.next()) columns.add(r.getString("COLUMN_NAME") + " " + r.getString("TYPE_NAME") + " " + r.getInt("DATA_TYPE"));

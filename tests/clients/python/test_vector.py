@@ -193,7 +193,11 @@ def sqlalchemy_inspector_reflects_keys_and_schemas():
         conn.exec_driver_sql("DROP TABLE IF EXISTS sa_keyed")
         conn.exec_driver_sql("CREATE TABLE sa_keyed (a int, b text, c text UNIQUE, d varchar(20) NOT NULL DEFAULT 'x', n serial, PRIMARY KEY (b, a))")
         conn.exec_driver_sql("CREATE INDEX sa_keyed_d ON sa_keyed (d)")
+        conn.exec_driver_sql("COMMENT ON TABLE sa_keyed IS 'keyed rows'")
+        conn.exec_driver_sql("COMMENT ON COLUMN sa_keyed.d IS 'dee'")
     insp = inspect(engine)
+    assert insp.get_table_comment("sa_keyed") == {"text": "keyed rows"}, insp.get_table_comment("sa_keyed")
+    assert [c.get("comment") for c in insp.get_columns("sa_keyed")] == [None, None, None, "dee", None]
     columns = [(c["name"], str(c["type"]), c["nullable"], c["default"], c["autoincrement"]) for c in insp.get_columns("sa_keyed")]
     assert columns == [
         ("a", "INTEGER", False, None, False),
@@ -217,6 +221,18 @@ def sqlalchemy_inspector_reflects_keys_and_schemas():
     meta.reflect(engine, only=["sa_ident"])
     identity = meta.tables["sa_ident"].c.n.identity
     assert identity is not None and identity.always and identity.start == 1 and identity.increment == 1, identity
+    # create_all sends COMMENT ON for Table(comment=...) and Column(comment=...); reflect reads them back.
+    from sqlalchemy import Column, Integer, Table
+
+    made = MetaData()
+    Table("sa_commented", made, Column("id", Integer, primary_key=True, comment="the key"), comment="described")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS sa_commented")
+    made.create_all(engine)
+    meta = MetaData()
+    meta.reflect(engine, only=["sa_commented"])
+    table = meta.tables["sa_commented"]
+    assert table.comment == "described" and table.c.id.comment == "the key", (table.comment, table.c.id.comment)
     assert "public" in insp.get_schema_names() and "pg_catalog" not in insp.get_schema_names(), insp.get_schema_names()
     pk = insp.get_pk_constraint("sa_keyed")
     assert pk["constrained_columns"] == ["b", "a"] and pk["name"] == "sa_keyed_pkey", pk

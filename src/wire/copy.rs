@@ -14,23 +14,37 @@ use pgwire::api::copy::CopyHandler;
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::copy::{CopyData, CopyDone, CopyFail};
-use quartzdb_planner::copy::{CopyIn, Decoder};
+use quartzdb_planner::copy::{CopyIn, Decoder, Format};
 use quartzdb_planner::{Error as PlannerError, Output};
 
 use super::Connection;
+use super::binary_copy::BinaryDecoder;
 use super::error::{to_pgwire, user_error};
 use crate::sqlstate::SqlState;
 
 /// A COPY FROM STDIN in progress on a connection.
 pub struct CopyInProgress {
     copy: CopyIn,
-    decoder: Decoder,
-    error: Option<PlannerError>,
+    decoder: Decoding,
+    error: Option<PgWireError>,
+}
+
+/// Text and CSV data are split into text fields by the planner's decoder; binary data is read
+/// here, where PostgreSQL's binary forms are known.
+enum Decoding {
+    Text(Decoder),
+    Binary(BinaryDecoder),
 }
 
 impl CopyInProgress {
     pub fn new(copy: CopyIn) -> Self {
-        Self { decoder: copy.decoder(), copy, error: None }
+        let decoder = if copy.options.format == Format::Binary {
+            let types = copy.type_oids().into_iter().zip(copy.type_names()).map(|(oid, name)| super::binary_copy::column_type(oid, name)).collect();
+            Decoding::Binary(BinaryDecoder::new(types))
+        } else {
+            Decoding::Text(copy.decoder())
+        };
+        Self { decoder, copy, error: None }
     }
 }
 
@@ -51,9 +65,12 @@ impl CopyHandler for Connection {
         let mut guard = self.copy.lock().expect("copy lock");
         if let Some(state) = guard.as_mut()
             && state.error.is_none()
-            && let Err(e) = state.decoder.feed(&data.data)
         {
-            state.error = Some(e.into());
+            let fed = match &mut state.decoder {
+                Decoding::Text(d) => d.feed(&data.data).map_err(|e| to_pgwire(&PlannerError::from(e))),
+                Decoding::Binary(d) => d.feed(&data.data),
+            };
+            state.error = fed.err();
         }
         Ok(())
     }
@@ -69,12 +86,16 @@ impl CopyHandler for Connection {
         };
         let mut guard = self.session.lock().await;
         let session = guard.as_mut().ok_or_else(|| user_error(SqlState::ProtocolViolation, "no session"))?;
-        let result = match state.error {
+        let columns = match state.error {
             Some(e) => Err(e),
-            None => match state.decoder.finish() {
-                Ok(columns) => session.copy_in(&state.copy, columns).await,
-                Err(e) => Err(e.into()),
+            None => match state.decoder {
+                Decoding::Text(d) => d.finish().map_err(|e| to_pgwire(&PlannerError::from(e))),
+                Decoding::Binary(d) => d.finish(),
             },
+        };
+        let result = match columns {
+            Ok(columns) => session.copy_in(&state.copy, columns).await.map_err(|e| to_pgwire(&e)),
+            Err(e) => Err(e),
         };
         match result {
             Ok(Output::Command(tag)) => {
@@ -90,7 +111,7 @@ impl CopyHandler for Connection {
             Ok(other) => Err(user_error(SqlState::InternalError, format!("COPY produced {other:?}"))),
             Err(e) => {
                 session.statement_failed();
-                Err(to_pgwire(&e))
+                Err(e)
             }
         }
     }

@@ -134,6 +134,27 @@ fn timestamp_column(c: &ArrayRef, text: bool, zone: chrono_tz::Tz) -> datafusion
     Ok(encoded(micros.iter(), false, |us| us.to_string(), send))
 }
 
+/// `uuid` and `jsonb` columns (stored as text) in their binary forms: the 16 bytes of the
+/// UUID; a version byte (1) before the JSON text.
+fn binary_text_type(c: &ArrayRef, marker: &str) -> datafusion::error::Result<(DataType, ArrayRef)> {
+    let c = cast(c, &DataType::Utf8)?;
+    let values = c.as_string::<i32>().iter();
+    if marker == "uuid" {
+        let mut parsed = Vec::with_capacity(c.len());
+        for v in values {
+            parsed.push(match v {
+                None => None,
+                Some(s) => Some(uuid::Uuid::parse_str(s).map_err(|e| datafusion::error::DataFusionError::Execution(format!("invalid uuid {s:?}: {e}")))?),
+            });
+        }
+        return Ok(encoded(parsed.into_iter(), false, |u| u.to_string(), |u, out| out.extend_from_slice(u.as_bytes())));
+    }
+    Ok(encoded(values, false, |s| s.to_string(), |s, out| {
+        out.push(1);
+        out.extend_from_slice(s.as_bytes());
+    }))
+}
+
 /// Whether a column marked `int2vector` / `oidvector` still holds one (not a cast of it).
 fn is_int_vector(t: &DataType) -> bool {
     matches!(t, DataType::List(f) if matches!(f.data_type(), DataType::Int16 | DataType::UInt32))
@@ -226,6 +247,7 @@ fn to_wire(batch: RecordBatch, schema: &SchemaRef, text: &[bool], tz: chrono_tz:
             Some(TIMESTAMP | TIMESTAMPTZ) => Some(timestamp_column(c, text[i], tz)?),
             Some(m) if is_vector_marker(m) => Some(vector_column(c, text[i])?),
             Some(INT2VECTOR | OIDVECTOR) => Some(int_vector_column(c, text[i])?),
+            Some(m @ ("uuid" | "jsonb")) if !text[i] => Some(binary_text_type(c, m)?),
             _ => None,
         };
         if let Some((t, column)) = own {
@@ -411,6 +433,9 @@ fn encoding(fields: &[FieldInfo], schema: &Schema, text: &[bool]) -> Arc<Vec<Fie
 /// line of COPY text or CSV, one CopyData message per row (pgwire counts them for the tag).
 fn copy_out(copy: quartzdb_planner::copy::CopyOut, delivery: Delivery) -> PgWireResult<Response> {
     use quartzdb_planner::copy::encode;
+    if copy.options.format == quartzdb_planner::copy::Format::Binary {
+        return binary_copy_out(copy, delivery);
+    }
     let quartzdb_planner::copy::CopyOut { schema, stream, options, force_quote } = copy;
     let columns = schema.fields().len();
     let fields = fields(&schema, &text())?;
@@ -434,6 +459,37 @@ fn copy_out(copy: quartzdb_planner::copy::CopyOut, delivery: Delivery) -> PgWire
     let trailer = futures::stream::once(async move { pending.lock().expect("header").take() })
         .filter_map(|h| async move { h.map(|h| Ok(pgwire::messages::copy::CopyData::new(h.into()))) });
     Ok(Response::CopyOut(pgwire::api::results::CopyResponse::new(0, columns, lines.chain(trailer))))
+}
+
+/// COPY TO STDOUT in binary format: a binary-format result row's fields are already COPY's
+/// field framing (32-bit length, -1 for NULL, then the value), so each row is its field count
+/// and those bytes; the signature and header go out with the first row, and pgwire appends
+/// the -1 trailer.
+fn binary_copy_out(copy: quartzdb_planner::copy::CopyOut, delivery: Delivery) -> PgWireResult<Response> {
+    let quartzdb_planner::copy::CopyOut { schema, stream, .. } = copy;
+    let columns = schema.fields().len();
+    let format = Format::UnifiedBinary;
+    let fields = fields(&schema, &format)?;
+    let binary = vec![false; columns];
+    let encoding = encoding(&fields, &schema, &binary);
+    let rows = rows(stream, wire_schema(&schema), binary, encoding, delivery);
+    let header = || {
+        let mut out = b"PGCOPY\n\xff\r\n\0".to_vec();
+        out.extend_from_slice(&[0; 8]);
+        out
+    };
+    let pending = Arc::new(std::sync::Mutex::new(Some(header())));
+    let first = pending.clone();
+    let tuples = rows.map(move |row| {
+        let row = row?;
+        let mut out = first.lock().expect("header").take().unwrap_or_default();
+        out.extend_from_slice(&row.field_count.to_be_bytes());
+        out.extend_from_slice(&row.data);
+        Ok(pgwire::messages::copy::CopyData::new(out.into()))
+    });
+    let header_alone = futures::stream::once(async move { pending.lock().expect("header").take() })
+        .filter_map(|h| async move { h.map(|h| Ok(pgwire::messages::copy::CopyData::new(h.into()))) });
+    Ok(Response::CopyOut(pgwire::api::results::CopyResponse::new(1, columns, tuples.chain(header_alone))))
 }
 
 /// The values of an encoded DataRow: `None` for NULL.

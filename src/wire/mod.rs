@@ -5,6 +5,7 @@
 //! Arrow batches encoded by `arrow-pg` ([`encode`]); errors get their SQLSTATE from
 //! [`crate::sqlstate`] ([`error`]). Cancel requests reach the running query through [`cancel`].
 
+pub mod binary_copy;
 pub mod cancel;
 pub mod copy;
 pub mod encode;

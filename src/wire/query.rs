@@ -128,8 +128,9 @@ impl Connection {
         let output = output.map_err(|e| to_pgwire(&e))?;
         if let quartzdb_planner::Output::CopyIn(copy) = output {
             let columns = copy.columns();
+            let format = if copy.options.format == quartzdb_planner::copy::Format::Binary { 1 } else { 0 };
             *self.copy.lock().expect("copy lock") = Some(super::copy::CopyInProgress::new(copy));
-            return Ok(Response::CopyIn(pgwire::api::results::CopyResponse::new(0, columns, futures::stream::empty())));
+            return Ok(Response::CopyIn(pgwire::api::results::CopyResponse::new(format, columns, futures::stream::empty())));
         }
         let delivery = encode::Delivery { tz: session.settings().time_zone(), cancel: self.cancel.clone(), generation, deadline, failed: session.stream_failure_flag(), busy };
         encode::response(output, format, delivery)

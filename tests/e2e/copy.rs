@@ -53,6 +53,12 @@ fn copy_from_stdin_loads_text_and_csv() {
                 vec!["5", "say \"hi\", then\nleave", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL"],
             ]
         );
+        // FORCE_NOT_NULL: an empty field of `name` is '' (not NULL, which NOT NULL would refuse);
+        // FORCE_NULL: a quoted "NA" of `tags` is NULL as an unquoted one is.
+        let sql = "COPY items (id, name, tags) FROM STDIN WITH (FORMAT csv, NULL 'NA', FORCE_NOT_NULL (name), FORCE_NULL (tags))";
+        let n = copy_in(&client, sql, &["6,NA,\"NA\"\n7,,NA\n"]).await.unwrap();
+        assert_eq!(n, 2);
+        assert_eq!(text_rows(&client, "SELECT id, name, tags IS NULL FROM items WHERE id > 5 ORDER BY id").await, vec![vec!["6", "NA", "t"], vec!["7", "", "t"]]);
         server.stop().await;
     });
 }
@@ -81,7 +87,11 @@ fn bad_copy_data_changes_nothing() {
         assert_eq!(text_rows(&client, "SELECT id, name FROM items ORDER BY id").await, vec![vec!["1", "a"]]);
         for (sql, code) in [
             ("COPY items FROM '/etc/passwd'", "42501"),
-            ("COPY items FROM STDIN WITH (FORMAT binary)", "0A000"),
+            ("COPY items FROM STDIN WITH (FORMAT binary, DELIMITER ',')", "42601"),
+            ("COPY items FROM STDIN WITH (FORMAT text, FORCE_NULL (name))", "0A000"),
+            ("COPY items FROM STDIN WITH (FORMAT csv, FORCE_NULL (nope))", "42703"),
+            ("COPY items (id) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (name))", "42P10"),
+            ("COPY items TO STDOUT WITH (FORMAT csv, FORCE_NOT_NULL (name))", "0A000"),
             ("COPY nope FROM STDIN", "42P01"),
             ("COPY items (nope) FROM STDIN", "42703"),
         ] {
@@ -168,7 +178,7 @@ fn copy_to_stdout_prints_every_type_and_reads_back() {
             ("COPY items (nope) TO STDOUT", "42703"),
             ("COPY items TO STDOUT WITH (FORCE_QUOTE (id))", "0A000"),
             ("COPY items TO STDOUT WITH (FORMAT csv, FORCE_QUOTE (nope))", "42P10"),
-            ("COPY items TO STDOUT WITH (FORMAT binary)", "0A000"),
+            ("COPY items TO STDOUT WITH (FORMAT binary, HEADER)", "0A000"),
             ("COPY items TO '/tmp/x'", "42501"),
         ] {
             let err = copy_out(&client, sql).await.unwrap_err();
@@ -195,6 +205,124 @@ fn psql_copy_writes_a_file_that_loads_back() {
         let read = out(format!("\\copy dst from '{}' with (format csv, header)", file.display())).unwrap();
         assert_eq!(read.trim(), "COPY 3000");
         assert_eq!(text_rows(&client, "SELECT count(*), sum(id), max(note), min(v::text) FROM dst").await, vec![vec!["3000", "4501500", "note 999", "[1,2,3]"]]);
+        server.stop().await;
+    });
+}
+
+/// COPY's binary framing, written by hand: the signature and header, each row as a field
+/// count and length-prefixed values (`None` for NULL), and the trailer.
+fn binary_copy_data(rows: &[Vec<Option<Vec<u8>>>]) -> Vec<u8> {
+    let mut out = b"PGCOPY\n\xff\r\n\0".to_vec();
+    out.extend_from_slice(&[0; 8]);
+    for row in rows {
+        out.extend_from_slice(&(row.len() as i16).to_be_bytes());
+        for field in row {
+            match field {
+                None => out.extend_from_slice(&(-1i32).to_be_bytes()),
+                Some(v) => {
+                    out.extend_from_slice(&(v.len() as i32).to_be_bytes());
+                    out.extend_from_slice(v);
+                }
+            }
+        }
+    }
+    out.extend_from_slice(&(-1i16).to_be_bytes());
+    out
+}
+
+/// pgvector's binary form of a vector: dimensions, unused, then big-endian floats.
+fn vector_binary(values: &[f32]) -> Vec<u8> {
+    let mut out = (values.len() as i16).to_be_bytes().to_vec();
+    out.extend_from_slice(&0i16.to_be_bytes());
+    for v in values {
+        out.extend_from_slice(&v.to_be_bytes());
+    }
+    out
+}
+
+#[test]
+fn binary_copy_loads_and_writes_every_common_type() {
+    use tokio_postgres::binary_copy::{BinaryCopyInWriter, BinaryCopyOutStream};
+    use tokio_postgres::types::{ToSql, Type};
+    run(async {
+        let server = TestServer::start().await;
+        let client = server.client().await;
+        client
+            .batch_execute("CREATE TABLE bin (id int PRIMARY KEY, name text, f float8, ok boolean, at timestamptz, u uuid, j jsonb, d date, v vector(2))")
+            .await
+            .unwrap();
+        // tokio-postgres's own binary writer, as a Rust bulk loader uses it.
+        let types = [Type::INT4, Type::TEXT, Type::FLOAT8, Type::BOOL, Type::TIMESTAMPTZ, Type::UUID, Type::JSONB, Type::DATE];
+        let sink = client.copy_in("COPY bin (id, name, f, ok, at, u, j, d) FROM STDIN (FORMAT binary)").await.unwrap();
+        let writer = BinaryCopyInWriter::new(sink, &types);
+        futures::pin_mut!(writer);
+        let at = chrono::DateTime::parse_from_rfc3339("2024-05-06T07:08:09.123456Z").unwrap().with_timezone(&chrono::Utc);
+        let u = uuid::Uuid::parse_str("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11").unwrap();
+        let j = serde_json::json!({"k": [1, "two"]});
+        let d = chrono::NaiveDate::from_ymd_opt(1999, 12, 31).unwrap();
+        for i in 0..1000i32 {
+            let name = format!("n{i}");
+            let row: [&(dyn ToSql + Sync); 8] = if i == 7 {
+                [&i, &None::<String>, &None::<f64>, &None::<bool>, &None::<chrono::DateTime<chrono::Utc>>, &None::<uuid::Uuid>, &None::<serde_json::Value>, &None::<chrono::NaiveDate>]
+            } else {
+                [&i, &name, &(i as f64 / 4.0), &(i % 2 == 0), &at, &u, &j, &d]
+            };
+            writer.as_mut().write(&row).await.unwrap();
+        }
+        assert_eq!(writer.finish().await.unwrap(), 1000);
+        // Vectors, framed by hand in pgvector's binary form.
+        let data = binary_copy_data(&[vec![Some(1000i32.to_be_bytes().to_vec()), Some(vector_binary(&[1.5, -2.0]))], vec![Some(1001i32.to_be_bytes().to_vec()), None]]);
+        let sink = client.copy_in("COPY bin (id, v) FROM STDIN WITH (FORMAT binary)").await.unwrap();
+        futures::pin_mut!(sink);
+        sink.send(Bytes::from(data)).await.unwrap();
+        assert_eq!(sink.finish().await.unwrap(), 2);
+        assert_eq!(
+            text_rows(&client, "SELECT id, name, f, ok, at, u, j, d, v FROM bin WHERE id IN (3, 7, 1000) ORDER BY id").await,
+            vec![
+                vec!["3", "n3", "0.75", "f", "2024-05-06 07:08:09.123456+00", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "{\"k\":[1,\"two\"]}", "1999-12-31", "NULL"],
+                vec!["7", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL"],
+                vec!["1000", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "[1.5,-2]"],
+            ]
+        );
+        // And back out, read by tokio-postgres's binary reader.
+        let out = client.copy_out("COPY (SELECT id, name, f, ok, at, u, j, d FROM bin WHERE id < 1000 ORDER BY id) TO STDOUT (FORMAT binary)").await.unwrap();
+        let rows: Vec<_> = BinaryCopyOutStream::new(out, &types).try_collect().await.unwrap();
+        assert_eq!(rows.len(), 1000);
+        let r = &rows[3];
+        assert_eq!((r.get::<i32>(0), r.get::<String>(1), r.get::<f64>(2), r.get::<bool>(3)), (3, "n3".to_string(), 0.75, false));
+        assert_eq!((r.get::<chrono::DateTime<chrono::Utc>>(4), r.get::<uuid::Uuid>(5), r.get::<serde_json::Value>(6), r.get::<chrono::NaiveDate>(7)), (at, u, j.clone(), d));
+        assert_eq!(rows[7].get::<Option<String>>(1), None);
+        // A vector column goes out in pgvector's binary form.
+        let out = client.copy_out("COPY (SELECT v FROM bin WHERE id = 1000) TO STDOUT (FORMAT binary)").await.unwrap();
+        let bytes: Vec<Bytes> = out.try_collect().await.unwrap();
+        let all: Vec<u8> = bytes.concat();
+        let want = binary_copy_data(&[vec![Some(vector_binary(&[1.5, -2.0]))]]);
+        assert_eq!(all, want);
+        // Malformed data (22P04), a bad value (22P03), a vector of the wrong size (22000), a
+        // duplicate key (23505): nothing of the COPY is written.
+        let one = |v: Vec<u8>| binary_copy_data(&[vec![Some(2000i32.to_be_bytes().to_vec()), Some(v)]]);
+        let mut truncated = one(vector_binary(&[1.0, 2.0]));
+        truncated.truncate(truncated.len() - 5);
+        let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+            ("COPY bin (id, v) FROM STDIN (FORMAT binary)", b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0\0\x01\0\0\0\x04\0\0\0\x01".to_vec(), "22P04"),
+            ("COPY bin (id, v) FROM STDIN (FORMAT binary)", truncated, "22P04"),
+            ("COPY bin (id, v) FROM STDIN (FORMAT binary)", b"not binary".to_vec(), "22P04"),
+            ("COPY bin (id, f) FROM STDIN (FORMAT binary)", one(vec![0, 1]), "22P03"),
+            ("COPY bin (id, v) FROM STDIN (FORMAT binary)", one(vector_binary(&[1.0, 2.0, 3.0])), "22000"),
+            ("COPY bin (id, name) FROM STDIN (FORMAT binary)", binary_copy_data(&[vec![Some(3i32.to_be_bytes().to_vec()), Some(b"dup".to_vec())]]), "23505"),
+        ];
+        for (sql, data, code) in cases {
+            let sink = client.copy_in(sql).await.unwrap();
+            futures::pin_mut!(sink);
+            let result = async {
+                sink.send(Bytes::from(data.clone())).await?;
+                sink.finish().await
+            }
+            .await;
+            let err = result.expect_err(sql);
+            assert_eq!(sqlstate(&err), code, "{sql} {data:?}: {err}");
+        }
+        assert_eq!(text_rows(&client, "SELECT count(*) FROM bin").await, vec![vec!["1002"]]);
         server.stop().await;
     });
 }

@@ -21,11 +21,31 @@ pub struct Decoder {
     rows: usize,
     header_skipped: bool,
     ended: bool,
+    /// Per column, CSV only: FORCE_NOT_NULL (the NULL string is a value) and FORCE_NULL (a
+    /// quoted NULL string is NULL too).
+    force_not_null: Vec<bool>,
+    force_null: Vec<bool>,
 }
 
 impl Decoder {
     pub fn new(options: Options, columns: usize) -> Self {
-        Self { options, columns: (0..columns).map(|_| StringBuilder::new()).collect(), pending: Vec::new(), line: 0, rows: 0, header_skipped: false, ended: false }
+        Self {
+            options,
+            columns: (0..columns).map(|_| StringBuilder::new()).collect(),
+            pending: Vec::new(),
+            line: 0,
+            rows: 0,
+            header_skipped: false,
+            ended: false,
+            force_not_null: vec![false; columns],
+            force_null: vec![false; columns],
+        }
+    }
+
+    pub fn with_forced(mut self, force_not_null: Vec<bool>, force_null: Vec<bool>) -> Self {
+        self.force_not_null = force_not_null;
+        self.force_null = force_null;
+        self
     }
 
     pub fn rows(&self) -> usize {
@@ -66,7 +86,7 @@ impl Decoder {
     /// Where the first record of `bytes` ends (its newline), if it is complete.
     fn record_end(&self, bytes: &[u8]) -> Option<usize> {
         match self.options.format {
-            Format::Text => bytes.iter().position(|b| *b == b'\n'),
+            Format::Text | Format::Binary => bytes.iter().position(|b| *b == b'\n'),
             Format::Csv => csv_record_end(bytes, self.options.quote, self.options.escape).ok(),
         }
     }
@@ -87,8 +107,8 @@ impl Decoder {
         }
         let line = self.line;
         let fields = match self.options.format {
-            Format::Text => text_fields(record, self.options.delimiter, &self.options.null).map_err(|message| CopyError::Syntax { line, message })?,
-            Format::Csv => csv_fields(record, &self.options),
+            Format::Text | Format::Binary => text_fields(record, self.options.delimiter, &self.options.null).map_err(|message| CopyError::Syntax { line, message })?,
+            Format::Csv => csv_fields(record, &self.options, &self.force_not_null, &self.force_null),
         };
         if fields.len() != self.columns.len() {
             let message = if fields.len() < self.columns.len() { "missing data for column".to_string() } else { "extra data after last expected column".to_string() };
@@ -184,8 +204,9 @@ fn text_fields(line: &[u8], delimiter: u8, null: &str) -> Result<Vec<Option<Stri
 }
 
 /// One CSV record: quoted parts keep delimiters, newlines and (escaped) quotes; an unquoted
-/// field equal to the NULL string is `None`, a quoted one never is.
-fn csv_fields(record: &[u8], options: &Options) -> Vec<Option<String>> {
+/// field equal to the NULL string is `None` (unless its column is FORCE_NOT_NULL), a quoted
+/// one only when its column is FORCE_NULL.
+fn csv_fields(record: &[u8], options: &Options, force_not_null: &[bool], force_null: &[bool]) -> Vec<Option<String>> {
     let (delimiter, quote, escape) = (options.delimiter, options.quote, options.escape);
     let mut fields = Vec::new();
     let mut field = Vec::new();
@@ -194,7 +215,10 @@ fn csv_fields(record: &[u8], options: &Options) -> Vec<Option<String>> {
     let mut i = 0;
     let mut push = |field: &mut Vec<u8>, was_quoted: bool| {
         let text = String::from_utf8_lossy(field).into_owned();
-        fields.push(if !was_quoted && text == options.null { None } else { Some(text) });
+        let column = fields.len();
+        let forced = |flags: &[bool]| flags.get(column).copied().unwrap_or(false);
+        let null = text == options.null && if was_quoted { forced(force_null) } else { !forced(force_not_null) };
+        fields.push(if null { None } else { Some(text) });
         field.clear();
     };
     while i < record.len() {
@@ -258,6 +282,18 @@ mod tests {
         let options = Options { header: true, ..Options::csv() };
         let rows = decode(options, 3, &[b"id,name,note\n1,\"a, \"\"quoted\"\"\n", b"name\",\n2,,\"\"\n"]).unwrap();
         assert_eq!(rows, vec![vec![s("1"), s("a, \"quoted\"\nname"), None], vec![s("2"), None, s("")]]);
+    }
+
+    #[test]
+    fn force_not_null_and_force_null_as_postgresql_reads_them() {
+        // PostgreSQL 15, `COPY t FROM STDIN (FORMAT csv, FORCE_NOT_NULL (a, c), FORCE_NULL (b, c))`
+        // of `,"",""`: a is '', b NULL, c NULL (quoted NULL string), and of `,,` a '', b NULL, c ''.
+        let mut d = Decoder::new(Options::csv(), 3).with_forced(vec![true, false, true], vec![false, true, true]);
+        d.feed(b",\"\",\"\"\n,,\n").unwrap();
+        let cols = d.finish().unwrap();
+        let value = |c: usize, r: usize| { let s = cols[c].as_string::<i32>(); (!s.is_null(r)).then(|| s.value(r).to_string()) };
+        assert_eq!([value(0, 0), value(1, 0), value(2, 0)], [s(""), None, None]);
+        assert_eq!([value(0, 1), value(1, 1), value(2, 1)], [s(""), None, s("")]);
     }
 
     #[test]

@@ -16,7 +16,8 @@ pub fn line(values: &[Option<&[u8]>], options: &Options, force_quote: &[bool], o
         }
         match (value, options.format) {
             (None, _) => out.extend_from_slice(options.null.as_bytes()),
-            (Some(v), Format::Text) => text_value(v, options.delimiter, out),
+            // Binary rows are framed by the wire layer and never come here.
+            (Some(v), Format::Text | Format::Binary) => text_value(v, options.delimiter, out),
             (Some(v), Format::Csv) => csv_value(v, options, force_quote.get(i).copied().unwrap_or(false), out),
         }
     }

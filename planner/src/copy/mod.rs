@@ -1,6 +1,6 @@
 //! `COPY t [(columns)] FROM STDIN` and `COPY t [(columns)] | (query) TO STDOUT`, `[WITH (FORMAT
-//! text | csv, DELIMITER, NULL, HEADER, QUOTE, ESCAPE, FORCE_QUOTE)]`, as psql's `\copy` and
-//! drivers' bulk loads and exports send them.
+//! text | csv | binary, DELIMITER, NULL, HEADER, QUOTE, ESCAPE, FORCE_QUOTE, FORCE_NOT_NULL,
+//! FORCE_NULL)]`, as psql's `\copy` and drivers' bulk loads and exports send them.
 //!
 //! COPY TO runs the query like a SELECT; the wire layer prints each row as it would in text
 //! format and frames the values with [`encode`], so every type reads back through COPY FROM.
@@ -11,7 +11,8 @@
 //! defaults, constraints and single atomic commit as any INSERT, so a bad value fails the whole
 //! COPY and the table is unchanged, as in PostgreSQL.
 //!
-//! Not yet: the binary format, FORCE_NOT_NULL and FORCE_NULL. Files and programs
+//! The binary format is framed and read by the wire layer, which knows PostgreSQL's binary
+//! forms; it hands [`Session::copy_in`] typed columns instead of text ones. Files and programs
 //! (`COPY … FROM 'file'`) are refused: SQL cannot reach the server's files.
 
 pub mod decode;
@@ -20,7 +21,7 @@ pub mod encode;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch};
-use arrow::datatypes::{DataType, Field, Schema};
+use arrow::datatypes::{Field, Schema};
 use datafusion::sql::sqlparser::ast::{CopyLegacyCsvOption, CopyLegacyOption, CopyOption, CopySource, CopyTarget, Statement};
 use quartzdb_storage::QualifiedName;
 
@@ -42,6 +43,7 @@ pub enum CopyError {
 pub enum Format {
     Text,
     Csv,
+    Binary,
 }
 
 /// How the data is written; the defaults are PostgreSQL's for each format.
@@ -55,15 +57,23 @@ pub struct Options {
     pub escape: u8,
     /// FORCE_QUOTE's columns (COPY TO in CSV format).
     pub force_quote: Vec<String>,
+    /// FORCE_NOT_NULL's and FORCE_NULL's columns (COPY FROM in CSV format): never NULL, or NULL
+    /// also when the NULL string is quoted.
+    pub force_not_null: Vec<String>,
+    pub force_null: Vec<String>,
 }
 
 impl Options {
     pub fn text() -> Self {
-        Self { format: Format::Text, delimiter: b'\t', null: "\\N".into(), header: false, quote: b'"', escape: b'"', force_quote: vec![] }
+        Self { format: Format::Text, delimiter: b'\t', null: "\\N".into(), header: false, quote: b'"', escape: b'"', force_quote: vec![], force_not_null: vec![], force_null: vec![] }
     }
 
     pub fn csv() -> Self {
-        Self { format: Format::Csv, delimiter: b',', null: String::new(), header: false, quote: b'"', escape: b'"', force_quote: vec![] }
+        Self { format: Format::Csv, delimiter: b',', null: String::new(), ..Self::text() }
+    }
+
+    pub fn binary() -> Self {
+        Self { format: Format::Binary, ..Self::text() }
     }
 }
 
@@ -82,8 +92,20 @@ impl CopyIn {
         self.columns.len()
     }
 
+    /// The decoder of text and CSV data (binary data is the wire layer's to read).
     pub fn decoder(&self) -> Decoder {
-        Decoder::new(self.options.clone(), self.columns.len())
+        let flags = |names: &[String]| self.columns.iter().map(|c| names.contains(c)).collect();
+        Decoder::new(self.options.clone(), self.columns.len()).with_forced(flags(&self.options.force_not_null), flags(&self.options.force_null))
+    }
+
+    /// The PostgreSQL type OID of each target column, which binary data is read by.
+    pub fn type_oids(&self) -> Vec<u32> {
+        let types = crate::pg_catalog::types::types();
+        self.types.iter().map(|t| crate::pg_catalog::types::resolve(types, t).unwrap_or(0)).collect()
+    }
+
+    pub fn type_names(&self) -> &[String] {
+        &self.types
     }
 }
 
@@ -98,13 +120,17 @@ fn ascii_char(option: &str, c: char) -> Result<u8> {
 /// The options of a `COPY … WITH (…)` (or the pre-9.0 spelling psql still accepts).
 fn options(with: &[CopyOption], legacy: &[CopyLegacyOption]) -> Result<Options> {
     let csv = with.iter().any(|o| matches!(o, CopyOption::Format(f) if f.value.eq_ignore_ascii_case("csv"))) || legacy.iter().any(|o| matches!(o, CopyLegacyOption::Csv(_)));
-    let mut out = if csv { Options::csv() } else { Options::text() };
+    let binary = with.iter().any(|o| matches!(o, CopyOption::Format(f) if f.value.eq_ignore_ascii_case("binary"))) || legacy.iter().any(|o| matches!(o, CopyLegacyOption::Binary));
+    let mut out = if binary { Options::binary() } else if csv { Options::csv() } else { Options::text() };
     let mut escape = None;
+    // PostgreSQL's errors for options that make no sense in binary: 42601 for these, 0A000 for HEADER.
+    let not_in_binary = |option: &str| if binary { Err(Error::Syntax(format!("cannot specify {option} in BINARY mode"))) } else { Ok(()) };
     for o in with {
         match o {
-            CopyOption::Format(f) if matches!(f.value.to_ascii_lowercase().as_str(), "csv" | "text") => {}
-            CopyOption::Format(f) if f.value.eq_ignore_ascii_case("binary") => return Err(Error::Unsupported("COPY in binary format".into())),
+            CopyOption::Format(f) if matches!(f.value.to_ascii_lowercase().as_str(), "csv" | "text" | "binary") => {}
             CopyOption::Format(f) => return Err(Error::InvalidParameter(format!("COPY format \"{}\" not recognized", f.value))),
+            CopyOption::Delimiter(_) | CopyOption::Null(_) if binary => not_in_binary(if matches!(o, CopyOption::Null(_)) { "NULL" } else { "DELIMITER" })?,
+            CopyOption::Header(true) if binary => return Err(Error::Unsupported("cannot specify HEADER in BINARY mode".into())),
             CopyOption::Delimiter(c) => out.delimiter = ascii_char("delimiter", *c)?,
             CopyOption::Null(s) => out.null = s.clone(),
             CopyOption::Header(h) => out.header = *h,
@@ -113,6 +139,8 @@ fn options(with: &[CopyOption], legacy: &[CopyLegacyOption]) -> Result<Options> 
             CopyOption::Encoding(e) if e.eq_ignore_ascii_case("utf8") || e.eq_ignore_ascii_case("utf-8") => {}
             CopyOption::Freeze(_) => {}
             CopyOption::ForceQuote(columns) => out.force_quote = columns.iter().map(names::ident).collect(),
+            CopyOption::ForceNotNull(columns) => out.force_not_null = columns.iter().map(names::ident).collect(),
+            CopyOption::ForceNull(columns) => out.force_null = columns.iter().map(names::ident).collect(),
             other => return Err(Error::Unsupported(format!("COPY option {other}"))),
         }
     }
@@ -125,14 +153,14 @@ fn options(with: &[CopyOption], legacy: &[CopyLegacyOption]) -> Result<Options> 
                         CopyLegacyCsvOption::Quote(q) => out.quote = ascii_char("quote", *q)?,
                         CopyLegacyCsvOption::Escape(e) => escape = Some(ascii_char("escape", *e)?),
                         CopyLegacyCsvOption::ForceQuote(columns) => out.force_quote = columns.iter().map(names::ident).collect(),
-                        other => return Err(Error::Unsupported(format!("COPY option {other}"))),
+                        CopyLegacyCsvOption::ForceNotNull(columns) => out.force_not_null = columns.iter().map(names::ident).collect(),
                     }
                 }
             }
             CopyLegacyOption::Delimiter(c) => out.delimiter = ascii_char("delimiter", *c)?,
             CopyLegacyOption::Null(s) => out.null = s.clone(),
             CopyLegacyOption::Header => out.header = true,
-            CopyLegacyOption::Binary => return Err(Error::Unsupported("COPY in binary format".into())),
+            CopyLegacyOption::Binary => {}
             other => return Err(Error::Unsupported(format!("COPY option {other}"))),
         }
     }
@@ -154,14 +182,20 @@ pub async fn start(session: &mut Session, stmt: Statement) -> Result<Output> {
         _ => return Err(Error::PermissionDenied("COPY to or from a file or program is not allowed: SQL cannot reach the server's files; use psql's \\copy".into())),
     }
     let options = options(&with, &legacy_options)?;
-    if !options.force_quote.is_empty() && options.format != Format::Csv {
-        return Err(Error::Unsupported("COPY force quote available only in CSV mode".into()));
+    let forced = [("force quote", &options.force_quote, true), ("force not null", &options.force_not_null, false), ("force null", &options.force_null, false)];
+    for (what, columns, copy_to) in forced {
+        if columns.is_empty() {
+            continue;
+        }
+        if options.format != Format::Csv {
+            return Err(Error::Unsupported(format!("COPY {what} available only in CSV mode")));
+        }
+        if to != copy_to {
+            return Err(Error::Unsupported(format!("COPY {what} only available using COPY {}", if copy_to { "TO" } else { "FROM" })));
+        }
     }
     if to {
         return copy_out(session, source, options).await;
-    }
-    if !options.force_quote.is_empty() {
-        return Err(Error::Unsupported("COPY force quote only available using COPY TO".into()));
     }
     let CopySource::Table { table_name, columns } = source else {
         return Err(Error::Syntax("COPY FROM takes a table, not a query".into()));
@@ -177,6 +211,16 @@ pub async fn start(session: &mut Session, stmt: Statement) -> Result<Output> {
         }
         let column = meta.columns.iter().find(|c| &c.name == name).ok_or_else(|| Error::UnknownColumn { table: table.name.clone(), column: name.clone() })?;
         types.push(column.type_name.clone());
+    }
+    for (what, columns) in [("FORCE_NOT_NULL", &options.force_not_null), ("FORCE_NULL", &options.force_null)] {
+        for c in columns {
+            if !meta.columns.iter().any(|m| &m.name == c) {
+                return Err(Error::UnknownColumn { table: table.name.clone(), column: c.clone() });
+            }
+            if !listed.contains(c) {
+                return Err(Error::InvalidColumnReference(format!("{what} column \"{c}\" not referenced by COPY")));
+            }
+        }
     }
     Ok(Output::CopyIn(CopyIn { table, columns: listed, types, options }))
 }
@@ -218,13 +262,15 @@ async fn copy_out(session: &mut Session, source: CopySource, options: Options) -
 }
 
 impl Session {
-    /// Inserts the decoded text `columns` of a COPY FROM STDIN into its table, atomically.
+    /// Inserts the decoded `columns` of a COPY FROM STDIN into its table, atomically: text
+    /// columns (text and CSV format) or values already of a type (binary format), each cast to
+    /// its column's type as INSERT casts.
     pub async fn copy_in(&mut self, copy: &CopyIn, columns: Vec<ArrayRef>) -> Result<Output> {
         let rows = columns.first().map_or(0, |c| c.len());
         if rows == 0 {
             return Ok(Output::Command(CommandTag::new("COPY").with_rows(0)));
         }
-        let fields: Vec<Field> = (0..columns.len()).map(|i| Field::new(format!("c{i}"), DataType::Utf8, true)).collect();
+        let fields: Vec<Field> = columns.iter().enumerate().map(|(i, c)| Field::new(format!("c{i}"), c.data_type().clone(), true)).collect();
         let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
         let registered = crate::dml::register_rows(self, "copy", batch)?;
         let casts: Vec<String> = copy
@@ -276,7 +322,12 @@ mod tests {
         assert_eq!(csv, Options { delimiter: b';', null: "NA".into(), header: true, ..Options::csv() });
         assert_eq!(parsed("COPY t FROM STDIN csv header").unwrap(), Options { header: true, ..Options::csv() });
         assert_eq!(parsed("COPY t FROM STDIN WITH (FORMAT csv, ESCAPE '\\')").unwrap().escape, b'\\');
-        assert!(matches!(parsed("COPY t FROM STDIN WITH (FORMAT binary)"), Err(Error::Unsupported(_))));
+        assert_eq!(parsed("COPY t FROM STDIN WITH (FORMAT binary)").unwrap(), Options::binary());
+        assert_eq!(parsed("COPY t FROM STDIN BINARY").unwrap(), Options::binary());
+        assert!(matches!(parsed("COPY t FROM STDIN WITH (FORMAT binary, DELIMITER ',')"), Err(Error::Syntax(_))));
+        assert!(matches!(parsed("COPY t FROM STDIN WITH (FORMAT binary, HEADER)"), Err(Error::Unsupported(_))));
+        let forced = parsed("COPY t FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (a), FORCE_NULL (b, c))").unwrap();
+        assert_eq!((forced.force_not_null, forced.force_null), (vec!["a".to_string()], vec!["b".to_string(), "c".to_string()]));
         assert!(matches!(parsed("COPY t FROM STDIN WITH (FORMAT xml)"), Err(Error::InvalidParameter(_))));
     }
 }

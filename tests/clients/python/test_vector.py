@@ -76,6 +76,34 @@ def psycopg_register_vector_binary_and_text():
 
 
 @check
+def psycopg_copy_in_binary_and_text_with_vectors():
+    """psycopg's Copy object: write_row in binary (pgvector's binary dumper) and text, rows() back."""
+    import psycopg
+    from pgvector.psycopg import register_vector
+
+    with psycopg.connect(DSN, autocommit=True) as conn:
+        register_vector(conn)
+        conn.execute("DROP TABLE IF EXISTS py_copy")
+        conn.execute("CREATE TABLE py_copy (id int PRIMARY KEY, name text, embedding vector(3))")
+        vectors = [np.array([i, i / 2, -i], dtype=np.float32) for i in range(500)]
+        with conn.cursor() as cur:
+            with cur.copy("COPY py_copy (id, name, embedding) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(["int4", "text", "vector"])
+                for i, v in enumerate(vectors[:250]):
+                    copy.write_row((i, f"b{i}", v))
+            with cur.copy("COPY py_copy (id, name, embedding) FROM STDIN") as copy:
+                for i, v in enumerate(vectors[250:], start=250):
+                    copy.write_row((i, None if i == 300 else f"t{i}", v))
+            with cur.copy("COPY (SELECT id, name, embedding FROM py_copy ORDER BY id) TO STDOUT (FORMAT BINARY)") as copy:
+                copy.set_types(["int4", "text", "vector"])
+                got = list(copy.rows())
+        assert len(got) == 500, len(got)
+        assert got[3][:2] == (3, "b3") and got[300][:2] == (300, None), (got[3], got[300])
+        for i, (_, _, v) in enumerate(got):
+            assert np.array_equal(as_np(v), vectors[i]), (i, v)
+
+
+@check
 def psycopg_bit_strings_and_hamming_distance():
     import psycopg
     from pgvector import Bit

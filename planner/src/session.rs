@@ -352,7 +352,7 @@ impl Session {
             }
             Statement::Discard { object_type } => self.discard(object_type),
             Statement::Declare { stmts } => self.declare(stmts).await,
-            Statement::Fetch { name, direction, .. } => self.cursors.fetch(&names::ident(&name), &direction).await,
+            ref fetch @ Statement::Fetch { ref name, ref direction, .. } => self.cursors.fetch(&names::ident(name), direction, quartzdb_sql::is_move(fetch)).await,
             Statement::Close { cursor } => {
                 let (name, tag) = match &cursor {
                     ast::CloseCursor::All => (None, "CLOSE CURSOR ALL"),
@@ -406,6 +406,7 @@ impl Session {
             Statement::ShowVariable { variable } => {
                 Ok(Description { params: vec![], columns: Some(show_schema(&show_name(variable))) })
             }
+            Statement::Fetch { .. } if quartzdb_sql::is_move(stmt) => Ok(Description { params: vec![], columns: None }),
             Statement::Fetch { name, .. } => Ok(Description { params: vec![], columns: Some(self.cursors.schema(&names::ident(name))?) }),
             _ => Ok(Description { params: vec![], columns: None }),
         }
@@ -566,9 +567,10 @@ impl Session {
             let (Some(query), [name]) = (d.for_query, d.names.as_slice()) else {
                 return Err(Error::Unsupported("DECLARE of anything but one cursor".into()));
             };
-            if d.binary == Some(true) || d.scroll == Some(true) {
-                return Err(Error::Unsupported("BINARY and SCROLL cursors".into()));
+            if d.binary == Some(true) {
+                return Err(Error::Unsupported("BINARY cursors".into()));
             }
+            let scroll = d.scroll == Some(true);
             let hold = d.hold == Some(true);
             if !hold && self.block.is_idle() {
                 return Err(Error::NoTransactionBlock("DECLARE CURSOR".into()));
@@ -576,7 +578,7 @@ impl Session {
             let Output::Rows { schema, stream, .. } = self.query(Statement::Query(query), None).await? else {
                 return Err(Error::Internal("a cursor's query returned no rows".into()));
             };
-            self.cursors.declare(&names::ident(name), schema, stream, hold, !self.block.is_idle())?;
+            self.cursors.declare(&names::ident(name), schema, stream, scroll, hold, !self.block.is_idle())?;
         }
         Ok(Output::Command(CommandTag::new("DECLARE CURSOR")))
     }

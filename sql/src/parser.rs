@@ -57,8 +57,8 @@ fn statements(parser: &mut Parser) -> std::result::Result<Vec<Statement>, Parser
         }
         let statement = if parser.parse_keyword(Keyword::REINDEX) {
             reindex(parser)?
-        } else if let Some(fetch) = bare_fetch(parser) {
-            fetch
+        } else if let Some(fetch) = fetch_or_move(parser) {
+            fetch?
         } else {
             parser.parse_statement()?
         };
@@ -67,20 +67,84 @@ fn statements(parser: &mut Parser) -> std::result::Result<Vec<Statement>, Parser
     }
 }
 
-/// `FETCH name`, PostgreSQL's `FETCH NEXT FROM name`, which sqlparser does not read.
-fn bare_fetch(parser: &mut Parser) -> Option<Statement> {
-    use datafusion::sql::sqlparser::ast::{FetchDirection, FetchPosition};
-    let is_fetch = matches!(&parser.peek_nth_token(0).token, Token::Word(w) if w.keyword == Keyword::FETCH);
-    let name = match &parser.peek_nth_token(1).token {
-        Token::Word(w) if w.keyword == Keyword::NoKeyword || w.quote_style.is_some() => w.clone().into_ident(parser.peek_nth_token(1).span),
+/// What `FETCH … INTO` carries for a `MOVE`: sqlparser has no MOVE statement, and PostgreSQL's
+/// SQL has no `FETCH … INTO`, so the field is free to mark it.
+pub const MOVE_MARKER: &str = "__quartz_move";
+
+/// `FETCH | MOVE [direction] [FROM | IN] name` with PostgreSQL's grammar: every direction
+/// (`NEXT`, `PRIOR`, `FIRST`, `LAST`, `ABSOLUTE n`, `RELATIVE n`, `n`, `ALL`, `FORWARD [n |
+/// ALL]`, `BACKWARD [n | ALL]`, none), signed counts, and `FROM`/`IN` optional. sqlparser reads
+/// only part of it (no `FETCH name`, `FORWARD FROM`, negative counts) and no MOVE.
+fn fetch_or_move(parser: &mut Parser) -> Option<std::result::Result<Statement, ParserError>> {
+    use datafusion::sql::sqlparser::ast::{FetchDirection, FetchPosition, ObjectName, ValueWithSpan};
+    let is_move = match &parser.peek_token().token {
+        Token::Word(w) if w.keyword == Keyword::FETCH => false,
+        Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("move") => true,
         _ => return None,
     };
-    if !is_fetch || !matches!(parser.peek_nth_token(2).token, Token::SemiColon | Token::EOF) {
-        return None;
-    }
     parser.next_token();
-    parser.next_token();
-    Some(Statement::Fetch { name, direction: FetchDirection::Next, position: FetchPosition::From, into: None })
+    let signed = |parser: &mut Parser| -> std::result::Result<ValueWithSpan, ParserError> {
+        let minus = parser.consume_token(&Token::Minus);
+        if !minus {
+            let _ = parser.consume_token(&Token::Plus);
+        }
+        let t = parser.next_token();
+        match t.token {
+            Token::Number(n, long) => {
+                Ok(datafusion::sql::sqlparser::ast::Value::Number(if minus { format!("-{n}") } else { n }, long).with_span(t.span))
+            }
+            _ => parser.expected("a row count", t),
+        }
+    };
+    let starts_count = |parser: &Parser| matches!(parser.peek_token().token, Token::Number(..) | Token::Minus | Token::Plus);
+    let result = (|| {
+        let direction = if parser.parse_keyword(Keyword::NEXT) {
+            FetchDirection::Next
+        } else if parser.parse_keyword(Keyword::PRIOR) {
+            FetchDirection::Prior
+        } else if parser.parse_keyword(Keyword::FIRST) {
+            FetchDirection::First
+        } else if parser.parse_keyword(Keyword::LAST) {
+            FetchDirection::Last
+        } else if parser.parse_keyword(Keyword::ABSOLUTE) {
+            FetchDirection::Absolute { limit: signed(parser)? }
+        } else if parser.parse_keyword(Keyword::RELATIVE) {
+            FetchDirection::Relative { limit: signed(parser)? }
+        } else if parser.parse_keyword(Keyword::ALL) {
+            FetchDirection::All
+        } else if parser.parse_keyword(Keyword::FORWARD) {
+            if parser.parse_keyword(Keyword::ALL) {
+                FetchDirection::ForwardAll
+            } else {
+                FetchDirection::Forward { limit: if starts_count(parser) { Some(signed(parser)?) } else { None } }
+            }
+        } else if parser.parse_keyword(Keyword::BACKWARD) {
+            if parser.parse_keyword(Keyword::ALL) {
+                FetchDirection::BackwardAll
+            } else {
+                FetchDirection::Backward { limit: if starts_count(parser) { Some(signed(parser)?) } else { None } }
+            }
+        } else if starts_count(parser) {
+            FetchDirection::Count { limit: signed(parser)? }
+        } else {
+            FetchDirection::Next
+        };
+        let position = if parser.parse_keyword(Keyword::IN) {
+            FetchPosition::In
+        } else {
+            let _ = parser.parse_keyword(Keyword::FROM);
+            FetchPosition::From
+        };
+        let name = parser.parse_identifier()?;
+        let into = is_move.then(|| ObjectName::from(vec![datafusion::sql::sqlparser::ast::Ident::new(MOVE_MARKER)]));
+        Ok(Statement::Fetch { name, direction, position, into })
+    })();
+    Some(result)
+}
+
+/// Whether a parsed `FETCH` is a `MOVE` (see [`MOVE_MARKER`]).
+pub fn is_move(stmt: &Statement) -> bool {
+    matches!(stmt, Statement::Fetch { into: Some(n), .. } if n.to_string() == MOVE_MARKER)
 }
 
 /// `REINDEX [(options)] INDEX | TABLE [CONCURRENTLY] name`, read as Redshift's `VACUUM REINDEX

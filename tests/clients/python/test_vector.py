@@ -313,6 +313,14 @@ def psycopg_named_cursor_streams_rows():
             assert first == [(1, 2), (2, 4), (3, 6)], first
             rest = list(cur)
             assert len(rest) == 997 and rest[-1] == (1000, 2000), rest[-1]
+        # A scrollable one: psycopg's scroll() sends MOVE.
+        with conn.cursor(name="back", scrollable=True) as cur:
+            cur.execute("SELECT i FROM generate_series(1, 10) i ORDER BY i")
+            assert cur.fetchmany(3) == [(1,), (2,), (3,)]
+            cur.scroll(-2)
+            assert cur.fetchone() == (2,)
+            cur.scroll(5, mode="absolute")
+            assert cur.fetchone() == (6,)
         conn.commit()
 
 

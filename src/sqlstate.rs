@@ -213,6 +213,8 @@ fn planner(e: &PlannerError) -> SqlState {
         PlannerError::DateTime(e) => datetime(e),
         PlannerError::Copy(_) => BadCopyFileFormat,
         PlannerError::MalformedArray(_) => InvalidTextRepresentation,
+        PlannerError::InvalidBytea(quartzdb_planner::bytea_input::InvalidBytea::Syntax) => InvalidTextRepresentation,
+        PlannerError::InvalidBytea(_) => InvalidParameterValue,
         PlannerError::OutOfRange(_) => NumericValueOutOfRange,
         PlannerError::InvalidEscape(_) => InvalidEscapeSequence,
         PlannerError::NullValueNotAllowed(_) => NullValueNotAllowed,

@@ -27,6 +27,9 @@ pub enum Error {
     #[error(transparent)]
     MalformedArray(#[from] crate::array_input::MalformedArray),
 
+    #[error(transparent)]
+    InvalidBytea(#[from] crate::bytea_input::InvalidBytea),
+
     /// 22003: `integer out of range` and the like.
     #[error("{0}")]
     OutOfRange(String),

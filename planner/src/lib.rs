@@ -11,6 +11,7 @@
 
 pub mod activity;
 pub mod array_input;
+pub mod bytea_input;
 pub mod case_types;
 pub mod catalog_provider;
 pub mod checked_arithmetic;

@@ -103,6 +103,11 @@ pub fn coerce(values: Vec<ScalarValue>, types: &[Option<DataType>], zone: chrono
                 let cast = arrow::compute::cast(&texts, &t)?;
                 out.push(ScalarValue::try_from_array(&cast, 0)?)
             }
+            // bytea's text form (`\x0102`), as drivers send bytea parameters in text.
+            Some(DataType::Binary) if matches!(&v, ScalarValue::Utf8(Some(_))) => {
+                let ScalarValue::Utf8(Some(text)) = &v else { unreachable!("matched above") };
+                out.push(ScalarValue::Binary(Some(crate::bytea_input::parse(text)?)))
+            }
             Some(t) if v.data_type() != t && !v.is_null() && crate::vector::is_vector_type(&t) => {
                 let kind = crate::vector::Kind::of(&t).expect("vector parameter");
                 let array = crate::vector::cast::to_kind(&v.to_array()?, kind, vector_dims(&t))?;

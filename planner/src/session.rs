@@ -685,6 +685,7 @@ pub(crate) fn build_context(storage: &Arc<Storage>, database: &str, user: &str, 
     rules.insert(0, Arc::new(crate::pg_catalog::casts::RegCasts::new(catalog_functions.iter().chain(&object_functions))));
     rules.push(Arc::new(crate::vector::cast::VectorCasts::default()));
     rules.push(Arc::new(crate::array_input::ArrayTextCasts::default()));
+    rules.push(Arc::new(crate::bytea_input::ByteaTextCasts::default()));
     rules.push(Arc::new(crate::checked_arithmetic::CheckedArithmetic::default()));
     rules.push(Arc::new(crate::like_escape::LikeEscape::default()));
     rules.push(Arc::new(crate::datetime::casts::DateTimeCasts::new(scope.clone())));

@@ -82,12 +82,16 @@ impl CatalogProvider for QuartzCatalog {
         let catalog = self.source.catalog();
         let mut names: Vec<String> = catalog.database(&self.database).map(|d| d.schemas.keys().cloned().collect()).unwrap_or_default();
         names.push(pg_catalog::SCHEMA.to_string());
+        names.push(pg_catalog::information_schema::SCHEMA.to_string());
         names
     }
 
     fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
         if name == pg_catalog::SCHEMA {
             return Some(Arc::new(PgCatalog::new(self.source.clone(), self.database.clone())));
+        }
+        if name == pg_catalog::information_schema::SCHEMA {
+            return Some(Arc::new(pg_catalog::information_schema::InformationSchema::new(self.source.clone(), self.database.clone())));
         }
         self.source.catalog().schema(&self.database, name).ok()?;
         Some(Arc::new(QuartzSchema { source: self.source.clone(), database: self.database.clone(), schema: name.to_string() }))

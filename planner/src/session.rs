@@ -662,7 +662,8 @@ pub(crate) fn build_context(storage: &Arc<Storage>, database: &str, user: &str, 
     let mut config = SessionConfig::new()
         .with_default_catalog_and_schema(database, "public")
         .with_create_default_catalog_and_schema(false)
-        .with_information_schema(true);
+        // QuartzDB's own information_schema, in PostgreSQL's types (pg_catalog::information_schema).
+        .with_information_schema(false);
     let opts = config.options_mut();
     opts.sql_parser.dialect = datafusion::common::config::Dialect::PostgreSQL;
     // Postgres: `1.5` is numeric; strings are plain text; NULLs sort as the largest value.

@@ -3,6 +3,7 @@
 
 
 use crate::harness::{TestServer, psql, run, sqlstate};
+use crate::sql::text_rows;
 
 const SCHEMA: &str = "CREATE TABLE items (id bigint PRIMARY KEY, name varchar(20) NOT NULL UNIQUE, price numeric(10,2) DEFAULT 1.5, emb vector(3));
     CREATE TABLE other.t (id serial PRIMARY KEY);
@@ -462,6 +463,56 @@ fn comment_on_shows_in_pg_description_psql_and_survives_a_restart() {
         let dir = server.stop().await.unwrap();
         let server = TestServer::start_in(dir.path()).await;
         check(server.client().await).await;
+        server.stop().await;
+    });
+}
+
+#[test]
+fn information_schema_describes_tables_in_postgresql_types() {
+    run(async {
+        let server = server_with_schema().await;
+        let c = server.client().await;
+        // Expected rows as PostgreSQL 15 + pgvector fills them for the same schema.
+        let rows = text_rows(
+            &c,
+            "SELECT column_name, ordinal_position, is_nullable, data_type, character_maximum_length, numeric_precision, numeric_scale, udt_schema, udt_name
+             FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'items' ORDER BY ordinal_position",
+        )
+        .await;
+        assert_eq!(
+            rows,
+            vec![
+                vec!["id", "1", "NO", "bigint", "NULL", "64", "0", "pg_catalog", "int8"],
+                vec!["name", "2", "NO", "character varying", "20", "NULL", "NULL", "pg_catalog", "varchar"],
+                vec!["price", "3", "YES", "numeric", "NULL", "10", "2", "pg_catalog", "numeric"],
+                vec!["emb", "4", "YES", "USER-DEFINED", "NULL", "NULL", "NULL", "public", "vector"],
+            ]
+        );
+        assert_eq!(text_rows(&c, "SELECT column_default FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'price'").await, vec![vec!["1.5"]]);
+        assert_eq!(
+            text_rows(&c, "SELECT table_schema, table_name, table_type FROM information_schema.tables WHERE table_schema IN ('public', 'other') ORDER BY 1, 2").await,
+            vec![vec!["other", "t", "BASE TABLE"], vec!["public", "cheap", "VIEW"], vec!["public", "items", "BASE TABLE"]]
+        );
+        // A view's columns are its query's.
+        assert_eq!(
+            text_rows(&c, "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'cheap'").await,
+            vec![vec!["id", "bigint"]]
+        );
+        assert_eq!(
+            text_rows(
+                &c,
+                "SELECT tc.constraint_name, tc.constraint_type, k.column_name, k.ordinal_position FROM information_schema.table_constraints tc
+                 JOIN information_schema.key_column_usage k ON k.constraint_name = tc.constraint_name AND k.table_name = tc.table_name
+                 WHERE tc.table_name = 'items' ORDER BY 1",
+            )
+            .await,
+            vec![vec!["items_name_key", "UNIQUE", "name", "1"], vec!["items_pkey", "PRIMARY KEY", "id", "1"]]
+        );
+        assert_eq!(
+            text_rows(&c, "SELECT schema_name FROM information_schema.schemata ORDER BY 1").await,
+            vec![vec!["information_schema"], vec!["other"], vec!["pg_catalog"], vec!["public"]]
+        );
+        assert_eq!(text_rows(&c, "SELECT count(*) FROM information_schema.referential_constraints").await, vec![vec!["0"]]);
         server.stop().await;
     });
 }

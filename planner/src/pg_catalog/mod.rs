@@ -17,6 +17,7 @@ pub mod empty_subqueries;
 pub mod functions;
 mod global;
 pub mod indexes;
+pub mod information_schema;
 pub mod objects;
 pub mod relations;
 pub mod session_views;

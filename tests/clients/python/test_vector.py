@@ -1,5 +1,6 @@
-"""pgvector's client libraries against a running QuartzDB: psycopg 3, asyncpg and SQLAlchemy,
-with vectors and with the transactions these drivers open by default.
+"""Python drivers against a running QuartzDB: psycopg 3, asyncpg and SQLAlchemy with pgvector's
+client library, vectors and the transactions these drivers open by default; psycopg2 and pg8000
+with ordinary types.
 
 Run by tests/e2e/clients.rs (which starts the server) as
     python test_vector.py "host=127.0.0.1 port=N user=quartz dbname=quartz"
@@ -387,6 +388,82 @@ def sqlalchemy_orm_session_commit_and_rollback():
         nearest = session.scalars(select(Doc).order_by(Doc.embedding.l2_distance([0.1, 0.9])).limit(1)).one()
         assert (nearest.id, nearest.title) == (2, "b2"), (nearest.id, nearest.title)
         assert session.scalar(select(Doc.title).where(Doc.id == 1)) == "a"
+
+
+@check
+def psycopg2_parameters_types_and_copy():
+    """psycopg2 interpolates parameters into the SQL text client-side (quoted literals)."""
+    import decimal, datetime, io, uuid
+    import psycopg2
+    import psycopg2.extras
+
+    psycopg2.extras.register_uuid()
+    conn = psycopg2.connect(DSN)
+    cur = conn.cursor()
+    cur.execute("DROP TABLE IF EXISTS pg2_items")
+    cur.execute("CREATE TABLE pg2_items (id serial PRIMARY KEY, name text, price numeric(10,2), at timestamptz, tags text[], data jsonb, b bytea, u uuid)")
+    at = datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+    u = uuid.UUID("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")
+    cur.execute(
+        "INSERT INTO pg2_items (name, price, at, tags, data, b, u) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
+        ("a'b", decimal.Decimal("1.50"), at, ["x", "y z"], psycopg2.extras.Json({"k": [1, 2]}), psycopg2.Binary(b"\x00\xff"), u),
+    )
+    assert cur.fetchone() == (1,)
+    psycopg2.extras.execute_values(cur, "INSERT INTO pg2_items (name) VALUES %s", [("v1",), ("v2",)])
+    cur.executemany("INSERT INTO pg2_items (name) VALUES (%s)", [("m1",), ("m2",)])
+    cur.copy_expert("COPY pg2_items (name) FROM STDIN", io.StringIO("c1\nc2\n"))
+    conn.commit()
+    cur.execute("SELECT name, price, at, tags, data, b, u FROM pg2_items ORDER BY id")
+    rows = cur.fetchall()
+    assert len(rows) == 7 and [r[0] for r in rows[1:]] == ["v1", "v2", "m1", "m2", "c1", "c2"], rows
+    name, price, got_at, tags, data, b, got_u = rows[0]
+    assert (name, price, got_at, tags, data, bytes(b), got_u) == ("a'b", decimal.Decimal("1.50"), at, ["x", "y z"], {"k": [1, 2]}, b"\x00\xff", u), rows[0]
+    try:
+        cur.execute("INSERT INTO pg2_items (id, name) VALUES (1, 'dup')")
+        raise AssertionError("a duplicate key went in")
+    except psycopg2.errors.UniqueViolation:
+        conn.rollback()
+    named = conn.cursor("pg2_named")
+    named.execute("SELECT id FROM pg2_items ORDER BY id")
+    assert named.fetchmany(2) == [(1,), (2,)]
+    named.close()
+    conn.commit()
+    conn.close()
+
+
+@check
+def pg8000_native_and_dbapi():
+    """pg8000 (pure Python) sends typed parameters in text format over the extended protocol."""
+    import decimal, datetime, uuid
+    import pg8000.dbapi
+    import pg8000.native
+
+    parts = dict(p.split("=", 1) for p in DSN.split())
+    conn = pg8000.native.Connection(parts["user"], host=parts["host"], port=int(parts["port"]), database=parts["dbname"])
+    conn.run("DROP TABLE IF EXISTS p8_items")
+    conn.run("CREATE TABLE p8_items (id serial PRIMARY KEY, name text, price numeric(10,2), at timestamptz, d date, ok bool, u uuid, f float8, j jsonb, tags text[], iv interval, b bytea)")
+    values = dict(
+        n="x", p=decimal.Decimal("1.25"), a=datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc), d=datetime.date(2024, 1, 2), o=True,
+        u=uuid.UUID("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"), f=1.5, j={"a": 1}, t=["a", "b"], i=datetime.timedelta(days=1, seconds=5), b=b"\x00\x01",
+    )
+    assert conn.run("INSERT INTO p8_items (name, price, at, d, ok, u, f, j, tags, iv, b) VALUES (:n, :p, :a, :d, :o, :u, :f, :j, :t, :i, :b) RETURNING id", **values) == [[1]]
+    row = conn.run("SELECT name, price, at, d, ok, u, f, j, tags, iv, b FROM p8_items WHERE name = :n", n="x")[0]
+    assert row == [values[k] for k in "npadoufjtib"], row
+    assert conn.run("SELECT :x::int + 1", x=5) == [[6]]
+    conn.close()
+    db = pg8000.dbapi.connect(parts["user"], host=parts["host"], port=int(parts["port"]), database=parts["dbname"])
+    cur = db.cursor()
+    cur.executemany("INSERT INTO p8_items (name) VALUES (%s)", [("a",), ("b",)])
+    db.commit()
+    cur.execute("SELECT name FROM p8_items ORDER BY id")
+    assert [r[0] for r in cur.fetchall()] == ["x", "a", "b"]
+    try:
+        cur.execute("SELECT * FROM nosuch")
+        raise AssertionError("a missing table answered")
+    except pg8000.dbapi.DatabaseError as e:
+        assert e.args[0]["C"] == "42P01", e
+        db.rollback()
+    db.close()
 
 
 def dsn_url():

@@ -88,6 +88,7 @@ fn postgres_wording(m: &str) -> String {
 fn detail(err: &(dyn StdError + 'static)) -> Option<String> {
     match err.downcast_ref::<StorageError>() {
         Some(StorageError::UniqueViolation { detail, .. }) => return Some(detail.clone()),
+        Some(StorageError::DuplicateKeys { detail, .. }) => return Some(detail.clone()),
         Some(StorageError::InvalidIndexOption { detail, .. }) => return detail.clone(),
         _ => {}
     }

@@ -64,6 +64,26 @@ pub enum Error {
     #[error("role \"{0}\" does not exist")]
     UnknownRole(String),
 
+    /// 23502, from SET NOT NULL or ADD PRIMARY KEY over existing rows.
+    #[error("column \"{column}\" of relation \"{table}\" contains null values")]
+    ColumnContainsNulls { table: String, column: String },
+
+    /// 22001, from ALTER COLUMN TYPE to a shorter `varchar(n)`.
+    #[error("value too long for type {0}")]
+    ValueTooLong(String),
+
+    /// 42P16
+    #[error("{0}")]
+    InvalidTableDefinition(String),
+
+    /// 23505, from ADD PRIMARY KEY / UNIQUE over rows that repeat a key.
+    #[error("could not create unique index \"{index}\"")]
+    DuplicateKeys { index: String, detail: String },
+
+    /// 42704
+    #[error("constraint \"{name}\" of relation \"{table}\" does not exist")]
+    UnknownConstraint { table: String, name: String },
+
     /// 42704: an access method or operator class QuartzDB does not know.
     #[error("{0}")]
     UnknownIndexObject(String),

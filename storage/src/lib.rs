@@ -6,6 +6,7 @@
 //! (and before the next commit), so after a crash every table opens at its last acknowledged
 //! version.
 
+mod alter_checks;
 pub mod ann;
 pub mod ann_direct;
 pub mod catalog;

@@ -104,6 +104,15 @@ pub enum AlterOp {
     RenameColumn { from: String, to: String },
     DropColumns { columns: Vec<String>, if_exists: bool },
     AddColumn { column: ColumnMeta, arrow_type: arrow::datatypes::DataType, if_not_exists: bool },
+    SetNotNull(String),
+    DropNotNull(String),
+    /// A default's SQL text (checked by the planner), or `None` to drop it.
+    SetDefault { column: String, default: Option<String> },
+    /// A new declared type stored as the same Arrow type (`varchar(n)` / `text`); `max_chars`
+    /// for a `varchar(n)`, whose existing values must fit.
+    SetType { column: String, type_name: String, arrow_type: arrow::datatypes::DataType, max_chars: Option<usize> },
+    AddConstraint(ConstraintMeta),
+    DropConstraint { name: String, if_exists: bool },
 }
 
 /// Field-metadata keys QuartzDB sets on columns (see the planner's `types`); Lance's own are dropped.
@@ -627,6 +636,74 @@ impl Storage {
                     let field = crate::encoding::stored_field(&field);
                     dataset.add_columns(NewColumnTransform::AllNulls(Arc::new(Schema::new(vec![field]))), None, None).await?;
                     meta.columns.push(column);
+                }
+                AlterOp::SetNotNull(column) => {
+                    let col = meta.columns.iter().position(|c| c.name == column).ok_or_else(|| missing(&column))?;
+                    if !meta.columns[col].not_null {
+                        crate::alter_checks::no_nulls(&dataset, &name.name, std::slice::from_ref(&column)).await?;
+                        meta.columns[col].not_null = true;
+                    }
+                }
+                AlterOp::DropNotNull(column) => {
+                    let col = meta.columns.iter().position(|c| c.name == column).ok_or_else(|| missing(&column))?;
+                    let in_key = meta.constraints.iter().any(|c| c.kind == crate::catalog::ConstraintKind::PrimaryKey && c.columns.contains(&column));
+                    if in_key {
+                        return Err(Error::InvalidTableDefinition(format!("column \"{column}\" is in a primary key")));
+                    }
+                    if meta.columns[col].generated_always {
+                        return Err(Error::InvalidTableDefinition(format!("column \"{column}\" of relation \"{}\" is an identity column", name.name)));
+                    }
+                    meta.columns[col].not_null = false;
+                }
+                AlterOp::SetDefault { column, default } => {
+                    let col = meta.columns.iter_mut().find(|c| c.name == column).ok_or_else(|| missing(&column))?;
+                    if col.generated_always {
+                        return Err(Error::InvalidTableDefinition(format!("column \"{column}\" of relation \"{}\" is an identity column", name.name)));
+                    }
+                    col.default = default;
+                }
+                AlterOp::SetType { column, type_name, arrow_type, max_chars } => {
+                    let col = meta.columns.iter().position(|c| c.name == column).ok_or_else(|| missing(&column))?;
+                    let stored = table_schema(&dataset).field_with_name(&column).map(|f| f.data_type().clone()).map_err(|_| missing(&column))?;
+                    if stored != arrow_type {
+                        return Err(Error::Unsupported(format!("ALTER COLUMN TYPE from {} to {type_name} (only changes that keep how the column is stored)", meta.columns[col].type_name)));
+                    }
+                    if let Some(max) = max_chars {
+                        crate::alter_checks::fits(&dataset, &column, max, &type_name).await?;
+                    }
+                    meta.columns[col].type_name = type_name;
+                }
+                AlterOp::AddConstraint(constraint) => {
+                    for c in &constraint.columns {
+                        if !meta.columns.iter().any(|m| &m.name == c) {
+                            return Err(missing(c));
+                        }
+                    }
+                    let taken = catalog.relation_exists(db, &QualifiedName::new(&name.schema, &constraint.name))?
+                        || catalog.schema(db, &name.schema)?.tables.values().chain([&meta]).any(|t| t.constraints.iter().any(|c| c.name == constraint.name));
+                    if taken {
+                        return Err(Error::DuplicateTable(constraint.name.clone()));
+                    }
+                    let primary = constraint.kind == crate::catalog::ConstraintKind::PrimaryKey;
+                    if primary && meta.constraints.iter().any(|c| c.kind == crate::catalog::ConstraintKind::PrimaryKey) {
+                        return Err(Error::InvalidTableDefinition(format!("multiple primary keys for table \"{}\" are not allowed", name.name)));
+                    }
+                    if primary {
+                        // PRIMARY KEY implies NOT NULL, checked on the rows there are.
+                        crate::alter_checks::no_nulls(&dataset, &name.name, &constraint.columns).await?;
+                        for c in meta.columns.iter_mut().filter(|c| constraint.columns.contains(&c.name)) {
+                            c.not_null = true;
+                        }
+                    }
+                    crate::alter_checks::unique(&dataset, &constraint).await?;
+                    meta.constraints.push(constraint);
+                }
+                AlterOp::DropConstraint { name: constraint, if_exists } => {
+                    let before = meta.constraints.len();
+                    meta.constraints.retain(|c| c.name != constraint);
+                    if meta.constraints.len() == before && !if_exists {
+                        return Err(Error::UnknownConstraint { table: name.name.clone(), name: constraint });
+                    }
                 }
             }
         }

@@ -1,6 +1,9 @@
-//! `ALTER TABLE`: RENAME TO, RENAME COLUMN, ADD COLUMN, DROP COLUMN.
+//! `ALTER TABLE`: RENAME TO, RENAME COLUMN, ADD COLUMN, DROP COLUMN, ALTER COLUMN (SET / DROP
+//! NOT NULL, SET / DROP DEFAULT, TYPE between forms stored alike), ADD CONSTRAINT PRIMARY KEY |
+//! UNIQUE, DROP CONSTRAINT, as migration tools (Alembic, Django) emit them.
 
-use datafusion::sql::sqlparser::ast::{AlterTable, AlterTableOperation, RenameTableNameKind};
+use datafusion::sql::sqlparser::ast::{AlterColumnOperation, AlterTable, AlterTableOperation, RenameTableNameKind, TableConstraint};
+use quartzdb_storage::{ConstraintKind, ConstraintMeta};
 use quartzdb_storage::AlterOp;
 
 use crate::error::{Error, Result};
@@ -51,6 +54,42 @@ pub async fn execute(session: &mut Session, txn: &mut Txn, alter: AlterTable) ->
                     if_not_exists,
                 }
             }
+            AlterTableOperation::AlterColumn { column_name, op } => {
+                let column = names::ident(&column_name);
+                match op {
+                    AlterColumnOperation::SetNotNull => AlterOp::SetNotNull(column),
+                    AlterColumnOperation::DropNotNull => AlterOp::DropNotNull(column),
+                    AlterColumnOperation::DropDefault => AlterOp::SetDefault { column, default: None },
+                    AlterColumnOperation::SetDefault { value } => {
+                        let default = value.to_string();
+                        crate::ddl::create_table::validate_default(session, &column, &default).await?;
+                        AlterOp::SetDefault { column, default: Some(default) }
+                    }
+                    AlterColumnOperation::SetDataType { data_type, using: None, .. } => {
+                        let ty = crate::types::column_type(&data_type)?;
+                        if ty.serial {
+                            return Err(Error::Unsupported("ALTER COLUMN TYPE to a serial type".into()));
+                        }
+                        let max_chars = ty.pg_name.strip_prefix("character varying(").and_then(|n| n.trim_end_matches(')').parse().ok());
+                        AlterOp::SetType { column, type_name: ty.pg_name, arrow_type: ty.arrow, max_chars }
+                    }
+                    other => return Err(Error::Unsupported(format!("ALTER COLUMN {other}"))),
+                }
+            }
+            AlterTableOperation::AddConstraint { constraint, .. } => {
+                let (kind, cname, cols) = match &constraint {
+                    TableConstraint::PrimaryKey(pk) => (ConstraintKind::PrimaryKey, pk.name.as_ref().map(names::ident), &pk.columns),
+                    TableConstraint::Unique(u) => (ConstraintKind::Unique, u.name.as_ref().map(names::ident), &u.columns),
+                    other => return Err(Error::Unsupported(format!("ADD {other}"))),
+                };
+                let cols = crate::ddl::create_table::index_columns(cols)?;
+                let cname = cname.unwrap_or_else(|| match kind {
+                    ConstraintKind::PrimaryKey => format!("{}_pkey", qname.name),
+                    ConstraintKind::Unique => format!("{}_{}_key", qname.name, cols.join("_")),
+                });
+                AlterOp::AddConstraint(ConstraintMeta::new(cname, kind, cols))
+            }
+            AlterTableOperation::DropConstraint { if_exists, name, .. } => AlterOp::DropConstraint { name: names::ident(&name), if_exists },
             other => return Err(Error::Unsupported(format!("ALTER TABLE {other}"))),
         });
     }

@@ -138,7 +138,7 @@ pub(crate) fn table_definition(qname: &QualifiedName, create: &CreateTable) -> R
     Ok(NewTable { columns, constraints, schema: Arc::new(schema), sequences })
 }
 
-fn index_columns(cols: &[IndexColumn]) -> Result<Vec<String>> {
+pub(crate) fn index_columns(cols: &[IndexColumn]) -> Result<Vec<String>> {
     cols.iter()
         .map(|ic| match &ic.column.expr {
             SqlExpr::Identifier(i) => Ok(names::ident(i)),
@@ -153,7 +153,7 @@ fn is_integer(t: &arrow::datatypes::DataType) -> bool {
 
 /// A default must be a valid expression without column references; it is planned (not run) now
 /// so a mistake fails CREATE TABLE rather than every later INSERT.
-async fn validate_default(session: &Session, column: &str, default: &str) -> Result<()> {
+pub(crate) async fn validate_default(session: &Session, column: &str, default: &str) -> Result<()> {
     let stmt = quartzdb_sql::parse(&format!("SELECT {default}"))?;
     let [stmt] = <[_; 1]>::try_from(stmt).map_err(|_| Error::Syntax(format!("invalid default for column \"{column}\"")))?;
     session.plan_query(stmt).await?;

@@ -5,6 +5,7 @@ pub mod comment;
 pub mod create_table;
 pub mod drop;
 pub mod extension;
+pub mod foreign_key;
 pub mod index;
 pub mod schema;
 pub mod truncate;

@@ -14,6 +14,8 @@
 //! - `generate_subscripts(a, d)` and `information_schema._pg_expandarray(a)` are `unnest` of
 //!   an array of the subscripts / of `(x, n)` pairs; `(expr).field` is `get_field(expr, 'field')`;
 //! - `array_upper(a, 1)` is `nullif(array_length(a, 1), 0)` (QuartzDB's arrays are 1-D from 1);
+//! - `x IN (SELECT pg_partition_ancestors(r) UNION ALL VALUES (r::regclass))` (psql's "Referenced
+//!   by") is `x = r::regclass`: QuartzDB has no partitions, so a table's only ancestor is itself;
 //! - `EXISTS (SELECT … FROM … WHERE …)` in a SELECT list (psql's `\d index`), which DataFusion
 //!   decorrelates only in WHERE, is `((SELECT count(*) FROM … WHERE …) > 0)`, which it
 //!   decorrelates anywhere.
@@ -83,6 +85,10 @@ pub fn rewrite(stmt: &mut Statement) {
                     *op = builtin;
                 }
             }
+            Expr::InSubquery { expr, subquery, negated: false } if partition_ancestors(subquery).is_some() => {
+                let relation = partition_ancestors(subquery).expect("checked");
+                *e = Expr::BinaryOp { left: expr.clone(), op: BinaryOperator::Eq, right: Box::new(relation) };
+            }
             Expr::Collate { expr, collation } if is_bytewise(&collation.to_string()) => {
                 *e = expr.as_ref().clone();
             }
@@ -99,6 +105,24 @@ pub fn rewrite(stmt: &mut Statement) {
         }
         ControlFlow::<()>::Continue(())
     });
+}
+
+/// `r::regclass` of `SELECT pg_partition_ancestors(r) UNION ALL VALUES (r::regclass)`.
+fn partition_ancestors(q: &Query) -> Option<Expr> {
+    let SetExpr::SetOperation { left, right, .. } = q.body.as_ref() else { return None };
+    let SetExpr::Select(select) = left.as_ref() else { return None };
+    let [SelectItem::UnnamedExpr(Expr::Function(f))] = select.projection.as_slice() else { return None };
+    if unqualified_name(&f.name.to_string()) != "pg_partition_ancestors" || !select.from.is_empty() {
+        return None;
+    }
+    let SetExpr::Values(values) = right.as_ref() else { return None };
+    match values.rows.as_slice() {
+        [row] => match row.as_slice() {
+            [relation] => Some(relation.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// The function `information_schema._pg_expandarray(a)` is planned with: the elements of `a`

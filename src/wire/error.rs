@@ -89,6 +89,9 @@ fn detail(err: &(dyn StdError + 'static)) -> Option<String> {
     match err.downcast_ref::<StorageError>() {
         Some(StorageError::UniqueViolation { detail, .. }) => return Some(detail.clone()),
         Some(StorageError::DuplicateKeys { detail, .. }) => return Some(detail.clone()),
+        Some(StorageError::ForeignKeyViolation { detail, .. } | StorageError::DependentObjects { detail, .. } | StorageError::TruncateReferenced { detail }) => {
+            return Some(detail.clone());
+        }
         Some(StorageError::InvalidIndexOption { detail, .. }) => return detail.clone(),
         _ => {}
     }

@@ -65,6 +65,9 @@ pub struct TableMeta {
     /// Indexes on the table's columns; each is a Lance index in the dataset's manifest.
     #[serde(default)]
     pub indexes: Vec<IndexMeta>,
+    /// FOREIGN KEY constraints of this (referencing) table.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub foreign_keys: Vec<ForeignKeyMeta>,
     /// `COMMENT ON …`; `None` when there is none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
@@ -135,6 +138,25 @@ impl ConstraintMeta {
     pub fn new(name: String, kind: ConstraintKind, columns: Vec<String>) -> Self {
         Self { name, kind, columns, oid: 0, index_oid: 0, index_comment: None }
     }
+}
+
+/// A FOREIGN KEY: each non-NULL key of `columns` must be a key of the referenced table's PRIMARY
+/// KEY or UNIQUE constraint over `ref_columns`. The referenced table is named by OID, so renaming
+/// it needs no change here (its column renames do).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ForeignKeyMeta {
+    pub name: String,
+    #[serde(default)]
+    pub oid: u32,
+    pub columns: Vec<String>,
+    pub ref_table: u32,
+    pub ref_columns: Vec<String>,
+    /// `ON DELETE` / `ON UPDATE`: QuartzDB supports NO ACTION and RESTRICT (`a`, `r`, as
+    /// `pg_constraint.confdeltype` spells them).
+    pub on_delete: char,
+    pub on_update: char,
+    pub deferrable: bool,
+    pub initially_deferred: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -254,6 +276,10 @@ impl Catalog {
                         c.index_oid = next + 1;
                         next += 2;
                     }
+                    for f in table.foreign_keys.iter_mut().filter(|f| f.oid == 0) {
+                        f.oid = next;
+                        next += 1;
+                    }
                 }
             }
         }
@@ -314,6 +340,16 @@ impl Catalog {
         self.databases.iter().find_map(|(db, d)| {
             d.schemas.iter().find_map(|(s, schema)| schema.tables.iter().find(|(_, t)| t.oid == oid).map(|(t, _)| (db.clone(), QualifiedName::new(s, t))))
         })
+    }
+
+    /// The foreign keys in database `db` that reference table `oid`, with their tables' names.
+    pub fn referencing(&self, db: &str, oid: u32) -> Vec<(QualifiedName, &TableMeta, &ForeignKeyMeta)> {
+        let Ok(d) = self.database(db) else { return Vec::new() };
+        d.schemas
+            .iter()
+            .flat_map(|(s, schema)| schema.tables.iter().map(move |(t, meta)| (QualifiedName::new(s, t), meta)))
+            .flat_map(|(name, meta)| meta.foreign_keys.iter().filter(|f| f.ref_table == oid).map(move |f| (name.clone(), meta, f)))
+            .collect()
     }
 
     /// Every table directory the catalog references, for sweeping orphans at startup.

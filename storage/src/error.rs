@@ -80,6 +80,26 @@ pub enum Error {
     #[error("could not create unique index \"{index}\"")]
     DuplicateKeys { index: String, detail: String },
 
+    /// 42710
+    #[error("{0}")]
+    DuplicateObject(String),
+
+    /// 0A000, with PostgreSQL's DETAIL.
+    #[error("cannot truncate a table referenced in a foreign key constraint")]
+    TruncateReferenced { detail: String },
+
+    /// 42830: a FOREIGN KEY that cannot reference what it names.
+    #[error("{0}")]
+    InvalidForeignKey(String),
+
+    /// 23503, with PostgreSQL's DETAIL naming the key.
+    #[error("{message}")]
+    ForeignKeyViolation { message: String, detail: String },
+
+    /// 2BP01: dropping what a FOREIGN KEY depends on, without CASCADE.
+    #[error("{message}")]
+    DependentObjects { message: String, detail: String },
+
     /// 42704
     #[error("constraint \"{name}\" of relation \"{table}\" does not exist")]
     UnknownConstraint { table: String, name: String },

@@ -13,6 +13,7 @@ pub mod catalog;
 mod comment;
 mod durable;
 pub mod encoding;
+pub mod foreign_keys;
 pub mod error;
 mod fsync_store;
 pub mod index_spec;
@@ -27,7 +28,7 @@ mod txn;
 mod unique;
 
 pub use catalog::{
-    Catalog, ColumnMeta, ConstraintKind, ConstraintMeta, IndexMeta, QualifiedName, SequenceMeta, TableMeta, ViewMeta,
+    Catalog, ColumnMeta, ConstraintKind, ConstraintMeta, ForeignKeyMeta, IndexMeta, QualifiedName, SequenceMeta, TableMeta, ViewMeta,
 };
 pub use comment::CommentTarget;
 pub use error::{Error, Error as StorageError, Result};

@@ -24,7 +24,7 @@ use lance::dataset::transaction::{Operation, Transaction, UpdateMode};
 use lance::dataset::{ColumnAlteration, CommitBuilder, Dataset, InsertBuilder, NewColumnTransform, ReadParams, WriteMode, WriteParams};
 use lance_table::io::commit::ManifestNamingScheme;
 
-use crate::catalog::{Catalog, ColumnMeta, ConstraintMeta, QualifiedName, SequenceMeta, TableMeta, ViewMeta};
+use crate::catalog::{Catalog, ColumnMeta, ConstraintMeta, ForeignKeyMeta, QualifiedName, SequenceMeta, TableMeta, ViewMeta};
 use crate::txn::{Txn, TxnView};
 use crate::durable;
 use crate::error::{Error, Result};
@@ -77,6 +77,7 @@ pub struct NewTable {
     pub schema: SchemaRef,
     /// Sequences the table owns (serial and identity columns), created with it.
     pub sequences: Vec<(String, SequenceMeta)>,
+    pub foreign_keys: Vec<crate::foreign_keys::NewForeignKey>,
 }
 
 /// Rows one statement removes and adds, committed as one Lance version.
@@ -92,7 +93,8 @@ pub struct RowChange {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DropKind {
-    Table,
+    /// With CASCADE, the FOREIGN KEYs of other tables that reference it are dropped too.
+    Table { cascade: bool },
     View,
     Schema { cascade: bool },
     Sequence,
@@ -112,6 +114,7 @@ pub enum AlterOp {
     /// for a `varchar(n)`, whose existing values must fit.
     SetType { column: String, type_name: String, arrow_type: arrow::datatypes::DataType, max_chars: Option<usize> },
     AddConstraint(ConstraintMeta),
+    AddForeignKey(crate::foreign_keys::NewForeignKey),
     DropConstraint { name: String, if_exists: bool },
 }
 
@@ -344,6 +347,13 @@ impl Storage {
         if let Some(c) = table.constraints.iter().flat_map(|c| &c.columns).find(|c| stored.field_with_name(c).is_ok_and(|f| crate::encoding::is_encoded(f))) {
             return Err(Error::Unsupported(format!("PRIMARY KEY or UNIQUE on interval column \"{c}\"")));
         }
+        // Referenced tables' column types, to check each foreign key's before anything is made.
+        for fk in table.foreign_keys.iter().filter(|fk| fk.ref_table != *name) {
+            let parent = catalog.table(db, &fk.ref_table)?.clone();
+            let parent_schema = table_schema(&*self.txn_dataset(txn, &parent).await?);
+            let resolved = crate::foreign_keys::resolve(&catalog, db, name, &table.schema, (&table.constraints, 0), fk.clone())?;
+            crate::foreign_keys::check_types(&resolved, &table.schema, &parent_schema)?;
+        }
         let mut meta = TableMeta {
             oid: 0,
             dir: uuid::Uuid::new_v4().simple().to_string(),
@@ -351,6 +361,7 @@ impl Storage {
             constraints: table.constraints,
             version: 0,
             indexes: Vec::new(),
+            foreign_keys: Vec::new(),
             comment: None,
         };
         let empty = RecordBatchIterator::new(Vec::<std::result::Result<RecordBatch, arrow::error::ArrowError>>::new(), stored);
@@ -362,6 +373,13 @@ impl Storage {
         durable::sync_dir(&self.root.join(TABLES_DIR)).map_err(Error::io(self.root.join(TABLES_DIR)))?;
         let result = txn.update(|c| {
             meta.oid = c.allocate_oid();
+            for fk in table.foreign_keys {
+                let resolved = crate::foreign_keys::resolve(c, db, name, &table.schema, (&meta.constraints, meta.oid), fk)?;
+                if resolved.ref_table == meta.oid {
+                    crate::foreign_keys::check_types(&resolved, &table.schema, &table.schema)?;
+                }
+                meta.foreign_keys.push(resolved);
+            }
             let mut sequences = Vec::new();
             for (seq_name, mut seq) in table.sequences {
                 seq.oid = c.allocate_oid();
@@ -419,7 +437,8 @@ impl Storage {
     /// Drops objects, all or none: every name is checked before anything changes.
     /// A dropped table's files are removed once the drop is committed.
     pub async fn drop_objects(&self, txn: &mut Txn, db: &str, kind: DropKind, names: &[QualifiedName], if_exists: bool) -> Result<()> {
-        let mut removed_dirs = Vec::new();
+        let mut removed_dirs: Vec<TableMeta> = Vec::new();
+        let mut dropped_names: Vec<(u32, String)> = Vec::new();
         txn.update(|c| {
             for name in names {
                 match kind {
@@ -438,7 +457,7 @@ impl Storage {
                         let schema = schemas.remove(&name.schema).expect("checked above");
                         removed_dirs.extend(schema.tables.into_values());
                     }
-                    DropKind::Table => {
+                    DropKind::Table { .. } => {
                         let schema = match c.schema_mut(db, &name.schema) {
                             Ok(s) => s,
                             Err(_) if if_exists => continue,
@@ -455,6 +474,7 @@ impl Storage {
                         };
                         let owned = meta_owner(&name.name);
                         schema.sequences.retain(|_, s| !owned(s));
+                        dropped_names.push((table.oid, name.name.clone()));
                         removed_dirs.push(table);
                     }
                     DropKind::View => {
@@ -479,6 +499,24 @@ impl Storage {
                         if schema.sequences.remove(&name.name).is_none() && !if_exists {
                             return Err(Error::UnknownSequence(name.name.clone()));
                         }
+                    }
+                }
+            }
+            // FOREIGN KEYs of the tables left that reference a dropped one: dropped with CASCADE,
+            // else the drop fails, as in PostgreSQL.
+            let cascade = matches!(kind, DropKind::Table { cascade: true } | DropKind::Schema { cascade: true });
+            let dropped: std::collections::HashMap<u32, String> = removed_dirs.iter().map(|t| (t.oid, dropped_names.iter().find(|(o, _)| *o == t.oid).map_or_else(String::new, |(_, n)| n.clone()))).collect();
+            if let Ok(d) = c.databases.get_mut(db).ok_or(()) {
+                for (tname, t) in d.schemas.values_mut().flat_map(|s| s.tables.iter_mut()) {
+                    if let Some(fk) = t.foreign_keys.iter().find(|f| dropped.contains_key(&f.ref_table)) {
+                        if !cascade {
+                            let parent = &dropped[&fk.ref_table];
+                            return Err(Error::DependentObjects {
+                                message: format!("cannot drop table {parent} because other objects depend on it"),
+                                detail: format!("constraint {} on table {tname} depends on table {parent}", fk.name),
+                            });
+                        }
+                        t.foreign_keys.retain(|f| !dropped.contains_key(&f.ref_table));
                     }
                 }
             }
@@ -524,6 +562,12 @@ impl Storage {
     pub async fn truncate(&self, txn: &mut Txn, db: &str, names: &[QualifiedName], restart_identity: bool) -> Result<()> {
         let catalog = txn.catalog();
         let metas = names.iter().map(|n| catalog.table(db, n).cloned()).collect::<Result<Vec<_>>>()?;
+        // PostgreSQL refuses to empty a referenced table unless its referencing tables go too.
+        for (name, meta) in names.iter().zip(&metas) {
+            if let Some((child, _, _)) = catalog.referencing(db, meta.oid).into_iter().find(|(child, _, _)| !names.contains(child)) {
+                return Err(Error::TruncateReferenced { detail: format!("Table \"{}\" references \"{}\".", child.name, name.name) });
+            }
+        }
         for (name, meta) in names.iter().zip(&metas) {
             let dataset = self.txn_dataset(txn, meta).await?;
             let ids: Vec<u64> = dataset.get_fragments().iter().map(|f| f.id() as u64).collect();
@@ -594,6 +638,15 @@ impl Storage {
                             i.column = to.clone();
                         }
                     }
+                    let own_oid = meta.oid;
+                    for f in &mut meta.foreign_keys {
+                        let self_reference = f.ref_table == own_oid;
+                        for c in f.columns.iter_mut().chain(f.ref_columns.iter_mut().filter(|_| self_reference)) {
+                            if *c == from {
+                                *c = to.clone();
+                            }
+                        }
+                    }
                     renamed_columns.push((from, to));
                 }
                 AlterOp::DropColumns { columns, if_exists } => {
@@ -611,6 +664,14 @@ impl Storage {
                     if drop.len() >= meta.columns.len() {
                         return Err(Error::Unsupported("dropping every column of a table".into()));
                     }
+                    if let Some((child, _, fk)) = catalog.referencing(db, oid).into_iter().find(|(_, _, f)| f.ref_columns.iter().any(|c| drop.contains(c))) {
+                        return Err(Error::DependentObjects {
+                            message: format!("cannot drop column of table {} because other objects depend on it", name.name),
+                            detail: format!("constraint {} on table {} depends on it", fk.name, child.name),
+                        });
+                    }
+                    // A foreign key over a dropped column goes with it, as in PostgreSQL.
+                    meta.foreign_keys.retain(|f| !f.columns.iter().any(|c| drop.contains(c)));
                     // PostgreSQL drops the indexes of dropped columns with them.
                     for i in meta.indexes.iter().filter(|i| drop.contains(&i.column)) {
                         lance::index::DatasetIndexExt::drop_index(&mut dataset, &i.lance_name).await?;
@@ -698,10 +759,51 @@ impl Storage {
                     crate::alter_checks::unique(&dataset, &constraint).await?;
                     meta.constraints.push(constraint);
                 }
+                AlterOp::AddForeignKey(fk) => {
+                    let taken = meta.foreign_keys.iter().any(|f| f.name == fk.name) || meta.constraints.iter().any(|c| c.name == fk.name);
+                    if taken {
+                        return Err(Error::DuplicateObject(format!("constraint \"{}\" for relation \"{}\" already exists", fk.name, name.name)));
+                    }
+                    let schema = table_schema(&dataset);
+                    let resolved = crate::foreign_keys::resolve(&catalog, db, name, &schema, (&meta.constraints, meta.oid), fk)?;
+                    let (parent, parent_ds) = if resolved.ref_table == meta.oid {
+                        (meta.clone(), Arc::new(dataset.clone()))
+                    } else {
+                        let (_, parent_name) = catalog.table_name(resolved.ref_table).ok_or_else(|| Error::Internal("referenced table".into()))?;
+                        let parent = catalog.table(db, &parent_name)?.clone();
+                        let ds = self.txn_dataset(txn, &parent).await?;
+                        (parent, ds)
+                    };
+                    crate::foreign_keys::check_types(&resolved, &schema, &table_schema(&parent_ds))?;
+                    // The rows there are must already satisfy it.
+                    self.forget_keys([parent.oid]);
+                    self.load_keys(&parent, &parent_ds).await?;
+                    let names: Vec<&str> = resolved.columns.iter().map(String::as_str).collect();
+                    let mut scanner = dataset.scan();
+                    scanner.project(&names)?;
+                    let mut stream = scanner.try_into_stream().await?;
+                    while let Some(batch) = stream.try_next().await? {
+                        let arrays = crate::foreign_keys::key_columns(&batch, &resolved.columns)?;
+                        let missing = {
+                            let keys = self.uniques.lock().expect("unique keys");
+                            let index = keys.get(&parent.oid).ok_or_else(|| Error::Internal("referenced keys not loaded".into()))?;
+                            index.first_missing(&resolved.ref_columns, &arrays)?
+                        };
+                        if let Some(row) = missing {
+                            let parent_name = catalog.table_name(parent.oid).map_or_else(|| name.name.clone(), |(_, n)| n.name);
+                            return Err(Error::ForeignKeyViolation {
+                                message: format!("insert or update on table \"{}\" violates foreign key constraint \"{}\"", name.name, resolved.name),
+                                detail: format!("{} is not present in table \"{parent_name}\".", crate::foreign_keys::describe(&resolved.columns, &arrays, row)),
+                            });
+                        }
+                    }
+                    meta.foreign_keys.push(resolved);
+                }
                 AlterOp::DropConstraint { name: constraint, if_exists } => {
-                    let before = meta.constraints.len();
+                    let before = meta.constraints.len() + meta.foreign_keys.len();
                     meta.constraints.retain(|c| c.name != constraint);
-                    if meta.constraints.len() == before && !if_exists {
+                    meta.foreign_keys.retain(|f| f.name != constraint);
+                    if meta.constraints.len() + meta.foreign_keys.len() == before && !if_exists {
                         return Err(Error::UnknownConstraint { table: name.name.clone(), name: constraint });
                     }
                 }
@@ -709,6 +811,18 @@ impl Storage {
         }
         meta.version = dataset.version().version;
         txn.update(|c| {
+            // Other tables' foreign keys name this table's columns.
+            if !renamed_columns.is_empty() {
+                for t in c.databases.get_mut(db).into_iter().flat_map(|d| d.schemas.values_mut()).flat_map(|s| s.tables.values_mut()) {
+                    for f in t.foreign_keys.iter_mut().filter(|f| f.ref_table == oid && t.oid != oid) {
+                        for col in &mut f.ref_columns {
+                            if let Some((_, to)) = renamed_columns.iter().find(|(from, _)| from == col) {
+                                *col = to.clone();
+                            }
+                        }
+                    }
+                }
+            }
             let schema = c.schema_mut(db, &name.schema)?;
             schema.tables.remove(&name.name);
             for seq in schema.sequences.values_mut() {
@@ -741,8 +855,14 @@ impl Storage {
         let dataset = self.txn_dataset(txn, &meta).await?;
         txn.touch_keys(meta.oid);
         self.check_unique(&meta, &dataset, &change).await?;
-        let committed = self.commit_change(&meta, dataset, change).await;
-        let recorded = committed.and_then(|ds| txn.set_dataset(db, name, Arc::new(ds)));
+        let recorded = async {
+            self.check_references(txn, db, &meta, &change).await?;
+            let removed = self.removed_keys(txn, db, &meta, &change)?;
+            let committed = Arc::new(self.commit_change(&meta, dataset, change).await?);
+            self.check_referenced(txn, db, name, &meta, &committed, &removed).await?;
+            txn.set_dataset(db, name, committed)
+        }
+        .await;
         if let Err(e) = recorded {
             // The key sets already include this change; rebuild them on the next write.
             self.forget_keys([meta.oid]);
@@ -763,22 +883,103 @@ impl Storage {
         }
     }
 
+    /// FOREIGN KEYs of the written table: every inserted row's key must be in the referenced
+    /// table's key set (which includes this statement's change when it references itself).
+    async fn check_references(&self, txn: &Txn, db: &str, meta: &TableMeta, change: &RowChange) -> Result<()> {
+        if meta.foreign_keys.is_empty() || change.inserted.iter().all(|b| b.num_rows() == 0) {
+            return Ok(());
+        }
+        let catalog = txn.catalog();
+        for fk in &meta.foreign_keys {
+            let (_, parent_name) = catalog.table_name(fk.ref_table).ok_or_else(|| Error::Internal(format!("foreign key {} names a missing table", fk.name)))?;
+            let parent = catalog.table(db, &parent_name)?.clone();
+            let parent_ds = self.txn_dataset(txn, &parent).await?;
+            self.load_keys(&parent, &parent_ds).await?;
+            let keys = self.uniques.lock().expect("unique keys");
+            let index = keys.get(&parent.oid).ok_or_else(|| Error::Internal("referenced keys not loaded".into()))?;
+            for batch in &change.inserted {
+                let arrays = crate::foreign_keys::key_columns(batch, &fk.columns)?;
+                if let Some(row) = index.first_missing(&fk.ref_columns, &arrays)? {
+                    let child_table = catalog.table_name(meta.oid).map_or_else(String::new, |(_, n)| n.name);
+                    return Err(Error::ForeignKeyViolation {
+                        message: format!("insert or update on table \"{child_table}\" violates foreign key constraint \"{}\"", fk.name),
+                        detail: format!("{} is not present in table \"{}\".", crate::foreign_keys::describe(&fk.columns, &arrays, row), parent_name.name),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Keys of the written table that FOREIGN KEYs reference and that the change removes (in
+    /// its deleted rows and no longer in the key set, which already includes the change).
+    fn removed_keys(&self, txn: &Txn, db: &str, meta: &TableMeta, change: &RowChange) -> Result<Vec<(QualifiedName, ForeignKeyMeta, std::collections::HashSet<Box<[u8]>>)>> {
+        if change.deleted_rows.iter().all(|b| b.num_rows() == 0) {
+            return Ok(Vec::new());
+        }
+        let catalog = txn.catalog();
+        let referencing = catalog.referencing(db, meta.oid);
+        if referencing.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys = self.uniques.lock().expect("unique keys");
+        let index = keys.get(&meta.oid);
+        let mut out = Vec::new();
+        for (child, _, fk) in referencing {
+            let mut removed = std::collections::HashSet::new();
+            for batch in &change.deleted_rows {
+                let arrays = crate::foreign_keys::key_columns(batch, &fk.ref_columns)?;
+                for (row, key) in crate::foreign_keys::encode(&arrays)? {
+                    let kept = match index {
+                        Some(index) => index.contains(&fk.ref_columns, &arrays, row)?,
+                        None => false,
+                    };
+                    if !kept {
+                        removed.insert(key);
+                    }
+                }
+            }
+            if !removed.is_empty() {
+                out.push((child, fk.clone(), removed));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Fails when a referencing table still uses a removed key (NO ACTION / RESTRICT).
+    async fn check_referenced(&self, txn: &Txn, db: &str, name: &QualifiedName, meta: &TableMeta, written: &Arc<Dataset>, removed: &[(QualifiedName, ForeignKeyMeta, std::collections::HashSet<Box<[u8]>>)]) -> Result<()> {
+        let catalog = txn.catalog();
+        for (child, fk, keys) in removed {
+            let child_meta = catalog.table(db, child)?.clone();
+            // A table referencing itself is read as this statement leaves it.
+            let dataset = if child_meta.oid == meta.oid { written.clone() } else { self.txn_dataset(txn, &child_meta).await? };
+            crate::foreign_keys::check_still_referenced(&dataset, child, fk, &name.name, keys).await?;
+        }
+        Ok(())
+    }
+
+    /// Makes sure the table's key sets are loaded (built by one scan when they are not).
+    async fn load_keys(&self, meta: &TableMeta, dataset: &Dataset) -> Result<()> {
+        if meta.constraints.is_empty() || self.uniques.lock().expect("unique keys").contains_key(&meta.oid) {
+            return Ok(());
+        }
+        let schema = table_schema(dataset);
+        let mut index = UniqueIndex::new(&meta.constraints, &schema)?;
+        let mut stream = dataset.scan().try_into_stream().await?;
+        while let Some(batch) = stream.try_next().await? {
+            index.load(&batch)?;
+        }
+        self.uniques.lock().expect("unique keys").insert(meta.oid, index);
+        Ok(())
+    }
+
     async fn check_unique(&self, meta: &TableMeta, dataset: &Dataset, change: &RowChange) -> Result<()> {
         if meta.constraints.is_empty() {
             return Ok(());
         }
-        let loaded = self.uniques.lock().expect("unique keys").remove(&meta.oid);
-        let mut index = match loaded {
-            Some(index) => index,
-            None => {
-                let schema = table_schema(dataset);
-                let mut index = UniqueIndex::new(&meta.constraints, &schema)?;
-                let mut stream = dataset.scan().try_into_stream().await?;
-                while let Some(batch) = stream.try_next().await? {
-                    index.load(&batch)?;
-                }
-                index
-            }
+        self.load_keys(meta, dataset).await?;
+        let Some(mut index) = self.uniques.lock().expect("unique keys").remove(&meta.oid) else {
+            return Err(Error::Internal("key sets not loaded".into()));
         };
         let result = index.apply(&change.deleted_rows, &change.inserted);
         self.uniques.lock().expect("unique keys").insert(meta.oid, index);

@@ -92,6 +92,27 @@ impl UniqueIndex {
     }
 }
 
+impl UniqueIndex {
+    /// The first row of `arrays` (key columns of the types of the constraint over `columns`)
+    /// whose key is not in that constraint's set; rows with a NULL key column are skipped.
+    /// `None` when every key is there, or when no constraint has exactly these columns.
+    pub fn first_missing(&self, columns: &[String], arrays: &[ArrayRef]) -> Result<Option<usize>> {
+        let Some(k) = self.keys.iter().find(|k| k.meta.columns == columns) else {
+            return Err(Error::Internal(format!("no key over ({}) to check a foreign key against", columns.join(", "))));
+        };
+        let rows = k.converter.convert_columns(arrays)?;
+        let n = arrays.first().map_or(0, |a| a.len());
+        Ok((0..n).find(|&i| arrays.iter().all(|a| !a.is_null(i)) && !k.set.contains(rows.row(i).as_ref())))
+    }
+
+    /// Whether the constraint over `columns` holds the key of row `row` of `arrays`.
+    pub fn contains(&self, columns: &[String], arrays: &[ArrayRef], row: usize) -> Result<bool> {
+        let Some(k) = self.keys.iter().find(|k| k.meta.columns == columns) else { return Ok(false) };
+        let rows = k.converter.convert_columns(&arrays.iter().map(|a| a.slice(row, 1)).collect::<Vec<_>>())?;
+        Ok(k.set.contains(rows.row(0).as_ref()))
+    }
+}
+
 /// Encodes each row's key, `None` where a key column is NULL.
 fn encode(k: &ConstraintKeys, batch: &RecordBatch) -> Result<Vec<Option<Box<[u8]>>>> {
     let arrays: Vec<ArrayRef> = k.columns.iter().map(|&i| batch.column(i).clone()).collect();

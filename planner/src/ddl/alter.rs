@@ -80,6 +80,11 @@ pub async fn execute(session: &mut Session, txn: &mut Txn, alter: AlterTable) ->
                 let (kind, cname, cols) = match &constraint {
                     TableConstraint::PrimaryKey(pk) => (ConstraintKind::PrimaryKey, pk.name.as_ref().map(names::ident), &pk.columns),
                     TableConstraint::Unique(u) => (ConstraintKind::Unique, u.name.as_ref().map(names::ident), &u.columns),
+                    TableConstraint::ForeignKey(fk) => {
+                        let fk = crate::ddl::foreign_key::declared(|n| session.qualify(n), &qname.name, fk, None)?;
+                        ops.push(AlterOp::AddForeignKey(fk));
+                        continue;
+                    }
                     other => return Err(Error::Unsupported(format!("ADD {other}"))),
                 };
                 let cols = crate::ddl::create_table::index_columns(cols)?;

@@ -1,5 +1,5 @@
-//! `CREATE TABLE [IF NOT EXISTS]`: column types, NOT NULL, DEFAULT, PRIMARY KEY, UNIQUE, serial
-//! and identity columns (each backed by an owned sequence).
+//! `CREATE TABLE [IF NOT EXISTS]`: column types, NOT NULL, DEFAULT, PRIMARY KEY, UNIQUE,
+//! FOREIGN KEY / REFERENCES, serial and identity columns (each backed by an owned sequence).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -23,7 +23,8 @@ pub async fn execute(session: &mut Session, txn: &mut Txn, create: CreateTable) 
         return Err(Error::Unsupported("this form of CREATE TABLE".into()));
     }
     let qname = session.qualify(&create.name)?;
-    let def = table_definition(&qname, &create)?;
+    let mut def = table_definition(&qname, &create)?;
+    def.foreign_keys = foreign_keys(session, &qname.name, &create)?;
     for column in &def.columns {
         if let Some(default) = &column.default {
             validate_default(session, &column.name, default).await?;
@@ -82,6 +83,8 @@ pub(crate) fn table_definition(qname: &QualifiedName, create: &CreateTable) -> R
                 ColumnOption::Generated { generated_as: GeneratedAs::ByDefault, generation_expr: None, .. } => {
                     identity = Some(false)
                 }
+                // Read by `foreign_keys`.
+                ColumnOption::ForeignKey(_) => {}
                 other => return Err(Error::Unsupported(format!("column option {other}"))),
             }
         }
@@ -103,6 +106,7 @@ pub(crate) fn table_definition(qname: &QualifiedName, create: &CreateTable) -> R
         let (kind, cname, cols) = match constraint {
             TableConstraint::PrimaryKey(pk) => (ConstraintKind::PrimaryKey, pk.name.as_ref().map(names::ident), &pk.columns),
             TableConstraint::Unique(u) => (ConstraintKind::Unique, u.name.as_ref().map(names::ident), &u.columns),
+            TableConstraint::ForeignKey(_) => continue,
             other => return Err(Error::Unsupported(format!("table constraint {other}"))),
         };
         let cols = index_columns(cols)?;
@@ -135,7 +139,30 @@ pub(crate) fn table_definition(qname: &QualifiedName, create: &CreateTable) -> R
             .map(|(name, ty, pg_name)| Field::new(&name, ty, true).with_metadata(crate::types::field_metadata(&pg_name)))
             .collect::<Vec<_>>(),
     );
-    Ok(NewTable { columns, constraints, schema: Arc::new(schema), sequences })
+    Ok(NewTable { columns, constraints, schema: Arc::new(schema), sequences, foreign_keys: Vec::new() })
+}
+
+/// The table's FOREIGN KEYs, from its columns' `REFERENCES` and its `FOREIGN KEY` constraints.
+fn foreign_keys(session: &Session, table: &str, create: &CreateTable) -> Result<Vec<quartzdb_storage::foreign_keys::NewForeignKey>> {
+    let qualify = |n: &datafusion::sql::sqlparser::ast::ObjectName| session.qualify(n);
+    let mut out = Vec::new();
+    for col in &create.columns {
+        for opt in &col.options {
+            if let ColumnOption::ForeignKey(fk) = &opt.option {
+                let mut fk = fk.clone();
+                if fk.name.is_none() {
+                    fk.name = opt.name.clone();
+                }
+                out.push(crate::ddl::foreign_key::declared(qualify, table, &fk, Some(&names::ident(&col.name)))?);
+            }
+        }
+    }
+    for constraint in &create.constraints {
+        if let TableConstraint::ForeignKey(fk) = constraint {
+            out.push(crate::ddl::foreign_key::declared(qualify, table, fk, None)?);
+        }
+    }
+    Ok(out)
 }
 
 pub(crate) fn index_columns(cols: &[IndexColumn]) -> Result<Vec<String>> {

@@ -11,7 +11,7 @@ use quartzdb_storage::Txn;
 
 pub async fn execute(session: &mut Session, txn: &mut Txn, object_type: ObjectType, if_exists: bool, objects: Vec<ObjectName>, cascade: bool) -> Result<Output> {
     let (kind, tag) = match object_type {
-        ObjectType::Table => (DropKind::Table, "DROP TABLE"),
+        ObjectType::Table => (DropKind::Table { cascade }, "DROP TABLE"),
         ObjectType::View => (DropKind::View, "DROP VIEW"),
         ObjectType::Schema => (DropKind::Schema { cascade }, "DROP SCHEMA"),
         ObjectType::Sequence => (DropKind::Sequence, "DROP SEQUENCE"),

@@ -47,6 +47,18 @@ impl RegCasts {
                 };
                 Ok(Transformed::yes(Expr::BinaryExpr(BinaryExpr::new(Box::new(left), op, Box::new(right)))))
             }
+            // `conrelid IN ('a'::regclass, 'b'::regclass)`: the OIDs of the names.
+            Expr::InList(list) if is_int(&list.expr, schema) && list.list.iter().any(|e| reg_text(e).is_some()) => {
+                let items = list
+                    .list
+                    .into_iter()
+                    .map(|e| match reg_text(&e) {
+                        Some((kind, inner)) => self.call(&kind, "oid", inner),
+                        None => e,
+                    })
+                    .collect();
+                Ok(Transformed::yes(Expr::InList(datafusion::logical_expr::expr::InList::new(list.expr, items, list.negated))))
+            }
             // `'vector'::regtype::oid`
             Expr::Cast(Cast { expr, field }) if field.data_type().is_integer() && reg_text(&expr).is_some() => {
                 let (kind, inner) = reg_text(&expr).expect("checked");

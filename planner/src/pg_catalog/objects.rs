@@ -454,7 +454,13 @@ fn serial_sequence(catalog: &Catalog, database: &str, names: &Names, table: &str
 
 fn constraintdef(catalog: &Catalog, database: &str, oid: u32) -> Option<String> {
     let db = catalog.database(database).ok()?;
-    db.schemas.values().flat_map(|s| s.tables.values()).flat_map(|t| &t.constraints).find(|c| c.oid == oid).map(relations::constraintdef)
+    let tables = || db.schemas.iter().flat_map(|(s, schema)| schema.tables.iter().map(move |(n, t)| (s.as_str(), n.as_str(), t)));
+    if let Some(c) = tables().flat_map(|(_, _, t)| &t.constraints).find(|c| c.oid == oid) {
+        return Some(relations::constraintdef(c));
+    }
+    let f = tables().flat_map(|(_, _, t)| &t.foreign_keys).find(|f| f.oid == oid)?;
+    let parent = tables().find(|(_, _, t)| t.oid == f.ref_table).map(|(s, n, _)| (s, n));
+    Some(relations::foreign_keydef(f, parent))
 }
 
 /// `pg_get_indexdef(oid, column, pretty)`: the whole definition for column 0, else that
@@ -537,7 +543,8 @@ impl Names {
                 }
             }),
         };
-        found.unwrap_or_else(|| oid.to_string())
+        // PostgreSQL shows OID 0 of a reg-type as `-`.
+        found.unwrap_or_else(|| if oid == 0 { "-".to_string() } else { oid.to_string() })
     }
 
     fn visible(&self, c: &relations::Class) -> bool {

@@ -53,6 +53,9 @@ pub struct Class {
     pub am: u32,
     pub natts: i16,
     pub has_index: bool,
+    /// PostgreSQL implements FOREIGN KEYs with triggers on both tables; psql shows a table's
+    /// foreign keys and "Referenced by" only when this is set.
+    pub has_triggers: bool,
     pub tuples: f32,
 }
 
@@ -104,15 +107,16 @@ impl Index<'_> {
 pub fn classes(catalog: &Catalog, database: &str) -> Vec<Class> {
     let mut out: Vec<Class> = super::TABLES
         .iter()
-        .map(|(name, oid, kind)| Class { oid: *oid, name: name.to_string(), namespace: PG_CATALOG_OID, kind: *kind, am: 0, natts: 0, has_index: false, tuples: -1.0 })
+        .map(|(name, oid, kind)| Class { oid: *oid, name: name.to_string(), namespace: PG_CATALOG_OID, kind: *kind, am: 0, natts: 0, has_index: false, has_triggers: false, tuples: -1.0 })
         .collect();
     let Ok(db) = catalog.database(database) else { return out };
     for (sname, s) in &db.schemas {
         let namespace = namespace_oid(sname, s.oid);
-        let class = |oid, name: &str, kind, am, natts| Class { oid, name: name.to_string(), namespace, kind, am, natts, has_index: false, tuples: -1.0 };
+        let class = |oid, name: &str, kind, am, natts| Class { oid, name: name.to_string(), namespace, kind, am, natts, has_index: false, has_triggers: false, tuples: -1.0 };
         for (tname, t) in &s.tables {
             let mut c = class(t.oid, tname, 'r', LANCE_AM_OID, t.columns.len() as i16);
             c.has_index = !t.indexes.is_empty() || !t.constraints.is_empty();
+            c.has_triggers = !t.foreign_keys.is_empty() || !catalog.referencing(database, t.oid).is_empty();
             out.push(c);
             for i in indexes(t) {
                 out.push(class(i.oid, i.name(), 'i', i.am(), i.columns().len() as i16));
@@ -157,6 +161,32 @@ pub fn key_indexdef(schema: &str, table: &str, c: &ConstraintMeta) -> String {
 }
 
 /// `pg_get_constraintdef`: `PRIMARY KEY (id)`, `UNIQUE (a, b)`.
+/// `pg_get_constraintdef` of a FOREIGN KEY: `FOREIGN KEY (a) REFERENCES p(id) DEFERRABLE
+/// INITIALLY DEFERRED`, the referenced table qualified when its schema is not public.
+pub fn foreign_keydef(f: &quartzdb_storage::ForeignKeyMeta, parent: Option<(&str, &str)>) -> String {
+    let ident = crate::names::quote_ident;
+    let cols = |c: &[String]| c.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
+    let parent = match parent {
+        Some(("public", t)) => ident(t),
+        Some((s, t)) => format!("{}.{}", ident(s), ident(t)),
+        None => f.ref_table.to_string(),
+    };
+    let mut out = format!("FOREIGN KEY ({}) REFERENCES {parent}({})", cols(&f.columns), cols(&f.ref_columns));
+    if f.on_update == 'r' {
+        out.push_str(" ON UPDATE RESTRICT");
+    }
+    if f.on_delete == 'r' {
+        out.push_str(" ON DELETE RESTRICT");
+    }
+    if f.deferrable {
+        out.push_str(" DEFERRABLE");
+    }
+    if f.initially_deferred {
+        out.push_str(" INITIALLY DEFERRED");
+    }
+    out
+}
+
 pub fn constraintdef(c: &ConstraintMeta) -> String {
     let cols: Vec<String> = c.columns.iter().map(|c| crate::names::quote_ident(c)).collect();
     let kind = match c.kind {
@@ -189,7 +219,7 @@ pub fn pg_class(catalog: &Catalog, database: &str) -> Result<RecordBatch> {
         .i16("relnatts", |r| r.natts)
         .i16("relchecks", |_| 0)
         .bool("relhasrules", |r| r.kind == 'v')
-        .bool("relhastriggers", |_| false)
+        .bool("relhastriggers", |r| r.has_triggers)
         .bool("relhassubclass", |_| false)
         .bool("relrowsecurity", |_| false)
         .bool("relforcerowsecurity", |_| false)
@@ -374,37 +404,92 @@ pub fn pg_index(catalog: &Catalog, database: &str) -> Result<RecordBatch> {
         .finish()
 }
 
+/// One `pg_constraint` row: a key constraint, or a FOREIGN KEY with what it references.
+struct ConstraintRow {
+    oid: u32,
+    name: String,
+    namespace: u32,
+    kind: char,
+    deferrable: bool,
+    deferred: bool,
+    relid: u32,
+    indid: u32,
+    frelid: u32,
+    on_update: char,
+    on_delete: char,
+    conkey: Vec<i16>,
+    confkey: Option<Vec<i16>>,
+}
+
+fn position(t: &TableMeta, col: &str) -> i16 {
+    t.columns.iter().position(|c| c.name == col).map_or(0, |p| p as i16 + 1)
+}
+
 pub fn pg_constraint(catalog: &Catalog, database: &str) -> Result<RecordBatch> {
-    let mut rows: Vec<(u32, &TableMeta, &ConstraintMeta)> = Vec::new();
+    let mut rows: Vec<ConstraintRow> = Vec::new();
     if let Ok(db) = catalog.database(database) {
+        let tables: Vec<&TableMeta> = db.schemas.values().flat_map(|s| s.tables.values()).collect();
         for (sname, s) in &db.schemas {
+            let namespace = namespace_oid(sname, s.oid);
             for t in s.tables.values() {
-                rows.extend(t.constraints.iter().map(|c| (namespace_oid(sname, s.oid), t, c)));
+                rows.extend(t.constraints.iter().map(|c| ConstraintRow {
+                    oid: c.oid,
+                    name: c.name.clone(),
+                    namespace,
+                    kind: if c.kind == ConstraintKind::PrimaryKey { 'p' } else { 'u' },
+                    deferrable: false,
+                    deferred: false,
+                    relid: t.oid,
+                    indid: c.index_oid,
+                    frelid: 0,
+                    on_update: ' ',
+                    on_delete: ' ',
+                    conkey: c.columns.iter().map(|col| position(t, col)).collect(),
+                    confkey: None,
+                }));
+                for f in &t.foreign_keys {
+                    let parent = tables.iter().find(|p| p.oid == f.ref_table);
+                    rows.push(ConstraintRow {
+                        oid: f.oid,
+                        name: f.name.clone(),
+                        namespace,
+                        kind: 'f',
+                        deferrable: f.deferrable,
+                        deferred: f.initially_deferred,
+                        relid: t.oid,
+                        // The referenced key's index, as PostgreSQL records it.
+                        indid: parent.and_then(|p| p.constraints.iter().find(|c| c.columns == f.ref_columns)).map_or(0, |c| c.index_oid),
+                        frelid: f.ref_table,
+                        on_update: f.on_update,
+                        on_delete: f.on_delete,
+                        conkey: f.columns.iter().map(|col| position(t, col)).collect(),
+                        confkey: parent.map(|p| f.ref_columns.iter().map(|col| position(p, col)).collect()),
+                    });
+                }
             }
         }
     }
-    let position = |t: &TableMeta, col: &str| t.columns.iter().position(|c| c.name == col).map_or(0, |p| p as i16 + 1);
     Table::new(&rows)
-        .oid("oid", |r| r.2.oid)
-        .text("conname", |r| Some(r.2.name.clone()))
-        .oid("connamespace", |r| r.0)
-        .char("contype", |r| if r.2.kind == ConstraintKind::PrimaryKey { 'p' } else { 'u' })
-        .bool("condeferrable", |_| false)
-        .bool("condeferred", |_| false)
+        .oid("oid", |r| r.oid)
+        .text("conname", |r| Some(r.name.clone()))
+        .oid("connamespace", |r| r.namespace)
+        .char("contype", |r| r.kind)
+        .bool("condeferrable", |r| r.deferrable)
+        .bool("condeferred", |r| r.deferred)
         .bool("convalidated", |_| true)
-        .oid("conrelid", |r| r.1.oid)
+        .oid("conrelid", |r| r.relid)
         .oid("contypid", |_| 0)
-        .oid("conindid", |r| r.2.index_oid)
+        .oid("conindid", |r| r.indid)
         .oid("conparentid", |_| 0)
-        .oid("confrelid", |_| 0)
-        .char("confupdtype", |_| ' ')
-        .char("confdeltype", |_| ' ')
-        .char("confmatchtype", |_| ' ')
+        .oid("confrelid", |r| r.frelid)
+        .char("confupdtype", |r| r.on_update)
+        .char("confdeltype", |r| r.on_delete)
+        .char("confmatchtype", |r| if r.kind == 'f' { 's' } else { ' ' })
         .bool("conislocal", |_| true)
         .i32("coninhcount", |_| 0)
-        .bool("connoinherit", |_| true)
-        .i16_list("conkey", |r| Some(r.2.columns.iter().map(|c| position(r.1, c)).collect()))
-        .i16_list("confkey", |_| None)
+        .bool("connoinherit", |r| r.kind != 'f')
+        .i16_list("conkey", |r| Some(r.conkey.clone()))
+        .i16_list("confkey", |r| r.confkey.clone())
         .oid_list("conpfeqop", |_| None)
         .oid_list("conppeqop", |_| None)
         .oid_list("conffeqop", |_| None)

@@ -149,10 +149,19 @@ public class ClientTest {
                 while (r.next()) indexes.add(r.getString("INDEX_NAME") + " " + r.getBoolean("NON_UNIQUE") + " " + r.getInt("ORDINAL_POSITION") + " " + r.getString("COLUMN_NAME"));
             }
             expect(indexes.equals(List.of("j_keyed_c_key false 1 c", "j_keyed_pkey false 1 b", "j_keyed_pkey false 2 a", "j_keyed_a true 1 a")), "indexes " + indexes);
-            // No foreign keys exist; the driver reads max_index_keys before asking.
+            // j_keyed has no foreign keys; the driver reads max_index_keys before asking.
             try (ResultSet r = md.getImportedKeys(null, "public", "j_keyed")) {
                 expect(!r.next(), "no imported keys");
             }
+            try (Statement s = c.createStatement()) {
+                s.execute("DROP TABLE IF EXISTS j_ref");
+                s.execute("CREATE TABLE j_ref (id int PRIMARY KEY, kb text, ka int, FOREIGN KEY (kb, ka) REFERENCES j_keyed (b, a))");
+            }
+            List<String> imported = new ArrayList<>();
+            try (ResultSet r = md.getImportedKeys(null, "public", "j_ref")) {
+                while (r.next()) imported.add(r.getString("PKTABLE_NAME") + "." + r.getString("PKCOLUMN_NAME") + " <- " + r.getString("FKCOLUMN_NAME") + " " + r.getInt("KEY_SEQ") + " " + r.getString("FK_NAME") + " " + r.getString("PK_NAME"));
+            }
+            expect(imported.equals(List.of("j_keyed.b <- kb 1 j_ref_kb_ka_fkey j_keyed_pkey", "j_keyed.a <- ka 2 j_ref_kb_ka_fkey j_keyed_pkey")), "imported " + imported);
         });
     }
 

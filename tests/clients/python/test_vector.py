@@ -268,6 +268,12 @@ def sqlalchemy_inspector_reflects_keys_and_schemas():
     uniques = insp.get_unique_constraints("sa_keyed")
     assert [(u["name"], u["column_names"]) for u in uniques] == [("sa_keyed_c_key", ["c"])], uniques
     assert insp.get_foreign_keys("sa_keyed") == []
+    with engine.connect() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS sa_ref")
+        conn.exec_driver_sql("CREATE TABLE sa_ref (id int PRIMARY KEY, kb text, ka int, FOREIGN KEY (kb, ka) REFERENCES sa_keyed (b, a) DEFERRABLE INITIALLY DEFERRED)")
+    fks = inspect(engine).get_foreign_keys("sa_ref")
+    want = {"name": "sa_ref_kb_ka_fkey", "constrained_columns": ["kb", "ka"], "referred_schema": None, "referred_table": "sa_keyed", "referred_columns": ["b", "a"]}
+    assert len(fks) == 1 and {k: fks[0][k] for k in want} == want and fks[0]["options"] == {"initially": "DEFERRED", "deferrable": True}, fks
     assert insp.get_table_options("sa_keyed") == {}, insp.get_table_options("sa_keyed")
 
 
@@ -464,6 +470,53 @@ def pg8000_native_and_dbapi():
         assert e.args[0]["C"] == "42P01", e
         db.rollback()
     db.close()
+
+
+@check
+def django_migrate_orm_and_foreign_keys():
+    """Django's migrate (contenttypes, auth and an app with a foreign key), its ORM, and a
+    foreign key violation as IntegrityError."""
+    import decimal
+    import django
+    from django.conf import settings
+
+    parts = dict(p.split("=", 1) for p in DSN.split())
+    settings.configure(
+        DATABASES={"default": {"ENGINE": "django.db.backends.postgresql", "NAME": parts["dbname"], "USER": parts["user"], "HOST": parts["host"], "PORT": parts["port"]}},
+        INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth", "django_shop"],
+        USE_TZ=True,
+        DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
+    )
+    django.setup()
+    from django.core.management import call_command
+    from django.db import IntegrityError, connection, transaction
+
+    call_command("migrate", verbosity=0)
+    from django.contrib.auth.models import User
+    from django_shop.models import Category, Item
+
+    User.objects.create_user("ada", password="secret")
+    assert User.objects.get(username="ada").check_password("secret")
+    tools = Category.objects.create(name="tools")
+    Item.objects.create(name="hammer", price="9.99", data={"w": 1}, category=tools)
+    Item.objects.create(name="saw", price="19.50", category=tools)
+    got = list(Item.objects.filter(category__name="tools").order_by("name").values_list("name", "price", "category__name"))
+    assert got == [("hammer", decimal.Decimal("9.99"), "tools"), ("saw", decimal.Decimal("19.50"), "tools")], got
+    try:
+        with transaction.atomic():
+            Item.objects.create(name="orphan", category_id=999)
+        raise AssertionError("a row referencing a missing category went in")
+    except IntegrityError:
+        pass
+    try:
+        with transaction.atomic():
+            Category.objects.filter(id=tools.id)._raw_delete(Category.objects.db)
+        raise AssertionError("a referenced category was deleted")
+    except IntegrityError:
+        pass
+    with connection.cursor() as cur:
+        assert connection.introspection.get_relations(cur, "django_shop_item") == {"category_id": ("id", "django_shop_category")}
+    assert Item.objects.count() == 2 and Category.objects.count() == 1
 
 
 def dsn_url():

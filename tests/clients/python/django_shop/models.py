@@ -1,0 +1,14 @@
+"""A small Django app for the client suite: a foreign key, a unique field, an index, JSON."""
+from django.db import models
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+
+
+class Item(models.Model):
+    name = models.CharField(max_length=100, db_index=True)
+    price = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    created = models.DateTimeField(auto_now_add=True)
+    data = models.JSONField(null=True)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, null=True)

@@ -197,6 +197,7 @@ fn planner(e: &PlannerError) -> SqlState {
         PlannerError::DuplicatePrepared(_) => DuplicatePreparedStatement,
         PlannerError::UnknownPrepared(_) => InvalidSqlStatementName,
         PlannerError::DuplicateCursor(_) => DuplicateCursor,
+        PlannerError::DuplicateObject(_) => DuplicateObject,
         PlannerError::UnknownCursor(_) => InvalidCursorName,
         PlannerError::CursorNoScroll => ObjectNotInPrerequisiteState,
         PlannerError::MultiplePrimaryKeys(_) => InvalidTableDefinition,

@@ -55,14 +55,17 @@ enum Motion {
 }
 
 impl Cursor {
-    /// Reads from the stream until `rows` rows have been read or it ends.
-    async fn read_to(&mut self, rows: usize) -> Result<()> {
+    /// Reads from the stream until `rows` rows have been read or it ends. A cursor that does not
+    /// scroll keeps only rows from `keep_from` (numbered from 0) as it reads, so skipping ahead
+    /// holds at most one batch.
+    async fn read_to(&mut self, rows: usize, keep_from: usize) -> Result<()> {
         while self.read < rows && !self.exhausted {
             match self.stream.get_mut().next().await {
                 Some(batch) => {
                     let batch = batch?;
                     self.read += batch.num_rows();
                     self.kept.push(batch);
+                    self.forget_before(keep_from);
                 }
                 None => self.exhausted = true,
             }
@@ -111,13 +114,14 @@ impl Cursor {
         if target <= 0 {
             return Ok(0);
         }
-        let target = target as usize;
-        self.read_to(target).await?;
+        let target = usize::try_from(target).unwrap_or(usize::MAX);
+        self.read_to(target, target - 1).await?;
         Ok(if target <= self.read { target } else { self.read + 1 })
     }
 
-    /// Moves; returns the rows passed over or landed on, in the order FETCH returns them.
-    async fn step(&mut self, motion: Motion) -> Result<Vec<RecordBatch>> {
+    /// Moves; returns the rows passed over or landed on, in the order FETCH returns them (only
+    /// when `want_rows`: MOVE needs just their count), and their count.
+    async fn step(&mut self, motion: Motion, want_rows: bool) -> Result<(Vec<RecordBatch>, usize)> {
         let backward = match motion {
             Motion::Backward(_) | Motion::Forward(0) => true,
             Motion::Relative(n) => n <= 0,
@@ -130,17 +134,17 @@ impl Cursor {
         let out = match motion {
             Motion::Forward(0) | Motion::Backward(0) | Motion::Relative(0) => {
                 let p = self.position;
-                if p >= 1 && p <= self.read { self.rows(p - 1, p) } else { vec![] }
+                if p >= 1 && p <= self.read { (self.rows(p - 1, p), 1) } else { (vec![], 0) }
             }
             Motion::Forward(n) => {
                 // The next row is number position + 1 from 1, so position from 0.
                 let from = self.position;
                 let want = from.saturating_add(n);
-                self.read_to(want).await?;
+                self.read_to(want, if want_rows { from } else { want }).await?;
                 let to = want.min(self.read);
-                let rows = if from < to { self.rows(from, to) } else { vec![] };
+                let rows = if from < to && want_rows { self.rows(from, to) } else { vec![] };
                 self.position = if want <= self.read { want } else { self.read + 1 };
-                rows
+                (rows, to.saturating_sub(from))
             }
             Motion::Backward(n) => {
                 // The row before the current one is number position - 1 (from 1).
@@ -148,19 +152,19 @@ impl Cursor {
                 let count = n.min(p.saturating_sub(1));
                 let rows = if count == 0 { vec![] } else { reversed(self.rows(p - 1 - count, p - 1))? };
                 self.position = p.saturating_sub(n);
-                rows
+                (rows, count)
             }
             Motion::Absolute(n) => {
                 let target = if n < 0 {
-                    self.read_to(usize::MAX).await?;
-                    self.read as i64 + 1 + n
+                    self.read_to(usize::MAX, usize::MAX).await?;
+                    (self.read as i64 + 1).saturating_add(n)
                 } else {
                     n
                 };
                 self.land(target).await?
             }
             Motion::Relative(n) => {
-                let target = self.position as i64 + n;
+                let target = (self.position as i64).saturating_add(n);
                 self.land(target).await?
             }
         };
@@ -169,10 +173,10 @@ impl Cursor {
     }
 
     /// Moves to row `target` (from 1) and returns it, if it exists.
-    async fn land(&mut self, target: i64) -> Result<Vec<RecordBatch>> {
+    async fn land(&mut self, target: i64) -> Result<(Vec<RecordBatch>, usize)> {
         self.position = self.seek(target).await?;
         let p = self.position;
-        Ok(if p >= 1 && p <= self.read { self.rows(p - 1, p) } else { vec![] })
+        Ok(if p >= 1 && p <= self.read { (self.rows(p - 1, p), 1) } else { (vec![], 0) })
     }
 }
 
@@ -229,9 +233,8 @@ impl Cursors {
     pub async fn fetch(&mut self, name: &str, direction: &FetchDirection, is_move: bool) -> Result<Output> {
         let motion = motion(direction)?;
         let cursor = self.open.get_mut(name).ok_or_else(|| Error::UnknownCursor(name.to_string()))?;
-        let rows = cursor.step(motion).await?;
+        let (rows, count) = cursor.step(motion, !is_move).await?;
         if is_move {
-            let count = rows.iter().map(RecordBatch::num_rows).sum::<usize>();
             return Ok(Output::Command(CommandTag::new("MOVE").with_rows(count)));
         }
         let schema = cursor.schema.clone();
@@ -345,8 +348,15 @@ mod tests {
         assert_eq!(run(&mut c, "FETCH ABSOLUTE 3 FROM c").await.unwrap(), [3]);
         assert_eq!(run(&mut c, "MOVE RELATIVE 2 IN c").await.unwrap(), [1]);
         assert_eq!(run(&mut c, "FETCH c").await.unwrap(), [6]);
-        let cursor = &c.open["c"];
-        assert_eq!((cursor.kept_from, cursor.kept.iter().map(RecordBatch::num_rows).sum::<usize>()), (6, 0));
+        let open = &c.open["c"];
+        assert_eq!((open.kept_from, open.kept.iter().map(RecordBatch::num_rows).sum::<usize>()), (6, 0));
+        // Skipping ahead keeps at most the batch being read, whatever the distance.
+        let (schema, stream) = cursor(vec![vec![1, 2], vec![3, 4], vec![5, 6], vec![7]]);
+        c.declare("d", schema, stream, false, false, true).unwrap();
+        assert_eq!(run(&mut c, "MOVE FORWARD 5 IN d").await.unwrap(), [5]);
+        assert!(c.open["d"].kept.iter().map(RecordBatch::num_rows).sum::<usize>() <= 2);
+        assert_eq!(run(&mut c, "FETCH RELATIVE 9223372036854775807 FROM d").await.unwrap(), Vec::<i32>::new());
+        assert_eq!(run(&mut c, "MOVE ALL IN d").await.unwrap(), [0]);
     }
 
     #[tokio::test]
@@ -373,6 +383,8 @@ mod tests {
             ("MOVE LAST IN c", &[1]),
             ("MOVE 0 IN c", &[1]),
             ("FETCH -2 FROM c", &[4, 3]),
+            ("FETCH RELATIVE 9223372036854775807 FROM c", &[]),
+            ("FETCH PRIOR FROM c", &[5]),
         ];
         for (sql, want) in steps {
             assert_eq!(run(&mut c, sql).await.unwrap(), *want, "{sql}");

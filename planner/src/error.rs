@@ -122,6 +122,10 @@ pub enum Error {
     #[error("cursor \"{0}\" already exists")]
     DuplicateCursor(String),
 
+    /// 42710
+    #[error("{0}")]
+    DuplicateObject(String),
+
     /// 34000
     #[error("cursor \"{0}\" does not exist")]
     UnknownCursor(String),

@@ -94,6 +94,19 @@ pub fn check_types(fk: &ForeignKeyMeta, child: &Schema, parent: &Schema) -> Resu
     Ok(())
 }
 
+/// A key set of the referenced table's constraint over `columns`, built by one scan (for
+/// checking the existing rows of a foreign key being added).
+pub async fn key_set(parent: &crate::catalog::TableMeta, dataset: &Dataset, columns: &[String]) -> Result<crate::unique::UniqueIndex> {
+    let constraint = parent.constraints.iter().find(|c| c.columns == columns).ok_or_else(|| Error::Internal("referenced key".into()))?;
+    let schema = crate::store::table_schema(dataset);
+    let mut index = crate::unique::UniqueIndex::new(std::slice::from_ref(constraint), &schema)?;
+    let mut stream = dataset.scan().try_into_stream().await?;
+    while let Some(batch) = stream.try_next().await? {
+        index.load(&batch)?;
+    }
+    Ok(index)
+}
+
 /// The key columns of `fk` in `batch`.
 pub fn key_columns(batch: &RecordBatch, columns: &[String]) -> Result<Vec<ArrayRef>> {
     columns.iter().map(|c| Ok(batch.column(batch.schema().index_of(c)?).clone())).collect()

@@ -115,7 +115,8 @@ pub enum AlterOp {
     SetType { column: String, type_name: String, arrow_type: arrow::datatypes::DataType, max_chars: Option<usize> },
     AddConstraint(ConstraintMeta),
     AddForeignKey(crate::foreign_keys::NewForeignKey),
-    DropConstraint { name: String, if_exists: bool },
+    /// With `cascade`, FOREIGN KEYs that reference a dropped key go too.
+    DropConstraint { name: String, if_exists: bool, cascade: bool },
 }
 
 /// Field-metadata keys QuartzDB sets on columns (see the planner's `types`); Lance's own are dropped.
@@ -607,6 +608,8 @@ impl Storage {
         let oid = meta.oid;
         let mut new_name = name.name.clone();
         let mut renamed_columns: Vec<(String, String)> = Vec::new();
+        // Referenced keys dropped with CASCADE: other tables' foreign keys on them go too.
+        let mut dropped_references: Vec<Vec<String>> = Vec::new();
         let dataset = self.txn_dataset(txn, &meta).await?;
         self.prepare_commit(&meta, &dataset).await?;
         let mut dataset = (*dataset).clone();
@@ -726,8 +729,14 @@ impl Storage {
                 AlterOp::SetType { column, type_name, arrow_type, max_chars } => {
                     let col = meta.columns.iter().position(|c| c.name == column).ok_or_else(|| missing(&column))?;
                     let stored = table_schema(&dataset).field_with_name(&column).map(|f| f.data_type().clone()).map_err(|_| missing(&column))?;
-                    if stored != arrow_type {
-                        return Err(Error::Unsupported(format!("ALTER COLUMN TYPE from {} to {type_name} (only changes that keep how the column is stored)", meta.columns[col].type_name)));
+                    // Only between forms stored alike whose values need no conversion: text and
+                    // varchar(n) (a shorter length is checked below), or one type's modifiers.
+                    let base = |t: &str| t.split('(').next().unwrap_or(t).trim().to_string();
+                    let text_like = |t: &str| matches!(base(t).as_str(), "text" | "character varying" | "varchar");
+                    let old = &meta.columns[col].type_name;
+                    let alike = (text_like(old) && text_like(&type_name)) || (base(old) == base(&type_name) && !text_like(old));
+                    if stored != arrow_type || !alike {
+                        return Err(Error::Unsupported(format!("ALTER COLUMN TYPE from {old} to {type_name} (only between text and varchar(n), or within one type, which need no rewrite)")));
                     }
                     if let Some(max) = max_chars {
                         crate::alter_checks::fits(&dataset, &column, max, &type_name).await?;
@@ -735,9 +744,14 @@ impl Storage {
                     meta.columns[col].type_name = type_name;
                 }
                 AlterOp::AddConstraint(constraint) => {
+                    let stored = Schema::from(dataset.schema());
                     for c in &constraint.columns {
                         if !meta.columns.iter().any(|m| &m.name == c) {
                             return Err(missing(c));
+                        }
+                        // Keys are compared on the stored values; an encoded column's differ from SQL's.
+                        if stored.field_with_name(c).is_ok_and(|f| crate::encoding::is_encoded(f)) {
+                            return Err(Error::Unsupported(format!("PRIMARY KEY or UNIQUE on interval column \"{c}\"")));
                         }
                     }
                     let taken = catalog.relation_exists(db, &QualifiedName::new(&name.schema, &constraint.name))?
@@ -775,20 +789,16 @@ impl Storage {
                         (parent, ds)
                     };
                     crate::foreign_keys::check_types(&resolved, &schema, &table_schema(&parent_ds))?;
-                    // The rows there are must already satisfy it.
-                    self.forget_keys([parent.oid]);
-                    self.load_keys(&parent, &parent_ds).await?;
+                    // The rows there are must already satisfy it: checked against a key set built
+                    // here, so that the shared ones never see this statement's unfinished state.
+                    let index = crate::foreign_keys::key_set(&parent, &parent_ds, &resolved.ref_columns).await?;
                     let names: Vec<&str> = resolved.columns.iter().map(String::as_str).collect();
                     let mut scanner = dataset.scan();
                     scanner.project(&names)?;
                     let mut stream = scanner.try_into_stream().await?;
                     while let Some(batch) = stream.try_next().await? {
                         let arrays = crate::foreign_keys::key_columns(&batch, &resolved.columns)?;
-                        let missing = {
-                            let keys = self.uniques.lock().expect("unique keys");
-                            let index = keys.get(&parent.oid).ok_or_else(|| Error::Internal("referenced keys not loaded".into()))?;
-                            index.first_missing(&resolved.ref_columns, &arrays)?
-                        };
+                        let missing = index.first_missing(&resolved.ref_columns, &arrays)?;
                         if let Some(row) = missing {
                             let parent_name = catalog.table_name(parent.oid).map_or_else(|| name.name.clone(), |(_, n)| n.name);
                             return Err(Error::ForeignKeyViolation {
@@ -799,7 +809,28 @@ impl Storage {
                     }
                     meta.foreign_keys.push(resolved);
                 }
-                AlterOp::DropConstraint { name: constraint, if_exists } => {
+                AlterOp::DropConstraint { name: constraint, if_exists, cascade } => {
+                    // A key that FOREIGN KEYs reference: 2BP01, or with CASCADE they go too.
+                    if let Some(key) = meta.constraints.iter().find(|c| c.name == constraint) {
+                        let dependents: Vec<(QualifiedName, String)> = catalog
+                            .referencing(db, oid)
+                            .into_iter()
+                            .filter(|(_, _, f)| f.ref_columns == key.columns)
+                            .map(|(child, _, f)| (child, f.name.clone()))
+                            .chain(meta.foreign_keys.iter().filter(|f| f.ref_table == oid && f.ref_columns == key.columns).map(|f| (name.clone(), f.name.clone())))
+                            .collect();
+                        if let Some((child, fk)) = dependents.first() {
+                            if !cascade {
+                                return Err(Error::DependentObjects {
+                                    message: format!("cannot drop constraint {constraint} on table {} because other objects depend on it", name.name),
+                                    detail: format!("constraint {fk} on table {} depends on index {constraint}", child.name),
+                                });
+                            }
+                            let columns = key.columns.clone();
+                            meta.foreign_keys.retain(|f| !(f.ref_table == oid && f.ref_columns == columns));
+                            dropped_references.push(columns);
+                        }
+                    }
                     let before = meta.constraints.len() + meta.foreign_keys.len();
                     meta.constraints.retain(|c| c.name != constraint);
                     meta.foreign_keys.retain(|f| f.name != constraint);
@@ -811,6 +842,9 @@ impl Storage {
         }
         meta.version = dataset.version().version;
         txn.update(|c| {
+            for t in c.databases.get_mut(db).into_iter().flat_map(|d| d.schemas.values_mut()).flat_map(|s| s.tables.values_mut()) {
+                t.foreign_keys.retain(|f| !(f.ref_table == oid && dropped_references.contains(&f.ref_columns)));
+            }
             // Other tables' foreign keys name this table's columns.
             if !renamed_columns.is_empty() {
                 for t in c.databases.get_mut(db).into_iter().flat_map(|d| d.schemas.values_mut()).flat_map(|s| s.tables.values_mut()) {
@@ -1126,7 +1160,7 @@ mod tests {
             let storage = Storage::open(dir.path()).await.unwrap();
             let mut txn = storage.begin().await;
             let column = ColumnMeta { name: "id".into(), type_name: "bigint".into(), not_null: false, default: None, generated_always: false, comment: None };
-            let table = NewTable { columns: vec![column], constraints: vec![], schema: schema.clone(), sequences: vec![] };
+            let table = NewTable { columns: vec![column], constraints: vec![], schema: schema.clone(), sequences: vec![], foreign_keys: vec![] };
             storage.create_table(&mut txn, "quartz", &name, table, false).await.unwrap();
             storage.commit_rows(&mut txn, "quartz", &name, RowChange { inserted: vec![batch(&schema, &[1])], ..Default::default() }).await.unwrap();
             storage.commit(txn).await.unwrap();
@@ -1160,7 +1194,7 @@ mod tests {
         let mut txn = storage.begin().await;
         let column = ColumnMeta { name: "id".into(), type_name: "bigint".into(), not_null: false, default: None, generated_always: false, comment: None };
         let schema: SchemaRef = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, true)]));
-        let table = NewTable { columns: vec![column], constraints: vec![], schema, sequences: vec![] };
+        let table = NewTable { columns: vec![column], constraints: vec![], schema, sequences: vec![], foreign_keys: vec![] };
         storage.create_table(&mut txn, "quartz", &name, table, false).await.unwrap();
         storage.commit(txn).await.unwrap();
         let meta = storage.catalog().table("quartz", &name).unwrap().clone();

@@ -94,7 +94,11 @@ pub async fn execute(session: &mut Session, txn: &mut Txn, alter: AlterTable) ->
                 });
                 AlterOp::AddConstraint(ConstraintMeta::new(cname, kind, cols))
             }
-            AlterTableOperation::DropConstraint { if_exists, name, .. } => AlterOp::DropConstraint { name: names::ident(&name), if_exists },
+            AlterTableOperation::DropConstraint { if_exists, name, drop_behavior } => AlterOp::DropConstraint {
+                name: names::ident(&name),
+                if_exists,
+                cascade: matches!(drop_behavior, Some(datafusion::sql::sqlparser::ast::DropBehavior::Cascade)),
+            },
             other => return Err(Error::Unsupported(format!("ALTER TABLE {other}"))),
         });
     }

@@ -162,6 +162,18 @@ fn foreign_keys(session: &Session, table: &str, create: &CreateTable) -> Result<
             out.push(crate::ddl::foreign_key::declared(qualify, table, fk, None)?);
         }
     }
+    // Names are unique per table: a generated one takes a number, as PostgreSQL's do
+    // (`t_a_fkey1`); two given alike are 42710.
+    for i in 1..out.len() {
+        if out[..i].iter().any(|f| f.name == out[i].name) {
+            let named = create.constraints.iter().any(|c| matches!(c, TableConstraint::ForeignKey(f) if f.name.as_ref().is_some_and(|n| names::ident(n) == out[i].name)));
+            if named {
+                return Err(Error::DuplicateObject(format!("constraint \"{}\" for relation \"{table}\" already exists", out[i].name)));
+            }
+            let base = out[i].name.clone();
+            out[i].name = (1..).map(|n| format!("{base}{n}")).find(|c| !out.iter().any(|f| &f.name == c)).expect("a free name");
+        }
+    }
     Ok(out)
 }
 

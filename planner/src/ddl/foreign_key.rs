@@ -32,6 +32,9 @@ pub fn declared(session_schema: impl Fn(&datafusion::sql::sqlparser::ast::Object
     if initially_deferred && !deferrable && characteristics.and_then(|c| c.deferrable) == Some(false) {
         return Err(Error::Syntax("constraint declared INITIALLY DEFERRED must be DEFERRABLE".into()));
     }
+    if fk.match_kind.as_ref().is_some_and(|m| !matches!(m, datafusion::sql::sqlparser::ast::ConstraintReferenceMatchKind::Simple)) {
+        return Err(Error::Unsupported("MATCH FULL and MATCH PARTIAL foreign keys (MATCH SIMPLE, the default, works)".into()));
+    }
     if characteristics.and_then(|c| c.enforced) == Some(false) {
         return Err(Error::Unsupported("NOT ENFORCED foreign keys".into()));
     }

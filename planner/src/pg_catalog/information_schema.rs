@@ -1,7 +1,7 @@
 //! The SQL standard's `information_schema` as PostgreSQL fills it: `schemata`, `tables`,
 //! `columns`, `views`, `table_constraints`, `key_column_usage`, `constraint_column_usage`,
-//! `sequences`, and (without rows, since QuartzDB has none of their objects)
-//! `referential_constraints`, `check_constraints`, `routines`, `parameters`, `triggers`.
+//! `referential_constraints`, `sequences`, and (without rows, since QuartzDB has none of their
+//! objects) `check_constraints`, `routines`, `parameters`, `triggers`.
 //!
 //! Built from QuartzDB's catalog at each statement, in PostgreSQL's terms: `data_type` is
 //! `integer`, `character varying`, `ARRAY`, `USER-DEFINED` (pgvector's types), with `udt_name`
@@ -68,17 +68,7 @@ impl InformationSchema {
             "key_column_usage" => key_columns(&catalog, db, true)?,
             "constraint_column_usage" => key_columns(&catalog, db, false)?,
             "sequences" => sequences(&catalog, db)?,
-            "referential_constraints" => empty(&[
-                "constraint_catalog",
-                "constraint_schema",
-                "constraint_name",
-                "unique_constraint_catalog",
-                "unique_constraint_schema",
-                "unique_constraint_name",
-                "match_option",
-                "update_rule",
-                "delete_rule",
-            ])?,
+            "referential_constraints" => referential_constraints(&catalog, db)?,
             "check_constraints" => empty(&["constraint_catalog", "constraint_schema", "constraint_name", "check_clause"])?,
             "routines" => empty(&[
                 "specific_catalog",
@@ -148,7 +138,7 @@ fn table(names: &[&str], rows: Vec<Vec<Value>>) -> Result<RecordBatch> {
     let mut fields = Vec::with_capacity(names.len());
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(names.len());
     for (i, name) in names.iter().enumerate() {
-        let ints = rows.first().is_some_and(|r| matches!(r[i], Value::Int(_))) || (rows.is_empty() && INT_COLUMNS.contains(name));
+        let ints = INT_COLUMNS.contains(name);
         let column: ArrayRef = if ints {
             Arc::new(rows.iter().map(|r| match &r[i] { Value::Int(v) => *v, Value::Text(_) => None }).collect::<Int32Array>())
         } else {
@@ -160,8 +150,20 @@ fn table(names: &[&str], rows: Vec<Vec<Value>>) -> Result<RecordBatch> {
     Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
 }
 
-/// `cardinal_number` columns of the tables that may have no rows.
-const INT_COLUMNS: [&str; 1] = ["ordinal_position"];
+/// The `cardinal_number` columns (integers; every other column is text), so a table's types do
+/// not depend on its rows.
+const INT_COLUMNS: [&str; 10] = [
+    "ordinal_position",
+    "position_in_unique_constraint",
+    "character_maximum_length",
+    "character_octet_length",
+    "numeric_precision",
+    "numeric_precision_radix",
+    "numeric_scale",
+    "datetime_precision",
+    "interval_precision",
+    "maximum_cardinality",
+];
 
 fn empty(names: &[&str]) -> Result<RecordBatch> {
     table(names, Vec::new())
@@ -339,8 +341,15 @@ async fn columns(source: &CatalogSource, catalog: &Catalog, db: &str) -> Result<
                 }
             }
             for (vname, v) in &s.views {
-                // A view's columns are its query's: planned here, as a SELECT from it would be.
-                let provider = crate::view::view_provider(source, db, sname, vname, v).await?;
+                // A view's columns are its query's: planned here, as a SELECT from it would be. A
+                // view that no longer plans (a table it reads was dropped) lists no columns.
+                let provider = match crate::view::view_provider(source, db, sname, vname, v).await {
+                    Ok(p) => p,
+                    Err(e) => {
+                        tracing::debug!(view = %vname, error = %e, "view left out of information_schema.columns");
+                        continue;
+                    }
+                };
                 for (i, f) in provider.schema().fields().iter().enumerate() {
                     rows.push(ColumnRow {
                         schema: sname.clone(),
@@ -496,6 +505,21 @@ fn table_constraints(catalog: &Catalog, db: &str) -> Result<RecordBatch> {
                     let kind = if c.kind == ConstraintKind::PrimaryKey { "PRIMARY KEY" } else { "UNIQUE" };
                     rows.push(vec![text(db), text(sname), text(&c.name), text(db), text(sname), text(tname), text(kind), text("NO"), text("NO"), text("YES"), text("YES")]);
                 }
+                for f in &t.foreign_keys {
+                    rows.push(vec![
+                        text(db),
+                        text(sname),
+                        text(&f.name),
+                        text(db),
+                        text(sname),
+                        text(tname),
+                        text("FOREIGN KEY"),
+                        yes_no(f.deferrable),
+                        yes_no(f.initially_deferred),
+                        text("YES"),
+                        NULL,
+                    ]);
+                }
             }
         }
     }
@@ -532,6 +556,18 @@ fn key_columns(catalog: &Catalog, db: &str, key_usage: bool) -> Result<RecordBat
                         });
                     }
                 }
+                // A foreign key uses its own columns (key_column_usage) and the referenced
+                // table's (constraint_column_usage), as in PostgreSQL.
+                for f in &t.foreign_keys {
+                    let parent = catalog.table_name(f.ref_table).map(|(_, n)| n);
+                    for (i, col) in f.columns.iter().enumerate() {
+                        if key_usage {
+                            rows.push(vec![text(db), text(sname), text(&f.name), text(db), text(sname), text(tname), text(col), Value::Int(Some(i as i32 + 1)), Value::Int(Some(i as i32 + 1))]);
+                        } else if let Some(p) = &parent {
+                            rows.push(vec![text(db), text(&p.schema), text(&p.name), text(&f.ref_columns[i]), text(db), text(sname), text(&f.name)]);
+                        }
+                    }
+                }
             }
         }
     }
@@ -553,6 +589,46 @@ fn key_columns(catalog: &Catalog, db: &str, key_usage: bool) -> Result<RecordBat
     } else {
         table(&["table_catalog", "table_schema", "table_name", "column_name", "constraint_catalog", "constraint_schema", "constraint_name"], rows)
     }
+}
+
+fn referential_constraints(catalog: &Catalog, db: &str) -> Result<RecordBatch> {
+    let mut rows = Vec::new();
+    if let Ok(d) = catalog.database(db) {
+        for (sname, s) in &d.schemas {
+            for t in s.tables.values() {
+                for f in &t.foreign_keys {
+                    let parent = catalog.table_name(f.ref_table).and_then(|(_, n)| Some((n.schema.clone(), catalog.table(db, &n).ok()?.clone())));
+                    let key = parent.as_ref().and_then(|(ps, p)| p.constraints.iter().find(|c| c.columns == f.ref_columns).map(|c| (ps.clone(), c.name.clone())));
+                    let rule = |a: char| text(if a == 'r' { "RESTRICT" } else { "NO ACTION" });
+                    rows.push(vec![
+                        text(db),
+                        text(sname),
+                        text(&f.name),
+                        text(db),
+                        key.as_ref().map_or(NULL, |k| text(&k.0)),
+                        key.as_ref().map_or(NULL, |k| text(&k.1)),
+                        text("NONE"),
+                        rule(f.on_update),
+                        rule(f.on_delete),
+                    ]);
+                }
+            }
+        }
+    }
+    table(
+        &[
+            "constraint_catalog",
+            "constraint_schema",
+            "constraint_name",
+            "unique_constraint_catalog",
+            "unique_constraint_schema",
+            "unique_constraint_name",
+            "match_option",
+            "update_rule",
+            "delete_rule",
+        ],
+        rows,
+    )
 }
 
 fn sequences(catalog: &Catalog, db: &str) -> Result<RecordBatch> {

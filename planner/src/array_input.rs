@@ -178,6 +178,18 @@ impl AnalyzerRule for ArrayTextComparisons {
     fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
         use datafusion::logical_expr::BinaryExpr;
         crate::rewrite::rewrite_expressions(plan, |e, schema| {
+            // `x = ANY('{1,2}')`: the text is an array of x's type, as PostgreSQL reads it.
+            if let Expr::ScalarFunction(f) = &e
+                && f.name() == "array_has"
+                && let [Expr::Literal(datafusion::common::ScalarValue::Utf8(Some(_)), _), x] = f.args.as_slice()
+                && let Ok(t) = x.get_type(schema)
+                && t != DataType::Null
+            {
+                let mut f = f.clone();
+                let list = DataType::List(Arc::new(Field::new_list_field(t, true)));
+                f.args[0] = Expr::Cast(Cast::new(Box::new(f.args[0].clone()), list));
+                return Ok(Transformed::yes(Expr::ScalarFunction(f)));
+            }
             let Expr::BinaryExpr(BinaryExpr { left, op, right }) = e else { return Ok(Transformed::no(e)) };
             let list = |e: &Expr| match e.get_type(schema) {
                 Ok(t @ DataType::List(_)) => Some(t),

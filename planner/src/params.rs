@@ -1,15 +1,16 @@
 //! `$n` parameters: their types for Describe, and binding their values for Execute.
 //!
 //! DataFusion infers a placeholder's type from comparisons, IN lists and INSERT VALUES; it leaves
-//! `$1::type` and `CAST($1 AS type)` untyped, although Postgres types them by the cast. This
-//! module adds that inference.
+//! `$1::type` and `CAST($1 AS type)` untyped, although Postgres types them by the cast, and
+//! `x = ANY($1)` (planned as `array_has($1, x)`), where Postgres types `$1` as an array of x's
+//! type (psycopg's advice for lists). This module adds that inference.
 
 use std::collections::HashMap;
 
 use arrow::datatypes::DataType;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::common::{ParamValues, ScalarValue};
-use datafusion::logical_expr::{Cast, Expr, LogicalPlan};
+use datafusion::logical_expr::{Cast, Expr, ExprSchemable, LogicalPlan};
 
 use crate::error::{Error, Result};
 
@@ -17,14 +18,28 @@ use crate::error::{Error, Result};
 pub fn parameter_types(plan: &LogicalPlan) -> Result<Vec<Option<DataType>>> {
     let mut types: HashMap<String, Option<DataType>> = plan.get_parameter_types()?;
     plan.apply_with_subqueries(|node| {
+        let schema = crate::rewrite::node_schema(node).ok();
         node.apply_expressions(|expr| {
             expr.apply(|e| {
-                if let Expr::Cast(Cast { expr, field }) = e
-                    && let Expr::Placeholder(p) = expr.as_ref()
-                {
-                    let slot = types.entry(p.id.clone()).or_insert(None);
+                let inferred = match e {
+                    Expr::Cast(Cast { expr, field }) => match expr.as_ref() {
+                        Expr::Placeholder(p) => Some((p.id.clone(), field.data_type().clone())),
+                        _ => None,
+                    },
+                    Expr::ScalarFunction(f) if f.name() == "array_has" => match (f.args.as_slice(), &schema) {
+                        ([Expr::Placeholder(p), x], Some(schema)) => x
+                            .get_type(schema)
+                            .ok()
+                            .filter(|t| t != &DataType::Null)
+                            .map(|t| (p.id.clone(), DataType::List(std::sync::Arc::new(arrow::datatypes::Field::new_list_field(t, true))))),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                if let Some((id, t)) = inferred {
+                    let slot = types.entry(id).or_insert(None);
                     if slot.is_none() {
-                        *slot = Some(field.data_type().clone());
+                        *slot = Some(t);
                     }
                 }
                 Ok(TreeNodeRecursion::Continue)

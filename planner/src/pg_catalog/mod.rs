@@ -38,7 +38,7 @@ use types::{PG_CATALOG_OID, PUBLIC_OID};
 
 pub const SCHEMA: &str = "pg_catalog";
 /// pg_catalog's tables and views with their OIDs (PostgreSQL's own for its system catalogs).
-pub(crate) const TABLES: [(&str, u32, char); 41] = [
+pub(crate) const TABLES: [(&str, u32, char); 42] = [
     ("pg_type", 1247, 'r'),
     ("pg_attribute", 1249, 'r'),
     ("pg_proc", 1255, 'r'),
@@ -56,6 +56,7 @@ pub(crate) const TABLES: [(&str, u32, char); 41] = [
     ("pg_description", 2609, 'r'),
     ("pg_index", 2610, 'r'),
     ("pg_inherits", 2611, 'r'),
+    ("pg_language", 2612, 'r'),
     ("pg_namespace", 2615, 'r'),
     ("pg_opclass", 2616, 'r'),
     ("pg_rewrite", 2618, 'r'),

@@ -519,6 +519,38 @@ def django_migrate_orm_and_foreign_keys():
     assert Item.objects.count() == 2 and Category.objects.count() == 1
 
 
+@check
+def pgcli_completion_metadata():
+    """pgcli's completion metadata, read on connect: schemas, tables, views, columns with types
+    and defaults, databases, types and functions (not yet: its foreign keys, view columns and
+    name casing; pgcli logs those and completes without them)."""
+    from pgcli.pgexecute import PGExecute
+
+    parts = dict(p.split("=", 1) for p in DSN.split())
+    with psycopg_connect() as conn:
+        conn.execute("CREATE SCHEMA IF NOT EXISTS cli")
+        conn.execute("DROP TABLE IF EXISTS cli.orders")
+        conn.execute("CREATE TABLE cli.orders (id serial PRIMARY KEY, total numeric(10,2) DEFAULT 0, e vector(2))")
+    ex = PGExecute(parts["dbname"], parts["user"], None, parts["host"], int(parts["port"]), "")
+    assert "cli" in ex.schemata() and parts["dbname"] in ex.databases()
+    assert ("cli", "orders") in list(ex.tables())
+    assert ("pg_catalog", "pg_tables") in list(ex.views())
+    columns = [c for c in ex.table_columns() if c[0] == "cli"]
+    assert columns == [
+        ("cli", "orders", "id", "integer", True, "nextval('cli.orders_id_seq')"),
+        ("cli", "orders", "total", "numeric", True, "0"),
+        ("cli", "orders", "e", "vector", False, None),
+    ], columns
+    assert ("public", "vector") in list(ex.datatypes())
+    assert list(ex.functions()) == []
+
+
+def psycopg_connect():
+    import psycopg
+
+    return psycopg.connect(DSN, autocommit=True)
+
+
 def dsn_url():
     parts = dict(p.split("=", 1) for p in DSN.split())
     return f"postgresql://{parts['user']}@{parts['host']}:{parts['port']}/{parts['dbname']}"

@@ -25,6 +25,9 @@ pub struct PlanningScope {
     pub session: crate::pg_catalog::session_views::SessionSnapshot,
     /// The server's sessions.
     pub activity: Arc<crate::activity::Activity>,
+    /// How many views deep this planning is (0 for a statement's own): bounds expansion of
+    /// views that reach themselves, and keeps catalog tables that plan views from recursing.
+    pub view_depth: usize,
 }
 
 /// Where a session reads the catalog and tables: its open transaction's view when it has one

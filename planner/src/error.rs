@@ -103,6 +103,10 @@ pub enum Error {
     #[error("\"{0}\" is not a table")]
     WrongObjectType(String),
 
+    /// 42P17
+    #[error("{0}")]
+    InvalidObjectDefinition(String),
+
     #[error("permission denied: {0}")]
     PermissionDenied(String),
 

@@ -12,10 +12,19 @@ use quartzdb_storage::ViewMeta;
 use crate::catalog_provider::{CatalogSource, PlanningScope};
 use crate::error::Error;
 
+/// Views nested deeper than this are taken for a cycle.
+const MAX_VIEW_DEPTH: usize = 32;
+
 /// Plans a view's query in a fresh context over the same catalog, so it sees what the statement
 /// naming it sees (its transaction's own changes included).
 pub async fn view_provider(source: &CatalogSource, database: &str, _schema: &str, name: &str, view: &ViewMeta) -> DfResult<Arc<dyn TableProvider>> {
-    let scope = PlanningScope { txn: source.txn(), ..Default::default() };
+    let depth = source.scope().lock().expect("scope lock").view_depth + 1;
+    // Views replaced to read each other (`CREATE OR REPLACE VIEW a AS SELECT * FROM b` where b
+    // reads a) would expand forever; PostgreSQL reports the same.
+    if depth > MAX_VIEW_DEPTH {
+        return Err(Error::InvalidObjectDefinition(format!("infinite recursion detected in rules for relation \"{name}\"")).into());
+    }
+    let scope = PlanningScope { txn: source.txn(), view_depth: depth, ..Default::default() };
     let ctx = crate::session::build_context(source.storage(), database, "", 0, Arc::new(Mutex::new(scope)));
     let mut stmts = quartzdb_sql::parse(&view.query).map_err(Error::from)?;
     if stmts.len() != 1 {

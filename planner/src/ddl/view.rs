@@ -21,6 +21,14 @@ pub async fn create(session: &mut Session, txn: &mut Txn, view: CreateView) -> R
     }
     let meta = ViewMeta { oid: 0, query: view.query.to_string(), columns, comment: None, column_comments: Default::default() };
     let storage = session.storage().clone();
-    storage.create_view(txn, session.database(), &qname, meta, view.or_replace, view.if_not_exists).await?;
+    let created = storage.create_view(txn, session.database(), &qname, meta, view.or_replace, view.if_not_exists).await?;
+    if created && view.or_replace {
+        // A replaced view may now reach itself through another (a reads b, b reads a): expand
+        // it once more, as PostgreSQL checks, so the cycle fails here rather than every query.
+        let sql = format!("SELECT * FROM {}.{}", names::quote_ident(&qname.schema), names::quote_ident(&qname.name));
+        if let Some(stmt) = quartzdb_sql::parse(&sql)?.pop() {
+            session.plan_query(stmt).await?;
+        }
+    }
     Ok(Output::Command(CommandTag::new("CREATE VIEW")))
 }

@@ -322,6 +322,9 @@ struct ColumnRow {
 
 async fn columns(source: &CatalogSource, catalog: &Catalog, db: &str) -> Result<RecordBatch> {
     let mut rows = Vec::new();
+    // Inside a view's expansion (a view reading this table), views' columns are left out:
+    // planning them here could come back to this table without end.
+    let plan_views = source.scope().lock().expect("scope lock").view_depth == 0;
     if let Ok(d) = catalog.database(db) {
         for (sname, s) in &d.schemas {
             for (tname, t) in &s.tables {
@@ -340,7 +343,7 @@ async fn columns(source: &CatalogSource, catalog: &Catalog, db: &str) -> Result<
                     });
                 }
             }
-            for (vname, v) in &s.views {
+            for (vname, v) in s.views.iter().filter(|_| plan_views) {
                 // A view's columns are its query's: planned here, as a SELECT from it would be. A
                 // view that no longer plans (a table it reads was dropped) lists no columns.
                 let provider = match crate::view::view_provider(source, db, sname, vname, v).await {

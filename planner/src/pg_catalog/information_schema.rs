@@ -118,6 +118,12 @@ impl SchemaProvider for InformationSchema {
     }
 }
 
+/// Every table of the database with its schema's and its own name.
+fn schema_tables<'a>(catalog: &'a Catalog, db: &str) -> Vec<(&'a String, &'a String, &'a quartzdb_storage::TableMeta)> {
+    let Ok(d) = catalog.database(db) else { return Vec::new() };
+    d.schemas.iter().flat_map(|(s, schema)| schema.tables.iter().map(move |(n, t)| (s, n, t))).collect()
+}
+
 /// One table of text (`None` is NULL) and integer columns, in the order given.
 enum Value {
     Text(Option<String>),
@@ -501,29 +507,25 @@ fn views(catalog: &Catalog, db: &str) -> Result<RecordBatch> {
 
 fn table_constraints(catalog: &Catalog, db: &str) -> Result<RecordBatch> {
     let mut rows = Vec::new();
-    if let Ok(d) = catalog.database(db) {
-        for (sname, s) in &d.schemas {
-            for (tname, t) in &s.tables {
-                for c in &t.constraints {
-                    let kind = if c.kind == ConstraintKind::PrimaryKey { "PRIMARY KEY" } else { "UNIQUE" };
-                    rows.push(vec![text(db), text(sname), text(&c.name), text(db), text(sname), text(tname), text(kind), text("NO"), text("NO"), text("YES"), text("YES")]);
-                }
-                for f in &t.foreign_keys {
-                    rows.push(vec![
-                        text(db),
-                        text(sname),
-                        text(&f.name),
-                        text(db),
-                        text(sname),
-                        text(tname),
-                        text("FOREIGN KEY"),
-                        yes_no(f.deferrable),
-                        yes_no(f.initially_deferred),
-                        text("YES"),
-                        NULL,
-                    ]);
-                }
-            }
+    for (sname, tname, t) in schema_tables(catalog, db) {
+        for c in &t.constraints {
+            let kind = if c.kind == ConstraintKind::PrimaryKey { "PRIMARY KEY" } else { "UNIQUE" };
+            rows.push(vec![text(db), text(sname), text(&c.name), text(db), text(sname), text(tname), text(kind), text("NO"), text("NO"), text("YES"), text("YES")]);
+        }
+        for f in &t.foreign_keys {
+            rows.push(vec![
+                text(db),
+                text(sname),
+                text(&f.name),
+                text(db),
+                text(sname),
+                text(tname),
+                text("FOREIGN KEY"),
+                yes_no(f.deferrable),
+                yes_no(f.initially_deferred),
+                text("YES"),
+                NULL,
+            ]);
         }
     }
     table(
@@ -547,29 +549,25 @@ fn table_constraints(catalog: &Catalog, db: &str) -> Result<RecordBatch> {
 /// `key_column_usage` (with each column's position in its key) or `constraint_column_usage`.
 fn key_columns(catalog: &Catalog, db: &str, key_usage: bool) -> Result<RecordBatch> {
     let mut rows = Vec::new();
-    if let Ok(d) = catalog.database(db) {
-        for (sname, s) in &d.schemas {
-            for (tname, t) in &s.tables {
-                for c in &t.constraints {
-                    for (i, col) in c.columns.iter().enumerate() {
-                        rows.push(if key_usage {
-                            vec![text(db), text(sname), text(&c.name), text(db), text(sname), text(tname), text(col), Value::Int(Some(i as i32 + 1)), Value::Int(None)]
-                        } else {
-                            vec![text(db), text(sname), text(tname), text(col), text(db), text(sname), text(&c.name)]
-                        });
-                    }
-                }
-                // A foreign key uses its own columns (key_column_usage) and the referenced
-                // table's (constraint_column_usage), as in PostgreSQL.
-                for f in &t.foreign_keys {
-                    let parent = catalog.table_name(f.ref_table).map(|(_, n)| n);
-                    for (i, col) in f.columns.iter().enumerate() {
-                        if key_usage {
-                            rows.push(vec![text(db), text(sname), text(&f.name), text(db), text(sname), text(tname), text(col), Value::Int(Some(i as i32 + 1)), Value::Int(Some(i as i32 + 1))]);
-                        } else if let Some(p) = &parent {
-                            rows.push(vec![text(db), text(&p.schema), text(&p.name), text(&f.ref_columns[i]), text(db), text(sname), text(&f.name)]);
-                        }
-                    }
+    for (sname, tname, t) in schema_tables(catalog, db) {
+        for c in &t.constraints {
+            for (i, col) in c.columns.iter().enumerate() {
+                rows.push(if key_usage {
+                    vec![text(db), text(sname), text(&c.name), text(db), text(sname), text(tname), text(col), Value::Int(Some(i as i32 + 1)), Value::Int(None)]
+                } else {
+                    vec![text(db), text(sname), text(tname), text(col), text(db), text(sname), text(&c.name)]
+                });
+            }
+        }
+        // A foreign key uses its own columns (key_column_usage) and the referenced
+        // table's (constraint_column_usage), as in PostgreSQL.
+        for f in &t.foreign_keys {
+            let parent = catalog.table_name(f.ref_table).map(|(_, n)| n);
+            for (i, col) in f.columns.iter().enumerate() {
+                if key_usage {
+                    rows.push(vec![text(db), text(sname), text(&f.name), text(db), text(sname), text(tname), text(col), Value::Int(Some(i as i32 + 1)), Value::Int(Some(i as i32 + 1))]);
+                } else if let Some(p) = &parent {
+                    rows.push(vec![text(db), text(&p.schema), text(&p.name), text(&f.ref_columns[i]), text(db), text(sname), text(&f.name)]);
                 }
             }
         }
@@ -596,26 +594,22 @@ fn key_columns(catalog: &Catalog, db: &str, key_usage: bool) -> Result<RecordBat
 
 fn referential_constraints(catalog: &Catalog, db: &str) -> Result<RecordBatch> {
     let mut rows = Vec::new();
-    if let Ok(d) = catalog.database(db) {
-        for (sname, s) in &d.schemas {
-            for t in s.tables.values() {
-                for f in &t.foreign_keys {
-                    let parent = catalog.table_name(f.ref_table).and_then(|(_, n)| Some((n.schema.clone(), catalog.table(db, &n).ok()?.clone())));
-                    let key = parent.as_ref().and_then(|(ps, p)| p.constraints.iter().find(|c| c.columns == f.ref_columns).map(|c| (ps.clone(), c.name.clone())));
-                    let rule = |a: char| text(if a == 'r' { "RESTRICT" } else { "NO ACTION" });
-                    rows.push(vec![
-                        text(db),
-                        text(sname),
-                        text(&f.name),
-                        text(db),
-                        key.as_ref().map_or(NULL, |k| text(&k.0)),
-                        key.as_ref().map_or(NULL, |k| text(&k.1)),
-                        text("NONE"),
-                        rule(f.on_update),
-                        rule(f.on_delete),
-                    ]);
-                }
-            }
+    for (sname, _, t) in schema_tables(catalog, db) {
+        for f in &t.foreign_keys {
+            let parent = catalog.table_name(f.ref_table).and_then(|(_, n)| Some((n.schema.clone(), catalog.table(db, &n).ok()?.clone())));
+            let key = parent.as_ref().and_then(|(ps, p)| p.constraints.iter().find(|c| c.columns == f.ref_columns).map(|c| (ps.clone(), c.name.clone())));
+            let rule = |a: char| text(if a == 'r' { "RESTRICT" } else { "NO ACTION" });
+            rows.push(vec![
+                text(db),
+                text(sname),
+                text(&f.name),
+                text(db),
+                key.as_ref().map_or(NULL, |k| text(&k.0)),
+                key.as_ref().map_or(NULL, |k| text(&k.1)),
+                text("NONE"),
+                rule(f.on_update),
+                rule(f.on_delete),
+            ]);
         }
     }
     table(

@@ -138,7 +138,7 @@ impl SchemaProvider for QuartzSchema {
             return Ok(Some(crate::view::view_provider(&self.source, &self.database, &self.schema, name, view).await?));
         }
         // PostgreSQL searches pg_catalog implicitly.
-        PgCatalog::new(self.source.clone(), self.database.clone()).build(name)
+        PgCatalog::new(self.source.clone(), self.database.clone()).build(name).await
     }
 
     fn table_exist(&self, name: &str) -> bool {

@@ -275,6 +275,7 @@ fn psql_backslash_commands_list_objects() {
             ("\\l+ quartz", &["quartz | quartz | UTF8     | C       | C     |", "| pg_default |"]),
             ("\\dn+", &["other  | quartz |"]),
             ("\\d+ items", &["Table \"public.items\"", "| Storage |", "\"items_pkey\" PRIMARY KEY, btree (id)", "Access method: lance"]),
+            ("\\d cheap", &["View \"public.cheap\"", " id     | bigint |"]),
             ("\\d other.t_id_seq", &["Sequence \"other.t_id_seq\"", " integer |     1 |       1 | 2147483647 |         1 | no      |     1"]),
         ];
         for (command, lines) in cases {

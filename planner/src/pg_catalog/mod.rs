@@ -108,7 +108,7 @@ impl PgCatalog {
     }
 
     /// Builds one of the tables, or `None` for names it does not have.
-    pub fn build(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
+    pub async fn build(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
         let catalog = self.source.catalog();
         let db = self.database.as_str();
         let batch = match name {
@@ -117,7 +117,7 @@ impl PgCatalog {
             "pg_extension" => pg_extension()?,
             "pg_indexes" => indexes::pg_indexes(&catalog, db)?,
             "pg_class" => relations::pg_class(&catalog, db)?,
-            "pg_attribute" => relations::pg_attribute(&catalog, db)?,
+            "pg_attribute" => relations::pg_attribute(&catalog, db, &self.view_columns(&catalog).await)?,
             "pg_attrdef" => relations::pg_attrdef(&catalog, db)?,
             "pg_sequence" => relations::pg_sequence(&catalog, db)?,
             "pg_index" => relations::pg_index(&catalog, db)?,
@@ -147,6 +147,28 @@ impl PgCatalog {
             },
         };
         Ok(Some(Arc::new(MemTable::try_new(batch.schema(), vec![vec![batch]])?)))
+    }
+}
+
+impl PgCatalog {
+    /// Each view's OID and columns, found by planning it (psql's `\d view`, JDBC's getColumns).
+    /// Inside a view's own expansion none are planned, since a view reading `pg_attribute`
+    /// would come back here without end; a view that no longer plans is left out.
+    async fn view_columns(&self, catalog: &quartzdb_storage::Catalog) -> Vec<(u32, Vec<arrow::datatypes::FieldRef>)> {
+        if self.source.scope().lock().expect("scope lock").view_depth > 0 {
+            return Vec::new();
+        }
+        let Ok(d) = catalog.database(&self.database) else { return Vec::new() };
+        let mut out = Vec::new();
+        for (sname, s) in &d.schemas {
+            for (vname, v) in &s.views {
+                match crate::view::view_provider(&self.source, &self.database, sname, vname, v).await {
+                    Ok(p) => out.push((v.oid, p.schema().fields().iter().cloned().collect())),
+                    Err(e) => tracing::debug!(view = %vname, error = %e, "view left out of pg_attribute"),
+                }
+            }
+        }
+        out
     }
 }
 
@@ -224,7 +246,7 @@ impl SchemaProvider for PgCatalog {
     }
 
     async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
-        self.build(name)
+        self.build(name).await
     }
 
     fn table_exist(&self, name: &str) -> bool {

@@ -286,8 +286,27 @@ fn attributes(catalog: &Catalog, database: &str) -> Vec<Attribute> {
     out
 }
 
-pub fn pg_attribute(catalog: &Catalog, database: &str) -> Result<RecordBatch> {
-    let rows = attributes(catalog, database);
+/// `pg_attribute`: tables' and indexes' columns from the catalog, and views' columns as planning
+/// them found (`views`: each view's OID and result fields).
+pub fn pg_attribute(catalog: &Catalog, database: &str, views: &[(u32, Vec<arrow::datatypes::FieldRef>)]) -> Result<RecordBatch> {
+    let mut rows = attributes(catalog, database);
+    let t = types();
+    for (oid, fields) in views {
+        for (n, f) in fields.iter().enumerate() {
+            let type_oid = resolve(t, &super::type_of::type_name(f)).unwrap_or(0);
+            rows.push(Attribute {
+                relid: *oid,
+                name: f.name().clone(),
+                number: n as i16 + 1,
+                type_oid,
+                typmod: -1,
+                len: t.iter().find(|r| r.oid == type_oid).map_or(-1, |r| r.len),
+                not_null: false,
+                has_default: false,
+                identity: '\0',
+            });
+        }
+    }
     Table::new(&rows)
         .oid("attrelid", |r| r.relid)
         .text("attname", |r| Some(r.name.clone()))

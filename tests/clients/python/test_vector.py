@@ -521,9 +521,9 @@ def django_migrate_orm_and_foreign_keys():
 
 @check
 def pgcli_completion_metadata():
-    """pgcli's completion metadata, read on connect: schemas, tables, views, columns with types
-    and defaults, databases, types and functions (not yet: its foreign keys, view columns and
-    name casing; pgcli logs those and completes without them)."""
+    """pgcli's completion metadata, read on connect: schemas, tables, views, columns of tables
+    and views with types and defaults, databases, types and functions (not yet: its foreign keys
+    and name casing; pgcli logs those and completes without them)."""
     from pgcli.pgexecute import PGExecute
 
     parts = dict(p.split("=", 1) for p in DSN.split())
@@ -531,6 +531,7 @@ def pgcli_completion_metadata():
         conn.execute("CREATE SCHEMA IF NOT EXISTS cli")
         conn.execute("DROP TABLE IF EXISTS cli.orders")
         conn.execute("CREATE TABLE cli.orders (id serial PRIMARY KEY, total numeric(10,2) DEFAULT 0, e vector(2))")
+        conn.execute("CREATE OR REPLACE VIEW cli.big AS SELECT id, total FROM cli.orders WHERE total > 100")
     ex = PGExecute(parts["dbname"], parts["user"], None, parts["host"], int(parts["port"]), "")
     assert "cli" in ex.schemata() and parts["dbname"] in ex.databases()
     assert ("cli", "orders") in list(ex.tables())
@@ -541,6 +542,8 @@ def pgcli_completion_metadata():
         ("cli", "orders", "total", "numeric", True, "0"),
         ("cli", "orders", "e", "vector", False, None),
     ], columns
+    view_columns = [c[:4] for c in ex.view_columns() if c[0] == "cli"]
+    assert view_columns == [("cli", "big", "id", "integer"), ("cli", "big", "total", "numeric")], view_columns
     assert ("public", "vector") in list(ex.datatypes())
     assert list(ex.functions()) == []
 

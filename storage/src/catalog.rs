@@ -166,6 +166,11 @@ pub struct ViewMeta {
     pub query: String,
     /// Column aliases given in `CREATE VIEW v (a, b)`, if any.
     pub columns: Vec<String>,
+    /// The view's result columns (name, PostgreSQL type) as planned at CREATE VIEW, which
+    /// `pg_attribute` and `information_schema.columns` show; empty for views made before it
+    /// was kept (those are planned when asked).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub column_types: Vec<(String, String)>,
     /// `COMMENT ON …`; `None` when there is none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,

@@ -98,9 +98,14 @@ pub fn check_types(fk: &ForeignKeyMeta, child: &Schema, parent: &Schema) -> Resu
 /// checking the existing rows of a foreign key being added).
 pub async fn key_set(parent: &crate::catalog::TableMeta, dataset: &Dataset, columns: &[String]) -> Result<crate::unique::UniqueIndex> {
     let constraint = parent.constraints.iter().find(|c| c.columns == columns).ok_or_else(|| Error::Internal("referenced key".into()))?;
-    let schema = crate::store::table_schema(dataset);
+    // Only the key columns are read.
+    let table = crate::store::table_schema(dataset);
+    let positions = columns.iter().map(|c| table.index_of(c)).collect::<std::result::Result<Vec<_>, _>>()?;
+    let schema = table.project(&positions)?;
     let mut index = crate::unique::UniqueIndex::new(std::slice::from_ref(constraint), &schema)?;
-    let mut stream = dataset.scan().try_into_stream().await?;
+    let mut scanner = dataset.scan();
+    scanner.project(&columns.iter().map(String::as_str).collect::<Vec<_>>())?;
+    let mut stream = scanner.try_into_stream().await?;
     while let Some(batch) = stream.try_next().await? {
         index.load(&batch)?;
     }

@@ -732,9 +732,9 @@ impl Storage {
                     // Only between forms stored alike whose values need no conversion: text and
                     // varchar(n) (a shorter length is checked below), or one type's modifiers.
                     let base = |t: &str| t.split('(').next().unwrap_or(t).trim().to_string();
-                    let text_like = |t: &str| matches!(base(t).as_str(), "text" | "character varying" | "varchar");
+                    let text_like = |t: &str| !t.trim_end().ends_with("[]") && matches!(base(t).as_str(), "text" | "character varying" | "varchar");
                     let old = &meta.columns[col].type_name;
-                    let alike = (text_like(old) && text_like(&type_name)) || (base(old) == base(&type_name) && !text_like(old));
+                    let alike = (text_like(old) && text_like(&type_name)) || *old == type_name;
                     if stored != arrow_type || !alike {
                         return Err(Error::Unsupported(format!("ALTER COLUMN TYPE from {old} to {type_name} (only between text and varchar(n), or within one type, which need no rewrite)")));
                     }
@@ -812,10 +812,12 @@ impl Storage {
                 AlterOp::DropConstraint { name: constraint, if_exists, cascade } => {
                     // A key that FOREIGN KEYs reference: 2BP01, or with CASCADE they go too.
                     if let Some(key) = meta.constraints.iter().find(|c| c.name == constraint) {
+                        // Other tables' foreign keys from the catalog; this table's own from `meta`,
+                        // which this statement may already have changed.
                         let dependents: Vec<(QualifiedName, String)> = catalog
                             .referencing(db, oid)
                             .into_iter()
-                            .filter(|(_, _, f)| f.ref_columns == key.columns)
+                            .filter(|(_, child, f)| child.oid != oid && f.ref_columns == key.columns)
                             .map(|(child, _, f)| (child, f.name.clone()))
                             .chain(meta.foreign_keys.iter().filter(|f| f.ref_table == oid && f.ref_columns == key.columns).map(|f| (name.clone(), f.name.clone())))
                             .collect();

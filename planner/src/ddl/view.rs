@@ -19,7 +19,15 @@ pub async fn create(session: &mut Session, txn: &mut Txn, view: CreateView) -> R
     if columns.len() > plan.schema().fields().len() {
         return Err(Error::Syntax("CREATE VIEW specifies more column names than columns".into()));
     }
-    let meta = ViewMeta { oid: 0, query: view.query.to_string(), columns, comment: None, column_comments: Default::default() };
+    // The result columns as the catalog shows them (aliases replace the query's names).
+    let column_types = plan
+        .schema()
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (columns.get(i).cloned().unwrap_or_else(|| names::client_name(f.name()).to_string()), crate::pg_catalog::type_of::type_name(f)))
+        .collect();
+    let meta = ViewMeta { oid: 0, query: view.query.to_string(), columns, column_types, comment: None, column_comments: Default::default() };
     let storage = session.storage().clone();
     let created = storage.create_view(txn, session.database(), &qname, meta, view.or_replace, view.if_not_exists).await?;
     if created && view.or_replace {

@@ -349,25 +349,32 @@ async fn columns(source: &CatalogSource, catalog: &Catalog, db: &str) -> Result<
                     });
                 }
             }
-            for (vname, v) in s.views.iter().filter(|_| plan_views) {
-                // A view's columns are its query's: planned here, as a SELECT from it would be. A
-                // view that no longer plans (a table it reads was dropped) lists no columns.
-                let provider = match crate::view::view_provider(source, db, sname, vname, v).await {
-                    Ok(p) => p,
-                    Err(e) => {
-                        tracing::debug!(view = %vname, error = %e, "view left out of information_schema.columns");
-                        continue;
+            for (vname, v) in &s.views {
+                // A view's columns as kept at CREATE VIEW; a view from before they were kept is
+                // planned here (not when this table is read inside a view's expansion). A view
+                // that no longer plans (a table it reads was dropped) lists no columns.
+                let columns: Vec<(String, String)> = if !v.column_types.is_empty() {
+                    v.column_types.clone()
+                } else if plan_views {
+                    match crate::view::view_provider(source, db, sname, vname, v).await {
+                        Ok(p) => p.schema().fields().iter().map(|f| (f.name().clone(), super::type_of::type_name(f))).collect(),
+                        Err(e) => {
+                            tracing::debug!(view = %vname, error = %e, "view left out of information_schema.columns");
+                            continue;
+                        }
                     }
+                } else {
+                    continue;
                 };
-                for (i, f) in provider.schema().fields().iter().enumerate() {
+                for (i, (name, declared)) in columns.into_iter().enumerate() {
                     rows.push(ColumnRow {
                         schema: sname.clone(),
                         table: vname.clone(),
-                        name: f.name().clone(),
+                        name,
                         position: i as i32 + 1,
                         default: None,
                         nullable: true,
-                        declared: super::type_of::type_name(f),
+                        declared,
                         identity: false,
                         view: true,
                     });

@@ -151,19 +151,25 @@ impl PgCatalog {
 }
 
 impl PgCatalog {
-    /// Each view's OID and columns, found by planning it (psql's `\d view`, JDBC's getColumns).
-    /// Inside a view's own expansion none are planned, since a view reading `pg_attribute`
-    /// would come back here without end; a view that no longer plans is left out.
-    async fn view_columns(&self, catalog: &quartzdb_storage::Catalog) -> Vec<(u32, Vec<arrow::datatypes::FieldRef>)> {
-        if self.source.scope().lock().expect("scope lock").view_depth > 0 {
-            return Vec::new();
-        }
+    /// Each view's OID and columns (psql's `\d view`, JDBC's getColumns): as kept at CREATE
+    /// VIEW, or, for a view from before they were kept, by planning it (not inside a view's own
+    /// expansion, which could come back here without end; a view that no longer plans is left
+    /// out).
+    async fn view_columns(&self, catalog: &quartzdb_storage::Catalog) -> Vec<(u32, Vec<(String, String)>)> {
+        let nested = self.source.scope().lock().expect("scope lock").view_depth > 0;
         let Ok(d) = catalog.database(&self.database) else { return Vec::new() };
         let mut out = Vec::new();
         for (sname, s) in &d.schemas {
             for (vname, v) in &s.views {
+                if !v.column_types.is_empty() {
+                    out.push((v.oid, v.column_types.clone()));
+                    continue;
+                }
+                if nested {
+                    continue;
+                }
                 match crate::view::view_provider(&self.source, &self.database, sname, vname, v).await {
-                    Ok(p) => out.push((v.oid, p.schema().fields().iter().cloned().collect())),
+                    Ok(p) => out.push((v.oid, p.schema().fields().iter().map(|f| (f.name().clone(), type_of::type_name(f))).collect())),
                     Err(e) => tracing::debug!(view = %vname, error = %e, "view left out of pg_attribute"),
                 }
             }

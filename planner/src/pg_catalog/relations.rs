@@ -286,20 +286,20 @@ fn attributes(catalog: &Catalog, database: &str) -> Vec<Attribute> {
     out
 }
 
-/// `pg_attribute`: tables' and indexes' columns from the catalog, and views' columns as planning
-/// them found (`views`: each view's OID and result fields).
-pub fn pg_attribute(catalog: &Catalog, database: &str, views: &[(u32, Vec<arrow::datatypes::FieldRef>)]) -> Result<RecordBatch> {
+/// `pg_attribute`: tables' and indexes' columns from the catalog, and views' columns (`views`:
+/// each view's OID and its columns' names and PostgreSQL types).
+pub fn pg_attribute(catalog: &Catalog, database: &str, views: &[(u32, Vec<(String, String)>)]) -> Result<RecordBatch> {
     let mut rows = attributes(catalog, database);
     let t = types();
-    for (oid, fields) in views {
-        for (n, f) in fields.iter().enumerate() {
-            let type_oid = resolve(t, &super::type_of::type_name(f)).unwrap_or(0);
+    for (oid, columns) in views {
+        for (n, (name, type_name)) in columns.iter().enumerate() {
+            let type_oid = resolve(t, type_name).unwrap_or(0);
             rows.push(Attribute {
                 relid: *oid,
-                name: f.name().clone(),
+                name: name.clone(),
                 number: n as i16 + 1,
                 type_oid,
-                typmod: -1,
+                typmod: super::types::typmod(type_name),
                 len: t.iter().find(|r| r.oid == type_oid).map_or(-1, |r| r.len),
                 not_null: false,
                 has_default: false,

@@ -548,6 +548,42 @@ def pgcli_completion_metadata():
     assert list(ex.functions()) == []
 
 
+@check
+def alembic_operations_and_autogenerate():
+    """Alembic's migration operations (tables, columns, a foreign key, an index, nullability,
+    a longer varchar, a server default, a unique constraint added and dropped), then
+    autogenerate comparing the result with the models: no differences."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+    from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, Numeric, String, Table, create_engine, text
+
+    engine = create_engine("postgresql+psycopg2://" + dsn_url().split("://", 1)[1])
+    with engine.begin() as conn:
+        for t in ("al_item", "al_cat"):
+            conn.execute(text(f"DROP TABLE IF EXISTS {t}"))
+        op = Operations(MigrationContext.configure(conn))
+        op.create_table("al_cat", Column("id", Integer, primary_key=True), Column("name", String(50), nullable=False, unique=True))
+        op.create_table("al_item", Column("id", Integer, primary_key=True), Column("title", String(20)))
+        op.add_column("al_item", Column("cat_id", Integer))
+        op.create_foreign_key("al_item_cat_fk", "al_item", "al_cat", ["cat_id"], ["id"])
+        op.create_index("al_item_title_idx", "al_item", ["title"])
+        op.alter_column("al_item", "title", nullable=False, existing_type=String(20))
+        op.alter_column("al_item", "title", type_=String(40), existing_type=String(20))
+        op.alter_column("al_item", "cat_id", server_default="0")
+        op.create_unique_constraint("al_item_title_key", "al_item", ["title"])
+        op.drop_constraint("al_item_title_key", "al_item")
+        op.add_column("al_item", Column("price", Numeric(10, 2)))
+        op.drop_column("al_item", "price")
+        models = MetaData()
+        Table("al_cat", models, Column("id", Integer, primary_key=True), Column("name", String(50), nullable=False, unique=True))
+        item = Table("al_item", models, Column("id", Integer, primary_key=True), Column("title", String(40), nullable=False), Column("cat_id", Integer, ForeignKey("al_cat.id", name="al_item_cat_fk"), server_default="0"))
+        Index("al_item_title_idx", item.c.title)
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": lambda name, kind, parent: kind != "table" or name.startswith("al_")})
+        diff = compare_metadata(context, models)
+        assert diff == [], diff
+
+
 def psycopg_connect():
     import psycopg
 

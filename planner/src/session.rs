@@ -283,6 +283,11 @@ impl Session {
         if result.is_err() {
             self.block.after_error();
         }
+        {
+            let mut scope = self.scope.lock().expect("scope lock");
+            scope.session.block = self.block.state();
+            scope.session.stream_failed = self.stream_failed.clone();
+        }
         // Sequences advanced by this statement are made durable before its result is sent.
         self.storage().flush_sequences()?;
         result

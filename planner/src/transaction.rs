@@ -112,6 +112,10 @@ impl Block {
         self.state == State::Idle
     }
 
+    pub fn state(&self) -> State {
+        self.state
+    }
+
     /// Handles transaction control, and refuses what the state does not allow.
     pub fn before(&mut self, stmt: &Statement, defaults: Defaults) -> Result<Action> {
         match stmt {

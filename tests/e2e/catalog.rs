@@ -373,6 +373,25 @@ fn other_sessions_show_in_pg_stat_activity_and_pg_cancel_backend_stops_their_sta
         assert_eq!(busy.query_one("SELECT 1::int", &[]).await.unwrap().get::<_, i32>(0), 1);
         let none: bool = watcher.query_one("SELECT pg_cancel_backend(999999)", &[]).await.unwrap().get(0);
         assert!(!none);
+        // An open block between statements, and one a failed statement aborted.
+        let wait_for = |want: &'static str| {
+            let state_of = &state_of;
+            async move {
+                for _ in 0..100 {
+                    if state_of(pid).await.is_some_and(|(state, _, _)| state == want) {
+                        return true;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                false
+            }
+        };
+        busy.batch_execute("BEGIN; SELECT 1").await.unwrap();
+        assert!(wait_for("idle in transaction").await, "the open block never showed");
+        assert!(busy.batch_execute("SELECT 1/0").await.is_err());
+        assert!(wait_for("idle in transaction (aborted)").await, "the failed block never showed");
+        busy.batch_execute("ROLLBACK").await.unwrap();
+        assert!(wait_for("idle").await);
         server.stop().await;
     });
 }

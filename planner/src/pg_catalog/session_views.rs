@@ -32,6 +32,11 @@ pub struct SessionSnapshot {
     pub statement: Option<Arc<datafusion::sql::sqlparser::ast::Statement>>,
     /// Set while a statement runs (its rows included), by the wire layer's [`crate::activity::Busy`].
     pub busy: Arc<std::sync::atomic::AtomicBool>,
+    /// The session's transaction block after its last statement, for `idle in transaction`,
+    /// and the flag its result stream sets when it fails after the statement returned (which
+    /// fails an open block too).
+    pub block: crate::transaction::State,
+    pub stream_failed: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl SessionSnapshot {
@@ -99,7 +104,19 @@ pub fn pg_stat_activity(own: &SessionSnapshot, others: &[SessionSnapshot], datab
         .timestamptz("state_change", |s| Some(s.statement_us))
         .null_text("wait_event_type")
         .null_text("wait_event")
-        .text("state", |s| Some(if active(s) { "active" } else { "idle" }.to_string()))
+        .text("state", |s| {
+            use crate::transaction::State;
+            let failed = s.stream_failed.load(std::sync::atomic::Ordering::Acquire);
+            Some(
+                match (active(s), if failed && s.block == State::Open { State::Failed } else { s.block }) {
+                    (true, _) => "active",
+                    (false, State::Idle) => "idle",
+                    (false, State::Open) => "idle in transaction",
+                    (false, State::Failed) => "idle in transaction (aborted)",
+                }
+                .to_string(),
+            )
+        })
         .null_text("backend_xid")
         .null_text("backend_xmin")
         .null_text("query_id")

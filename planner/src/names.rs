@@ -54,6 +54,11 @@ fn figure(e: &SqlExpr) -> (String, u8) {
     match e {
         SqlExpr::Identifier(i) => (ident(i), 2),
         SqlExpr::CompoundIdentifier(parts) => (parts.last().map(ident).unwrap_or_default(), 2),
+        // `(expr).field`, which the parser made `get_field(expr, 'field')`, is named after the field.
+        SqlExpr::Function(f) if f.name.to_string() == "get_field" => match get_field_name(f) {
+            Some(field) => (field, 2),
+            None => ("get_field".to_string(), 2),
+        },
         SqlExpr::Function(f) => (f.name.0.last().and_then(|p| p.as_ident()).map(ident).unwrap_or_default(), 2),
         SqlExpr::Cast { expr, data_type, .. } => match figure(expr) {
             (name, 2) => (name, 2),
@@ -63,6 +68,19 @@ fn figure(e: &SqlExpr) -> (String, u8) {
         SqlExpr::Case { .. } => ("case".to_string(), 1),
         SqlExpr::Exists { .. } => ("exists".to_string(), 2),
         _ => ("?column?".to_string(), 0),
+    }
+}
+
+/// The field name of `get_field(expr, 'name')`.
+fn get_field_name(f: &datafusion::sql::sqlparser::ast::Function) -> Option<String> {
+    use datafusion::sql::sqlparser::ast::{FunctionArg, FunctionArgExpr, FunctionArguments, Value};
+    let FunctionArguments::List(list) = &f.args else { return None };
+    match list.args.get(1)? {
+        FunctionArg::Unnamed(FunctionArgExpr::Expr(SqlExpr::Value(v))) => match &v.value {
+            Value::SingleQuotedString(s) => Some(s.clone()),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

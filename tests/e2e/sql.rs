@@ -168,6 +168,8 @@ fn result_columns_are_named_as_postgresql_names_them() {
             ("SELECT id, id, 1 AS x, 2 AS x FROM t", vec!["id", "id", "x", "x"]),
             ("SELECT *, id::text, upper(name) FROM t", vec!["id", "name", "id", "upper"]),
             ("SELECT count(*), 1 + 1, 2 + 2 FROM t", vec!["count", "?column?", "?column?"]),
+            // A field of a composite value is named after the field (JDBC reads `(…).n`).
+            ("SELECT (information_schema._pg_expandarray(ARRAY[7])).n FROM t", vec!["n"]),
         ] {
             let statement = client.prepare(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
             let got: Vec<&str> = statement.columns().iter().map(|c| c.name()).collect();

@@ -12,7 +12,7 @@
 use std::collections::HashSet;
 
 use arrow::array::{Array, ArrayRef, RecordBatch};
-use arrow::datatypes::Schema;
+use arrow::datatypes::{DataType, Schema};
 use arrow::row::{RowConverter, SortField};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use futures::TryStreamExt;
@@ -79,12 +79,13 @@ pub fn resolve(catalog: &Catalog, db: &str, table: &QualifiedName, schema: &Sche
     })
 }
 
-/// Checks that the referencing columns have the referenced columns' types (keys are compared
-/// as stored values).
+/// Checks that the referencing columns can be compared with the referenced ones: the same type,
+/// or integers of any width (keys are compared as the referenced columns' stored values).
 pub fn check_types(fk: &ForeignKeyMeta, child: &Schema, parent: &Schema) -> Result<()> {
+    let integer = |t: &DataType| matches!(t, DataType::Int16 | DataType::Int32 | DataType::Int64);
     for (c, p) in fk.columns.iter().zip(&fk.ref_columns) {
         let (ct, pt) = (child.field_with_name(c)?.data_type(), parent.field_with_name(p)?.data_type());
-        if ct != pt {
+        if ct != pt && !(integer(ct) && integer(pt)) {
             return Err(Error::IndexTypeMismatch(format!(
                 "foreign key constraint \"{}\" cannot be implemented: key columns \"{c}\" and \"{p}\" are of incompatible types",
                 fk.name
@@ -112,6 +113,31 @@ pub async fn key_set(parent: &crate::catalog::TableMeta, dataset: &Dataset, colu
     Ok(index)
 }
 
+/// Referencing key columns as the referenced columns' `types` (an `int` key read against a
+/// `bigint` one, and back), and the first row holding a value those types cannot (which then
+/// cannot be present among the referenced keys).
+pub fn as_types(arrays: Vec<ArrayRef>, types: &[DataType]) -> Result<(Vec<ArrayRef>, Option<usize>)> {
+    let mut out = Vec::with_capacity(arrays.len());
+    let mut lost: Option<usize> = None;
+    for (a, t) in arrays.into_iter().zip(types) {
+        if a.data_type() == t {
+            out.push(a);
+            continue;
+        }
+        let cast = arrow::compute::cast(&a, t)?;
+        if let Some(row) = (0..a.len()).find(|&i| !a.is_null(i) && cast.is_null(i)) {
+            lost = Some(lost.map_or(row, |l| l.min(row)));
+        }
+        out.push(cast);
+    }
+    Ok((out, lost))
+}
+
+/// The types of `columns` in `schema`.
+pub fn types_of(schema: &Schema, columns: &[String]) -> Result<Vec<DataType>> {
+    columns.iter().map(|c| Ok(schema.field_with_name(c)?.data_type().clone())).collect()
+}
+
 /// The key columns of `fk` in `batch`.
 pub fn key_columns(batch: &RecordBatch, columns: &[String]) -> Result<Vec<ArrayRef>> {
     columns.iter().map(|c| Ok(batch.column(batch.schema().index_of(c)?).clone())).collect()
@@ -137,13 +163,14 @@ pub fn encode(arrays: &[ArrayRef]) -> Result<Vec<(usize, Box<[u8]>)>> {
 
 /// Fails with 23503 if a row of the referencing table (`dataset`) uses one of `removed` keys of
 /// the referenced table (encoded as [`encode`] encodes them).
-pub async fn check_still_referenced(dataset: &Dataset, child: &QualifiedName, fk: &ForeignKeyMeta, parent: &str, removed: &HashSet<Box<[u8]>>) -> Result<()> {
+pub async fn check_still_referenced(dataset: &Dataset, child: &QualifiedName, fk: &ForeignKeyMeta, parent: &str, removed: &HashSet<Box<[u8]>>, parent_types: &[DataType]) -> Result<()> {
     let names: Vec<&str> = fk.columns.iter().map(String::as_str).collect();
     let mut scanner = dataset.scan();
     scanner.project(&names)?;
     let mut stream = scanner.try_into_stream().await?;
     while let Some(batch) = stream.try_next().await? {
-        let arrays = key_columns(&batch, &fk.columns)?;
+        // A value the referenced type cannot hold matches no removed key (it becomes NULL).
+        let (arrays, _) = as_types(key_columns(&batch, &fk.columns)?, parent_types)?;
         for (row, key) in encode(&arrays)? {
             if removed.contains(&key) {
                 let detail = format!("{} is still referenced from table \"{}\".", describe(&fk.ref_columns, &arrays, row), child.name);

@@ -792,13 +792,17 @@ impl Storage {
                     // The rows there are must already satisfy it: checked against a key set built
                     // here, so that the shared ones never see this statement's unfinished state.
                     let index = crate::foreign_keys::key_set(&parent, &parent_ds, &resolved.ref_columns).await?;
+                    let parent_types = crate::foreign_keys::types_of(&table_schema(&parent_ds), &resolved.ref_columns)?;
                     let names: Vec<&str> = resolved.columns.iter().map(String::as_str).collect();
                     let mut scanner = dataset.scan();
                     scanner.project(&names)?;
                     let mut stream = scanner.try_into_stream().await?;
                     while let Some(batch) = stream.try_next().await? {
-                        let arrays = crate::foreign_keys::key_columns(&batch, &resolved.columns)?;
-                        let missing = index.first_missing(&resolved.ref_columns, &arrays)?;
+                        let (arrays, lost) = crate::foreign_keys::as_types(crate::foreign_keys::key_columns(&batch, &resolved.columns)?, &parent_types)?;
+                        let missing = match lost {
+                            Some(row) => Some(row),
+                            None => index.first_missing(&resolved.ref_columns, &arrays)?,
+                        };
                         if let Some(row) = missing {
                             let parent_name = catalog.table_name(parent.oid).map_or_else(|| name.name.clone(), |(_, n)| n.name);
                             return Err(Error::ForeignKeyViolation {
@@ -931,11 +935,18 @@ impl Storage {
             let parent = catalog.table(db, &parent_name)?.clone();
             let parent_ds = self.txn_dataset(txn, &parent).await?;
             self.load_keys(&parent, &parent_ds).await?;
+            let parent_types = crate::foreign_keys::types_of(&table_schema(&parent_ds), &fk.ref_columns)?;
             let keys = self.uniques.lock().expect("unique keys");
             let index = keys.get(&parent.oid).ok_or_else(|| Error::Internal("referenced keys not loaded".into()))?;
             for batch in &change.inserted {
-                let arrays = crate::foreign_keys::key_columns(batch, &fk.columns)?;
-                if let Some(row) = index.first_missing(&fk.ref_columns, &arrays)? {
+                let original = crate::foreign_keys::key_columns(batch, &fk.columns)?;
+                let (arrays, lost) = crate::foreign_keys::as_types(original.clone(), &parent_types)?;
+                let missing = match lost {
+                    Some(row) => Some(row),
+                    None => index.first_missing(&fk.ref_columns, &arrays)?,
+                };
+                if let Some(row) = missing {
+                    let arrays = original;
                     let child_table = catalog.table_name(meta.oid).map_or_else(String::new, |(_, n)| n.name);
                     return Err(Error::ForeignKeyViolation {
                         message: format!("insert or update on table \"{child_table}\" violates foreign key constraint \"{}\"", fk.name),
@@ -989,7 +1000,8 @@ impl Storage {
             let child_meta = catalog.table(db, child)?.clone();
             // A table referencing itself is read as this statement leaves it.
             let dataset = if child_meta.oid == meta.oid { written.clone() } else { self.txn_dataset(txn, &child_meta).await? };
-            crate::foreign_keys::check_still_referenced(&dataset, child, fk, &name.name, keys).await?;
+            let parent_types = crate::foreign_keys::types_of(&table_schema(written), &fk.ref_columns)?;
+            crate::foreign_keys::check_still_referenced(&dataset, child, fk, &name.name, keys, &parent_types).await?;
         }
         Ok(())
     }

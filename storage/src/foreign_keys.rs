@@ -133,6 +133,25 @@ pub fn as_types(arrays: Vec<ArrayRef>, types: &[DataType]) -> Result<(Vec<ArrayR
     Ok((out, lost))
 }
 
+/// The first row of `batch` whose key of `fk` is not among the referenced keys (`index`, of the
+/// referenced columns' `types`), as the 23503 PostgreSQL reports for table `child` referencing
+/// `parent`.
+pub fn check_present(index: &crate::unique::UniqueIndex, fk: &ForeignKeyMeta, types: &[DataType], batch: &RecordBatch, child: &str, parent: &str) -> Result<()> {
+    let original = key_columns(batch, &fk.columns)?;
+    let (arrays, lost) = as_types(original.clone(), types)?;
+    let missing = match lost {
+        Some(row) => Some(row),
+        None => index.first_missing(&fk.ref_columns, &arrays)?,
+    };
+    match missing {
+        None => Ok(()),
+        Some(row) => Err(Error::ForeignKeyViolation {
+            message: format!("insert or update on table \"{child}\" violates foreign key constraint \"{}\"", fk.name),
+            detail: format!("{} is not present in table \"{parent}\".", describe(&fk.columns, &original, row)),
+        }),
+    }
+}
+
 /// The types of `columns` in `schema`.
 pub fn types_of(schema: &Schema, columns: &[String]) -> Result<Vec<DataType>> {
     columns.iter().map(|c| Ok(schema.field_with_name(c)?.data_type().clone())).collect()

@@ -797,19 +797,9 @@ impl Storage {
                     let mut scanner = dataset.scan();
                     scanner.project(&names)?;
                     let mut stream = scanner.try_into_stream().await?;
+                    let parent_name = catalog.table_name(parent.oid).map_or_else(|| name.name.clone(), |(_, n)| n.name);
                     while let Some(batch) = stream.try_next().await? {
-                        let (arrays, lost) = crate::foreign_keys::as_types(crate::foreign_keys::key_columns(&batch, &resolved.columns)?, &parent_types)?;
-                        let missing = match lost {
-                            Some(row) => Some(row),
-                            None => index.first_missing(&resolved.ref_columns, &arrays)?,
-                        };
-                        if let Some(row) = missing {
-                            let parent_name = catalog.table_name(parent.oid).map_or_else(|| name.name.clone(), |(_, n)| n.name);
-                            return Err(Error::ForeignKeyViolation {
-                                message: format!("insert or update on table \"{}\" violates foreign key constraint \"{}\"", name.name, resolved.name),
-                                detail: format!("{} is not present in table \"{parent_name}\".", crate::foreign_keys::describe(&resolved.columns, &arrays, row)),
-                            });
-                        }
+                        crate::foreign_keys::check_present(&index, &resolved, &parent_types, &batch, &name.name, &parent_name)?;
                     }
                     meta.foreign_keys.push(resolved);
                 }
@@ -938,21 +928,9 @@ impl Storage {
             let parent_types = crate::foreign_keys::types_of(&table_schema(&parent_ds), &fk.ref_columns)?;
             let keys = self.uniques.lock().expect("unique keys");
             let index = keys.get(&parent.oid).ok_or_else(|| Error::Internal("referenced keys not loaded".into()))?;
+            let child_table = catalog.table_name(meta.oid).map_or_else(String::new, |(_, n)| n.name);
             for batch in &change.inserted {
-                let original = crate::foreign_keys::key_columns(batch, &fk.columns)?;
-                let (arrays, lost) = crate::foreign_keys::as_types(original.clone(), &parent_types)?;
-                let missing = match lost {
-                    Some(row) => Some(row),
-                    None => index.first_missing(&fk.ref_columns, &arrays)?,
-                };
-                if let Some(row) = missing {
-                    let arrays = original;
-                    let child_table = catalog.table_name(meta.oid).map_or_else(String::new, |(_, n)| n.name);
-                    return Err(Error::ForeignKeyViolation {
-                        message: format!("insert or update on table \"{child_table}\" violates foreign key constraint \"{}\"", fk.name),
-                        detail: format!("{} is not present in table \"{}\".", crate::foreign_keys::describe(&fk.columns, &arrays, row), parent_name.name),
-                    });
-                }
+                crate::foreign_keys::check_present(index, fk, &parent_types, batch, &child_table, &parent_name.name)?;
             }
         }
         Ok(())

@@ -6,11 +6,13 @@
 //! exactly, and skips deleted rows); the Sort and Limit above it stay, and recompute the
 //! distance with QuartzDB's own functions, so values and order are pgvector's.
 //!
-//! Pushed-down filters become Lance prefilters, which keep probing partitions until k matching
-//! rows are found. When few rows match, an exact search over them is cheaper and exact; the
-//! choice is made by counting the matching rows: at most [`SearchSettings::exact_below`], or
-//! fewer than the vectors the widened index search would compare ([`filtered_index_work`]) when
-//! the table's columns fit the scan cache. Tables of at most `exact_below` rows are searched
+//! Pushed-down filters become prefilters, and the search widens until k matching rows are
+//! found: the filter's rows evaluated from the scan cache ([`crate::ann_filter`]) for a direct
+//! search of the index, or Lance's own prefilter through its scanner while the filter's
+//! columns are not cached (or the table has deleted rows). When few rows match, an exact search
+//! over them is cheaper and exact; the choice is made by counting the matching rows: at most
+//! [`SearchSettings::exact_below`], or fewer than the vectors the widened index search would
+//! compare ([`filtered_index_work`]) when the table's columns fit the scan cache. Tables of at most `exact_below` rows are searched
 //! exactly too. Exact searches are the plan above over the table's plain scan (served by the
 //! scan cache), labelled for EXPLAIN by this scan node.
 
@@ -176,27 +178,40 @@ pub(crate) async fn plan(dataset: &Arc<Dataset>, schema: SchemaRef, state: &dyn 
     // The share of rows the filter keeps: the probes are widened by its inverse, so the
     // partitions searched hold about as many matching rows as an unfiltered search sees.
     let mut selectivity = 1.0;
+    let row_filter = match &filter {
+        Some(f) => crate::ann_filter::RowFilter::evaluate(state, dataset, f, cx.table, &cx.direct, &cx.scan_cache)?,
+        None => None,
+    };
+    // Unfiltered, or filtered by the row set just evaluated from memory, the index is searched
+    // directly when it covers the whole table.
+    let segments = match filter.is_none() || row_filter.is_some() {
+        true => crate::ann_direct::covers_all(dataset, &ann.index.lance_name).await?,
+        false => None,
+    };
     if let Some(f) = &filter {
-        let mut count = dataset.scan();
-        count.filter_expr(f.clone());
-        let matching = count.count_rows().await.map_err(lance)?;
+        let matching = match &row_filter {
+            Some(r) => r.matching(),
+            None => {
+                let mut count = dataset.scan();
+                count.filter_expr(f.clone());
+                count.count_rows().await.map_err(lance)? as usize
+            }
+        };
         selectivity = (matching as f64 / rows.max(1) as f64).max(1e-6);
-        let work = filtered_index_work(&ann.index, rows, nprobes, selectivity);
+        let work = filtered_index_work(&ann.index, rows, nprobes, selectivity, column_dims, segments.is_some());
         // Only from memory: an exact search reading its vectors from the files is no match for
         // any index.
         let width: usize = schema.fields().iter().map(|f| crate::lance_table::estimated_width(f.data_type())).sum();
         let cheaper = ann.settings.exact_below > 0 && (matching as f64) <= work && cx.scan_cache.admits(rows * width);
-        if (matching as usize) <= ann.settings.exact_below || cheaper {
-            return Ok(AnnPlan::Exact { rows: matching, filtered: true });
+        if matching <= ann.settings.exact_below || cheaper {
+            return Ok(AnnPlan::Exact { rows: matching as u64, filtered: true });
         }
     }
     let nprobes = nprobes.map(|n| ((n as f64 / selectivity).ceil() as usize).min(32768));
     let refine = ann.settings.refine_factor.or_else(|| default_refine(method)).filter(|r| *r > 1);
 
     let strategy = Strategy { nprobes, ef, refine, ..Strategy::new(ann, None, !filters.is_empty()) };
-    if filter.is_none()
-        && let Some(segments) = crate::ann_direct::covers_all(dataset, &ann.index.lance_name).await?
-    {
+    if let Some(segments) = segments {
         let direct = DirectSearch {
             cache: cx.direct,
             scan_cache: cx.scan_cache,
@@ -212,6 +227,7 @@ pub(crate) async fn plan(dataset: &Arc<Dataset>, schema: SchemaRef, state: &dyn 
             nprobes: nprobes.unwrap_or(1),
             ef,
             schema: schema.clone(),
+            filter: row_filter.map(Arc::new),
         };
         let strategy = Strategy { direct: true, ..strategy };
         return Ok(AnnPlan::Index(Arc::new(VectorIndexScanExec::new(Source::Direct(Arc::new(direct)), schema, strategy))));
@@ -249,20 +265,34 @@ fn default_nprobes(method: IndexMethod, index: &IndexMeta) -> Option<usize> {
     }
 }
 
-/// Vectors an index search compares when a filter keeps `selectivity` of the table's rows and
-/// the search is widened to find k of them: the rows of the partitions it probes (the probes
-/// grow by 1 / selectivity). The exact search of the matching rows compares each once (the
-/// filter itself costs little next to a distance); when that is no more than this, it is
-/// chosen: it is also exact. A graph index probes all of its few partitions, so a filtered
-/// search of `hnsw` is always exact: measured at 1M × 128, Lance's prefiltered graph search
-/// took 35–71 ms whatever the filter kept (1 % to 90 %), the exact search of the matching rows
-/// 6–42 ms (docs/benchmarks.md).
-fn filtered_index_work(index: &IndexMeta, rows: usize, nprobes: Option<usize>, selectivity: f64) -> f64 {
+/// The work of an index search, in exact distance comparisons of `dims`-dimensional vectors,
+/// when a filter keeps `selectivity` of the table's rows and the search is widened to find k of
+/// them: the rows of the partitions it probes (the probes grow by 1 / selectivity), each
+/// costing `per_row` comparisons. The exact search of the matching rows compares each once (its
+/// filter costs little next to that); when that is no more than this, it is chosen: it is also
+/// exact. Measured at 1M × 128 (docs/benchmarks.md):
+///
+/// - An IVF partition asks Lance's row mask about each of its rows (a tree lookup, ~6 times a
+///   128-dimensional distance; the same in Lance's scanner): ivfflat (1,000 lists) took 50 ms
+///   for a 25 % filter, 34 ms at 50 %, 19 ms at 90 %, where the exact search took 21, 31, 35 ms.
+/// - A graph index probes all of its few partitions. Through Lance's scanner (`direct` false)
+///   its filtered search cost as much as comparing every row: 35–71 ms whatever the filter kept.
+///   Searched directly, the filter's rows from memory, the graph asks of each row of a partition
+///   whether the filter keeps it (a bit, about a 20-dimensional distance) and walks only those:
+///   14–18 ms for filters keeping 5 % to 90 %, where the exact search took 8 ms at 5 %, 12 ms at
+///   10 %, 21 ms at 25 %.
+fn filtered_index_work(index: &IndexMeta, rows: usize, nprobes: Option<usize>, selectivity: f64, dims: usize, direct: bool) -> f64 {
     let options = &index.options;
     let given = options.get("lists").or(options.get("num_partitions")).map(|v| *v as usize);
     let partitions = given.unwrap_or_else(|| crate::index_spec::default_partitions(index.method, rows)).max(1) as f64;
     let probed = (nprobes.unwrap_or(1) as f64 / selectivity).min(partitions);
-    rows as f64 * probed / partitions
+    let dims = dims.max(1) as f64;
+    let per_row = match (index.method.has_graph(), direct) {
+        (true, true) => 20.0 / dims,
+        (true, false) => 1.0,
+        (false, _) => 1.0 + 640.0 / dims,
+    };
+    rows as f64 * probed / partitions * per_row
 }
 
 /// Quantized indexes rank by approximate distances; re-ranking more candidates by the exact
@@ -361,7 +391,8 @@ impl VectorIndexScanExec {
     /// dimension; Lance's scanner plan never (it holds the query it was planned with).
     pub fn rebindable(&self) -> Result<bool> {
         match &self.input {
-            Source::Direct(d) => Ok(evaluate_query(&d.query)?.is_some_and(|q| q.len() == d.dims)),
+            // A filter's rows were found for the values it had when planned.
+            Source::Direct(d) => Ok(d.filter.is_none() && evaluate_query(&d.query)?.is_some_and(|q| q.len() == d.dims)),
             Source::Lance(_) => Ok(self.strategy.exact.is_some()),
         }
     }
@@ -467,24 +498,34 @@ mod tests {
         }
     }
 
-    /// Whether the exact search of the matching rows is chosen over the index at 1M rows.
-    fn exact_at_1m(index: &IndexMeta, nprobes: Option<usize>, selectivity: f64) -> bool {
+    /// Whether the exact search of the matching rows is chosen over the index at 1M rows,
+    /// searched through Lance's scanner or directly.
+    fn exact_at_1m(index: &IndexMeta, nprobes: Option<usize>, selectivity: f64, dims: usize, direct: bool) -> bool {
         let rows = 1_000_000;
-        selectivity * rows as f64 <= filtered_index_work(index, rows, nprobes, selectivity)
+        selectivity * rows as f64 <= filtered_index_work(index, rows, nprobes, selectivity, dims, direct)
     }
 
     #[test]
     fn selective_filters_are_searched_exactly_wide_ones_through_the_index() {
-        // ivfflat, 1,000 lists, 62 probes: a filtered search probes 62 / selectivity lists.
+        // ivfflat, 1,000 lists, 62 probes: a filtered search probes 62 / selectivity lists,
+        // asking the row mask about each of their rows.
         let ivf = index(IndexMethod::Ivfflat, &[("lists", 1000)]);
-        assert!(exact_at_1m(&ivf, Some(62), 0.01));
-        assert!(exact_at_1m(&ivf, Some(62), 0.20));
-        assert!(!exact_at_1m(&ivf, Some(62), 0.50));
-        // hnsw: its two graphs at 1M rows are both searched, whatever the filter.
+        for direct in [false, true] {
+            assert!(exact_at_1m(&ivf, Some(62), 0.01, 128, direct));
+            assert!(exact_at_1m(&ivf, Some(62), 0.50, 128, direct));
+            assert!(!exact_at_1m(&ivf, Some(62), 0.90, 128, direct));
+            assert!(!exact_at_1m(&ivf, Some(62), 0.40, 768, direct));
+        }
+        // hnsw: its two graphs at 1M rows are both searched, whatever the filter; through
+        // Lance's scanner that is never cheaper, directly it is once the filter keeps more
+        // than about a sixth of the rows (at 128 dimensions).
         let hnsw = index(IndexMethod::Hnsw, &[]);
-        assert!(exact_at_1m(&hnsw, Some(2), 0.01));
-        assert!(exact_at_1m(&hnsw, Some(2), 0.9));
-        // An unfiltered search of a table is not filtered work.
-        assert!(filtered_index_work(&ivf, 1_000_000, Some(62), 1.0) < 100_000.0);
+        assert!(exact_at_1m(&hnsw, Some(2), 0.01, 128, false));
+        assert!(exact_at_1m(&hnsw, Some(2), 0.9, 128, false));
+        assert!(exact_at_1m(&hnsw, Some(2), 0.10, 128, true));
+        assert!(!exact_at_1m(&hnsw, Some(2), 0.25, 128, true));
+        assert!(!exact_at_1m(&hnsw, Some(2), 0.05, 768, true));
+        // Unfiltered, the probes are not widened: 62 lists of 1,000 rows, 6 comparisons a row.
+        assert_eq!(filtered_index_work(&ivf, 1_000_000, Some(62), 1.0, 128, true), 372_000.0);
     }
 }

@@ -23,7 +23,7 @@ use lance_index::vector::VectorIndex;
 use crate::scan_cache::{ScanCache, ScanKey};
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, RecordBatchOptions};
-use arrow::datatypes::{Float32Type, SchemaRef, UInt64Type};
+use arrow::datatypes::{Field, Float32Type, SchemaRef, UInt64Type};
 use datafusion::error::{DataFusionError, Result};
 use lance::dataset::Dataset;
 use lance::dataset::ProjectionRequest;
@@ -91,6 +91,8 @@ pub(crate) struct DirectSearch {
     pub ef: Option<usize>,
     /// Output schema: the columns the plan above reads, in order.
     pub schema: SchemaRef,
+    /// The rows a pushed-down filter keeps, when there is one.
+    pub filter: Option<Arc<crate::ann_filter::RowFilter>>,
 }
 
 fn lance_err(e: lance::Error) -> DataFusionError {
@@ -146,7 +148,11 @@ impl DirectSearch {
             dist_q_c: 0.0,
             approx_mode: Default::default(),
         };
-        let prefilter: Arc<dyn PreFilter> = if self.needs_deletion_mask() {
+        // A row filter also drops rows of fragments removed since the build (there are no
+        // deletion files when there is one).
+        let prefilter: Arc<dyn PreFilter> = if let Some(filter) = &self.filter {
+            filter.clone()
+        } else if self.needs_deletion_mask() {
             let mut mask = DatasetPreFilter::new(self.dataset.clone(), &self.segments, None);
             PreFilter::wait_for_ready(&mut mask).await.map_err(lance_err)?;
             Arc::new(mask)
@@ -219,11 +225,11 @@ impl DirectSearch {
             let key = ScanKey { table: self.table, version, columns: vec![usize::MAX - column] };
             match self.scan_cache.get(&key) {
                 Some(batches) => out.push(batches),
-                None => missing.push((key, i)),
+                None => missing.push((key, self.schema.field(i).clone())),
             }
         }
         if !missing.is_empty() {
-            self.load_in_background(missing, total);
+            load_in_background(&self.cache, &self.scan_cache, &self.dataset, missing, total);
             return Ok(None);
         }
         let mut positions = Vec::with_capacity(ids.len());
@@ -254,31 +260,31 @@ impl DirectSearch {
         }
         Ok(Some(columns))
     }
+}
 
-    /// Decodes whole columns into the scan cache (once per version and column), so later
-    /// searches fetch their rows from memory.
-    fn load_in_background(&self, missing: Vec<(ScanKey, usize)>, rows: usize) {
-        for (key, output) in missing {
-            let field = self.schema.field(output);
-            let width = crate::lance_table::estimated_width(field.data_type());
-            if !self.scan_cache.admits(rows * width) || !self.cache.loading.lock().expect("loading set").insert(key.clone()) {
-                continue;
-            }
-            let (dataset, cache, scan_cache, name) = (self.dataset.clone(), self.cache.clone(), self.scan_cache.clone(), field.name().clone());
-            tokio::spawn(async move {
-                let loaded: lance::Result<Vec<RecordBatch>> = async {
-                    let mut scan = dataset.scan();
-                    scan.project(&[name.as_str()])?;
-                    scan.scan_in_order(true);
-                    scan.try_into_stream().await?.try_collect().await
-                }
-                .await;
-                match loaded {
-                    Ok(batches) => scan_cache.insert(key.clone(), Arc::new(batches)),
-                    Err(e) => tracing::warn!(column = %name, error = %e, "could not load a column for vector search"),
-                }
-                cache.loading.lock().expect("loading set").remove(&key);
-            });
+/// Decodes whole columns into the scan cache (once per version and column), in the background,
+/// so that later searches read them from memory: `missing` pairs each column's single-column
+/// key (`usize::MAX - index`) with its field.
+pub(crate) fn load_in_background(cache: &Arc<DirectCache>, scan_cache: &Arc<ScanCache>, dataset: &Arc<Dataset>, missing: Vec<(ScanKey, Field)>, rows: usize) {
+    for (key, field) in missing {
+        let width = crate::lance_table::estimated_width(field.data_type());
+        if !scan_cache.admits(rows * width) || !cache.loading.lock().expect("loading set").insert(key.clone()) {
+            continue;
         }
+        let (dataset, cache, scan_cache, name) = (dataset.clone(), cache.clone(), scan_cache.clone(), field.name().clone());
+        tokio::spawn(async move {
+            let loaded: lance::Result<Vec<RecordBatch>> = async {
+                let mut scan = dataset.scan();
+                scan.project(&[name.as_str()])?;
+                scan.scan_in_order(true);
+                scan.try_into_stream().await?.try_collect().await
+            }
+            .await;
+            match loaded {
+                Ok(batches) => scan_cache.insert(key.clone(), Arc::new(batches)),
+                Err(e) => tracing::warn!(column = %name, error = %e, "could not load a column for vector search"),
+            }
+            cache.loading.lock().expect("loading set").remove(&key);
+        });
     }
 }

@@ -9,6 +9,7 @@
 mod alter_checks;
 pub mod ann;
 pub mod ann_direct;
+mod ann_filter;
 pub mod catalog;
 mod comment;
 mod durable;

@@ -107,6 +107,15 @@ pub enum Error {
     #[error("{0}")]
     InvalidObjectDefinition(String),
 
+    /// 23514: a row a CHECK constraint finds false (`detail`: the row), or existing rows when
+    /// the constraint is added.
+    #[error("{message}")]
+    CheckViolation { message: String, detail: Option<String> },
+
+    /// 42804 outside expressions: a CHECK that is not boolean.
+    #[error("{0}")]
+    DatatypeMismatch(String),
+
     #[error("permission denied: {0}")]
     PermissionDenied(String),
 

@@ -14,6 +14,7 @@ pub mod array_input;
 pub mod bytea_input;
 pub mod case_types;
 pub mod catalog_provider;
+pub mod check_constraint;
 pub mod checked_arithmetic;
 pub mod copy;
 pub mod cursor;

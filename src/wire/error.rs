@@ -104,6 +104,7 @@ fn detail(err: &(dyn StdError + 'static)) -> Option<String> {
     }
     match err.downcast_ref::<PlannerError>() {
         Some(PlannerError::DependentObjects { detail, .. }) => Some(detail.clone()),
+        Some(PlannerError::CheckViolation { detail, .. }) => detail.clone(),
         Some(PlannerError::Storage(e)) => detail(e),
         Some(PlannerError::DataFusion(e)) => detail(e),
         _ => None,

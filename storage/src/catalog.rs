@@ -68,6 +68,9 @@ pub struct TableMeta {
     /// FOREIGN KEY constraints of this (referencing) table.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub foreign_keys: Vec<ForeignKeyMeta>,
+    /// CHECK constraints.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<crate::checks::CheckMeta>,
     /// `COMMENT ON …`; `None` when there is none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
@@ -283,6 +286,10 @@ impl Catalog {
                     }
                     for f in table.foreign_keys.iter_mut().filter(|f| f.oid == 0) {
                         f.oid = next;
+                        next += 1;
+                    }
+                    for c in table.checks.iter_mut().filter(|c| c.oid == 0) {
+                        c.oid = next;
                         next += 1;
                     }
                 }

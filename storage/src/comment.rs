@@ -92,7 +92,7 @@ mod tests {
     fn catalog() -> Catalog {
         let mut c = Catalog::bootstrap();
         let column = ColumnMeta { name: "id".into(), type_name: "bigint".into(), not_null: false, default: None, generated_always: false, comment: None };
-        let table = TableMeta { oid: 1, dir: "d".into(), columns: vec![column], constraints: vec![], version: 1, indexes: vec![], foreign_keys: vec![], comment: None };
+        let table = TableMeta { oid: 1, dir: "d".into(), columns: vec![column], constraints: vec![], version: 1, indexes: vec![], foreign_keys: vec![], checks: vec![], comment: None };
         let schema = c.schema_mut("quartz", "public").unwrap();
         schema.tables.insert("t".into(), table);
         schema.views.insert("v".into(), ViewMeta { oid: 2, query: "SELECT 1".into(), columns: vec![], column_types: vec![], comment: None, column_comments: Default::default() });

@@ -11,6 +11,7 @@ pub mod ann;
 pub mod ann_direct;
 mod ann_filter;
 pub mod catalog;
+pub mod checks;
 mod comment;
 mod durable;
 pub mod encoding;

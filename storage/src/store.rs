@@ -78,6 +78,8 @@ pub struct NewTable {
     /// Sequences the table owns (serial and identity columns), created with it.
     pub sequences: Vec<(String, SequenceMeta)>,
     pub foreign_keys: Vec<crate::foreign_keys::NewForeignKey>,
+    /// CHECK constraints, named, their expressions already checked by the planner.
+    pub checks: Vec<crate::checks::CheckMeta>,
 }
 
 /// Rows one statement removes and adds, committed as one Lance version.
@@ -115,6 +117,9 @@ pub enum AlterOp {
     SetType { column: String, type_name: String, arrow_type: arrow::datatypes::DataType, max_chars: Option<usize> },
     AddConstraint(ConstraintMeta),
     AddForeignKey(crate::foreign_keys::NewForeignKey),
+    /// A CHECK constraint the table's rows were found to satisfy (by the planner, in this
+    /// transaction).
+    AddCheck(crate::checks::CheckMeta),
     /// With `cascade`, FOREIGN KEYs that reference a dropped key go too.
     DropConstraint { name: String, if_exists: bool, cascade: bool },
 }
@@ -363,6 +368,7 @@ impl Storage {
             version: 0,
             indexes: Vec::new(),
             foreign_keys: Vec::new(),
+            checks: table.checks,
             comment: None,
         };
         let empty = RecordBatchIterator::new(Vec::<std::result::Result<RecordBatch, arrow::error::ArrowError>>::new(), stored);
@@ -650,6 +656,9 @@ impl Storage {
                             }
                         }
                     }
+                    for c in &mut meta.checks {
+                        c.rename_column(&from, &to);
+                    }
                     renamed_columns.push((from, to));
                 }
                 AlterOp::DropColumns { columns, if_exists } => {
@@ -685,6 +694,7 @@ impl Storage {
                     meta.columns.retain(|c| !drop.contains(&c.name));
                     // PostgreSQL drops constraints (and indexes) that use a dropped column.
                     meta.constraints.retain(|c| !c.columns.iter().any(|cc| drop.contains(cc)));
+                    meta.checks.retain(|c| !c.columns.iter().any(|cc| drop.contains(cc)));
                 }
                 AlterOp::AddColumn { column, arrow_type, if_not_exists } => {
                     if meta.columns.iter().any(|c| c.name == column.name) {
@@ -774,7 +784,7 @@ impl Storage {
                     meta.constraints.push(constraint);
                 }
                 AlterOp::AddForeignKey(fk) => {
-                    let taken = meta.foreign_keys.iter().any(|f| f.name == fk.name) || meta.constraints.iter().any(|c| c.name == fk.name);
+                    let taken = crate::checks::name_taken(&meta, &fk.name);
                     if taken {
                         return Err(Error::DuplicateObject(format!("constraint \"{}\" for relation \"{}\" already exists", fk.name, name.name)));
                     }
@@ -803,6 +813,12 @@ impl Storage {
                     }
                     meta.foreign_keys.push(resolved);
                 }
+                AlterOp::AddCheck(check) => {
+                    if crate::checks::name_taken(&meta, &check.name) {
+                        return Err(Error::DuplicateObject(format!("constraint \"{}\" for relation \"{}\" already exists", check.name, name.name)));
+                    }
+                    meta.checks.push(check);
+                }
                 AlterOp::DropConstraint { name: constraint, if_exists, cascade } => {
                     // A key that FOREIGN KEYs reference: 2BP01, or with CASCADE they go too.
                     if let Some(key) = meta.constraints.iter().find(|c| c.name == constraint) {
@@ -827,10 +843,11 @@ impl Storage {
                             dropped_references.push(columns);
                         }
                     }
-                    let before = meta.constraints.len() + meta.foreign_keys.len();
+                    let before = meta.constraints.len() + meta.foreign_keys.len() + meta.checks.len();
                     meta.constraints.retain(|c| c.name != constraint);
                     meta.foreign_keys.retain(|f| f.name != constraint);
-                    if meta.constraints.len() + meta.foreign_keys.len() == before && !if_exists {
+                    meta.checks.retain(|c| c.name != constraint);
+                    if meta.constraints.len() + meta.foreign_keys.len() + meta.checks.len() == before && !if_exists {
                         return Err(Error::UnknownConstraint { table: name.name.clone(), name: constraint });
                     }
                 }

@@ -1,6 +1,6 @@
 //! `ALTER TABLE`: RENAME TO, RENAME COLUMN, ADD COLUMN, DROP COLUMN, ALTER COLUMN (SET / DROP
 //! NOT NULL, SET / DROP DEFAULT, TYPE between forms stored alike), ADD CONSTRAINT PRIMARY KEY |
-//! UNIQUE, DROP CONSTRAINT, as migration tools (Alembic, Django) emit them.
+//! UNIQUE | FOREIGN KEY | CHECK, DROP CONSTRAINT, as migration tools (Alembic, Django) emit them.
 
 use datafusion::sql::sqlparser::ast::{AlterColumnOperation, AlterTable, AlterTableOperation, RenameTableNameKind, TableConstraint};
 use quartzdb_storage::{ConstraintKind, ConstraintMeta};
@@ -83,6 +83,18 @@ pub async fn execute(session: &mut Session, txn: &mut Txn, alter: AlterTable) ->
                     TableConstraint::ForeignKey(fk) => {
                         let fk = crate::ddl::foreign_key::declared(|n| session.qualify(n), &qname.name, fk, None)?;
                         ops.push(AlterOp::AddForeignKey(fk));
+                        continue;
+                    }
+                    TableConstraint::Check(c) => {
+                        // Made and checked against the table as it is before this statement.
+                        let meta = txn.catalog().table(session.database(), &qname)?.clone();
+                        let dataset = session.storage().txn_dataset(txn, &meta).await?;
+                        let schema = std::sync::Arc::new(quartzdb_storage::table_schema(&dataset));
+                        let pending = |n: &str| ops.iter().any(|op| matches!(op, AlterOp::AddCheck(c) if c.name == n));
+                        let taken = |n: &str| quartzdb_storage::checks::name_taken(&meta, n) || pending(n);
+                        let check = crate::check_constraint::declared(session, &qname.name, schema, c.name.as_ref(), &c.expr, &taken)?;
+                        crate::check_constraint::validate_existing(session, &qname, &check).await?;
+                        ops.push(AlterOp::AddCheck(check));
                         continue;
                     }
                     other => return Err(Error::Unsupported(format!("ADD {other}"))),

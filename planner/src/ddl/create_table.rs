@@ -25,6 +25,7 @@ pub async fn execute(session: &mut Session, txn: &mut Txn, create: CreateTable) 
     let qname = session.qualify(&create.name)?;
     let mut def = table_definition(&qname, &create)?;
     def.foreign_keys = foreign_keys(session, &qname.name, &create)?;
+    def.checks = checks(session, &qname.name, &def, &create)?;
     for column in &def.columns {
         if let Some(default) = &column.default {
             validate_default(session, &column.name, default).await?;
@@ -83,8 +84,8 @@ pub(crate) fn table_definition(qname: &QualifiedName, create: &CreateTable) -> R
                 ColumnOption::Generated { generated_as: GeneratedAs::ByDefault, generation_expr: None, .. } => {
                     identity = Some(false)
                 }
-                // Read by `foreign_keys`.
-                ColumnOption::ForeignKey(_) => {}
+                // Read by `foreign_keys` and `checks`.
+                ColumnOption::ForeignKey(_) | ColumnOption::Check(_) => {}
                 other => return Err(Error::Unsupported(format!("column option {other}"))),
             }
         }
@@ -106,7 +107,7 @@ pub(crate) fn table_definition(qname: &QualifiedName, create: &CreateTable) -> R
         let (kind, cname, cols) = match constraint {
             TableConstraint::PrimaryKey(pk) => (ConstraintKind::PrimaryKey, pk.name.as_ref().map(names::ident), &pk.columns),
             TableConstraint::Unique(u) => (ConstraintKind::Unique, u.name.as_ref().map(names::ident), &u.columns),
-            TableConstraint::ForeignKey(_) => continue,
+            TableConstraint::ForeignKey(_) | TableConstraint::Check(_) => continue,
             other => return Err(Error::Unsupported(format!("table constraint {other}"))),
         };
         let cols = index_columns(cols)?;
@@ -139,7 +140,7 @@ pub(crate) fn table_definition(qname: &QualifiedName, create: &CreateTable) -> R
             .map(|(name, ty, pg_name)| Field::new(&name, ty, true).with_metadata(crate::types::field_metadata(&pg_name)))
             .collect::<Vec<_>>(),
     );
-    Ok(NewTable { columns, constraints, schema: Arc::new(schema), sequences, foreign_keys: Vec::new() })
+    Ok(NewTable { columns, constraints, schema: Arc::new(schema), sequences, foreign_keys: Vec::new(), checks: Vec::new() })
 }
 
 /// The table's FOREIGN KEYs, from its columns' `REFERENCES` and its `FOREIGN KEY` constraints.
@@ -173,6 +174,34 @@ fn foreign_keys(session: &Session, table: &str, create: &CreateTable) -> Result<
             let base = out[i].name.clone();
             out[i].name = (1..).map(|n| format!("{base}{n}")).find(|c| !out.iter().any(|f| &f.name == c)).expect("a free name");
         }
+    }
+    Ok(out)
+}
+
+/// The table's CHECK constraints, from its columns' and its own, in the order written.
+fn checks(session: &Session, table: &str, def: &NewTable, create: &CreateTable) -> Result<Vec<quartzdb_storage::checks::CheckMeta>> {
+    let declared = create
+        .columns
+        .iter()
+        .flat_map(|col| col.options.iter().filter_map(|opt| match &opt.option {
+            ColumnOption::Check(c) => Some((c.name.as_ref().or(opt.name.as_ref()), &c.expr)),
+            _ => None,
+        }))
+        .chain(create.constraints.iter().filter_map(|c| match c {
+            TableConstraint::Check(c) => Some((c.name.as_ref(), &c.expr)),
+            _ => None,
+        }));
+    let mut out: Vec<quartzdb_storage::checks::CheckMeta> = Vec::new();
+    for (name, expr) in declared {
+        let taken = |n: &str| out.iter().any(|c| c.name == n) || def.constraints.iter().any(|c| c.name == n) || def.foreign_keys.iter().any(|f| f.name == n);
+        let check = crate::check_constraint::declared(session, table, def.schema.clone(), name, expr, &taken)?;
+        if name.is_some() && out.iter().any(|c| c.name == check.name) {
+            return Err(Error::DuplicateObject(format!("check constraint \"{}\" already exists", check.name)));
+        }
+        if name.is_some() && taken(&check.name) {
+            return Err(Error::DuplicateObject(format!("constraint \"{}\" for relation \"{table}\" already exists", check.name)));
+        }
+        out.push(check);
     }
     Ok(out)
 }

@@ -37,6 +37,7 @@ pub async fn execute(session: &mut Session, txn: &mut Txn, mut insert: Insert, p
     let rows = session.collect(plan).await?;
     let rows = check::conform(&qname.name, &meta, &schema, rows)?;
     let schema = std::sync::Arc::new(schema);
+    crate::check_constraint::enforce(session, &qname.name, &meta, &schema, &rows).await?;
     let (change, rows) = match on {
         None => (RowChange { inserted: rows.clone(), ..Default::default() }, rows),
         Some(on) => {

@@ -86,6 +86,7 @@ async fn resolve(
             let width = schema.fields().len();
             let new = crate::dml::columns(&rows, 2..2 + width, schema)?;
             let new = check::conform(&qname.name, meta, schema, new)?;
+            crate::check_constraint::enforce(session, &qname.name, meta, schema, &new).await?;
             let old = crate::dml::columns(&rows, 2 + width..2 + 2 * width, schema)?;
             order.extend(rows.iter().flat_map(|b| b.column(1).as_primitive::<UInt64Type>().values().to_vec()));
             let mut inserted = vec![fresh];

@@ -69,7 +69,7 @@ impl InformationSchema {
             "constraint_column_usage" => key_columns(&catalog, db, false)?,
             "sequences" => sequences(&catalog, db)?,
             "referential_constraints" => referential_constraints(&catalog, db)?,
-            "check_constraints" => empty(&["constraint_catalog", "constraint_schema", "constraint_name", "check_clause"])?,
+            "check_constraints" => check_constraints(&catalog, db)?,
             "routines" => empty(&[
                 "specific_catalog",
                 "specific_schema",
@@ -535,6 +535,11 @@ fn table_constraints(catalog: &Catalog, db: &str) -> Result<RecordBatch> {
             ]);
         }
     }
+    for (sname, tname, t) in schema_tables(catalog, db) {
+        for c in &t.checks {
+            rows.push(vec![text(db), text(sname), text(&c.name), text(db), text(sname), text(tname), text("CHECK"), text("NO"), text("NO"), text("YES"), NULL]);
+        }
+    }
     table(
         &[
             "constraint_catalog",
@@ -551,6 +556,19 @@ fn table_constraints(catalog: &Catalog, db: &str) -> Result<RecordBatch> {
         ],
         rows,
     )
+}
+
+/// `check_constraints`: the clause as PostgreSQL shows it, `pg_get_constraintdef` without its
+/// `CHECK ` (NOT NULL columns, which PostgreSQL also lists here, are not).
+fn check_constraints(catalog: &Catalog, db: &str) -> Result<RecordBatch> {
+    let mut rows = Vec::new();
+    for (sname, _, t) in schema_tables(catalog, db) {
+        for c in &t.checks {
+            let clause = crate::check_constraint::definition(c, false);
+            rows.push(vec![text(db), text(sname), text(&c.name), text(clause.trim_start_matches("CHECK "))]);
+        }
+    }
+    table(&["constraint_catalog", "constraint_schema", "constraint_name", "check_clause"], rows)
 }
 
 /// `key_column_usage` (with each column's position in its key) or `constraint_column_usage`.

@@ -283,7 +283,14 @@ impl ScalarUDFImpl for ObjectFunction {
             }
             Op::AlwaysVisible => Arc::new(oid_arg()?.into_iter().map(|o| o.map(|_| true)).collect::<BooleanArray>()),
             Op::GetExpr => texts(text_arg(0)?),
-            Op::GetConstraintdef => texts(oid_arg()?.into_iter().map(|o| o.and_then(|o| constraintdef(&catalog, db, o))).collect()),
+            Op::GetConstraintdef => {
+                let pretty = match arrays.get(1) {
+                    Some(p) => arrow::compute::cast(p, &DataType::Boolean)?.as_boolean().iter().collect(),
+                    None => vec![Some(false); n],
+                };
+                let oids = oid_arg()?;
+                texts(oids.into_iter().zip(pretty).map(|(o, p)| o.and_then(|o| constraintdef(&catalog, db, o, p.unwrap_or(false)))).collect())
+            }
             Op::GetIndexdef => {
                 let column = if arrays.len() == 3 { Some(arrow::compute::cast(&arrays[1], &DataType::Int64)?) } else { None };
                 let oids = oid_arg()?;
@@ -452,11 +459,14 @@ fn serial_sequence(catalog: &Catalog, database: &str, names: &Names, table: &str
         .map(|(name, _)| format!("{}.{}", ident(schema), ident(name)))
 }
 
-fn constraintdef(catalog: &Catalog, database: &str, oid: u32) -> Option<String> {
+fn constraintdef(catalog: &Catalog, database: &str, oid: u32, pretty: bool) -> Option<String> {
     let db = catalog.database(database).ok()?;
     let tables = || db.schemas.iter().flat_map(|(s, schema)| schema.tables.iter().map(move |(n, t)| (s.as_str(), n.as_str(), t)));
     if let Some(c) = tables().flat_map(|(_, _, t)| &t.constraints).find(|c| c.oid == oid) {
         return Some(relations::constraintdef(c));
+    }
+    if let Some(c) = tables().flat_map(|(_, _, t)| &t.checks).find(|c| c.oid == oid) {
+        return Some(crate::check_constraint::definition(c, pretty));
     }
     let f = tables().flat_map(|(_, _, t)| &t.foreign_keys).find(|f| f.oid == oid)?;
     let parent = tables().find(|(_, _, t)| t.oid == f.ref_table).map(|(s, n, _)| (s, n));

@@ -56,6 +56,8 @@ pub struct Class {
     /// PostgreSQL implements FOREIGN KEYs with triggers on both tables; psql shows a table's
     /// foreign keys and "Referenced by" only when this is set.
     pub has_triggers: bool,
+    /// `relchecks`: CHECK constraints (psql lists them only when this says there are some).
+    pub checks: i16,
     pub tuples: f32,
 }
 
@@ -107,16 +109,17 @@ impl Index<'_> {
 pub fn classes(catalog: &Catalog, database: &str) -> Vec<Class> {
     let mut out: Vec<Class> = super::TABLES
         .iter()
-        .map(|(name, oid, kind)| Class { oid: *oid, name: name.to_string(), namespace: PG_CATALOG_OID, kind: *kind, am: 0, natts: 0, has_index: false, has_triggers: false, tuples: -1.0 })
+        .map(|(name, oid, kind)| Class { oid: *oid, name: name.to_string(), namespace: PG_CATALOG_OID, kind: *kind, am: 0, natts: 0, has_index: false, has_triggers: false, checks: 0, tuples: -1.0 })
         .collect();
     let Ok(db) = catalog.database(database) else { return out };
     for (sname, s) in &db.schemas {
         let namespace = namespace_oid(sname, s.oid);
-        let class = |oid, name: &str, kind, am, natts| Class { oid, name: name.to_string(), namespace, kind, am, natts, has_index: false, has_triggers: false, tuples: -1.0 };
+        let class = |oid, name: &str, kind, am, natts| Class { oid, name: name.to_string(), namespace, kind, am, natts, has_index: false, has_triggers: false, checks: 0, tuples: -1.0 };
         for (tname, t) in &s.tables {
             let mut c = class(t.oid, tname, 'r', LANCE_AM_OID, t.columns.len() as i16);
             c.has_index = !t.indexes.is_empty() || !t.constraints.is_empty();
             c.has_triggers = !t.foreign_keys.is_empty() || !catalog.referencing(database, t.oid).is_empty();
+            c.checks = t.checks.len() as i16;
             out.push(c);
             for i in indexes(t) {
                 out.push(class(i.oid, i.name(), 'i', i.am(), i.columns().len() as i16));
@@ -217,7 +220,7 @@ pub fn pg_class(catalog: &Catalog, database: &str) -> Result<RecordBatch> {
         .char("relpersistence", |_| 'p')
         .char("relkind", |r| r.kind)
         .i16("relnatts", |r| r.natts)
-        .i16("relchecks", |_| 0)
+        .i16("relchecks", |r| r.checks)
         .bool("relhasrules", |r| r.kind == 'v')
         .bool("relhastriggers", |r| r.has_triggers)
         .bool("relhassubclass", |_| false)
@@ -460,6 +463,21 @@ pub fn pg_constraint(catalog: &Catalog, database: &str) -> Result<RecordBatch> {
                     deferred: false,
                     relid: t.oid,
                     indid: c.index_oid,
+                    frelid: 0,
+                    on_update: ' ',
+                    on_delete: ' ',
+                    conkey: c.columns.iter().map(|col| position(t, col)).collect(),
+                    confkey: None,
+                }));
+                rows.extend(t.checks.iter().map(|c| ConstraintRow {
+                    oid: c.oid,
+                    name: c.name.clone(),
+                    namespace,
+                    kind: 'c',
+                    deferrable: false,
+                    deferred: false,
+                    relid: t.oid,
+                    indid: 0,
                     frelid: 0,
                     on_update: ' ',
                     on_delete: ' ',

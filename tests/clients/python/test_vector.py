@@ -474,8 +474,8 @@ def pg8000_native_and_dbapi():
 
 @check
 def django_migrate_orm_and_foreign_keys():
-    """Django's migrate (contenttypes, auth and an app with a foreign key), its ORM, and a
-    foreign key violation as IntegrityError."""
+    """Django's migrate (contenttypes, auth and an app with a foreign key and a CHECK), its ORM,
+    and foreign key and CHECK violations as IntegrityError."""
     import decimal
     import django
     from django.conf import settings
@@ -514,6 +514,12 @@ def django_migrate_orm_and_foreign_keys():
         raise AssertionError("a referenced category was deleted")
     except IntegrityError:
         pass
+    try:
+        with transaction.atomic():
+            Item.objects.create(name="debt", stock=-1)
+        raise AssertionError("a negative PositiveIntegerField went in")
+    except IntegrityError as e:
+        assert "django_shop_item_stock_check" in str(e), e
     with connection.cursor() as cur:
         assert connection.introspection.get_relations(cur, "django_shop_item") == {"category_id": ("id", "django_shop_category")}
     assert Item.objects.count() == 2 and Category.objects.count() == 1

@@ -1,4 +1,5 @@
-"""A small Django app for the client suite: a foreign key, a unique field, an index, JSON."""
+"""A small Django app for the client suite: a foreign key, a unique field, an index, JSON, a
+CHECK constraint (PositiveIntegerField)."""
 from django.db import models
 
 
@@ -12,3 +13,4 @@ class Item(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     data = models.JSONField(null=True)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, null=True)
+    stock = models.PositiveIntegerField(default=0)

@@ -23,6 +23,7 @@ class Migration(migrations.Migration):
                 ("created", models.DateTimeField(auto_now_add=True)),
                 ("data", models.JSONField(null=True)),
                 ("category", models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, to="django_shop.category")),
+                ("stock", models.PositiveIntegerField(default=0)),
             ],
         ),
     ]

@@ -181,7 +181,7 @@ mod tests {
         let column = ColumnMeta { name: "id".into(), type_name: "bigint".into(), not_null: false, default: None, generated_always: false, comment: None };
         {
             let mut txn = storage.begin().await;
-            let table = NewTable { columns: vec![column], constraints: vec![], schema: schema.clone(), sequences: vec![], foreign_keys: vec![] };
+            let table = NewTable { columns: vec![column], constraints: vec![], schema: schema.clone(), sequences: vec![], foreign_keys: vec![], checks: vec![] };
             storage.create_table(&mut txn, "quartz", &name, table, false).await.unwrap();
             storage.commit(txn).await.unwrap();
         }

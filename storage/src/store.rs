@@ -1169,7 +1169,7 @@ mod tests {
             let storage = Storage::open(dir.path()).await.unwrap();
             let mut txn = storage.begin().await;
             let column = ColumnMeta { name: "id".into(), type_name: "bigint".into(), not_null: false, default: None, generated_always: false, comment: None };
-            let table = NewTable { columns: vec![column], constraints: vec![], schema: schema.clone(), sequences: vec![], foreign_keys: vec![] };
+            let table = NewTable { columns: vec![column], constraints: vec![], schema: schema.clone(), sequences: vec![], foreign_keys: vec![], checks: vec![] };
             storage.create_table(&mut txn, "quartz", &name, table, false).await.unwrap();
             storage.commit_rows(&mut txn, "quartz", &name, RowChange { inserted: vec![batch(&schema, &[1])], ..Default::default() }).await.unwrap();
             storage.commit(txn).await.unwrap();
@@ -1203,7 +1203,7 @@ mod tests {
         let mut txn = storage.begin().await;
         let column = ColumnMeta { name: "id".into(), type_name: "bigint".into(), not_null: false, default: None, generated_always: false, comment: None };
         let schema: SchemaRef = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, true)]));
-        let table = NewTable { columns: vec![column], constraints: vec![], schema, sequences: vec![], foreign_keys: vec![] };
+        let table = NewTable { columns: vec![column], constraints: vec![], schema, sequences: vec![], foreign_keys: vec![], checks: vec![] };
         storage.create_table(&mut txn, "quartz", &name, table, false).await.unwrap();
         storage.commit(txn).await.unwrap();
         let meta = storage.catalog().table("quartz", &name).unwrap().clone();

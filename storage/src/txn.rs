@@ -352,7 +352,7 @@ mod tests {
 
     fn table() -> NewTable {
         let column = ColumnMeta { name: "id".into(), type_name: "bigint".into(), not_null: false, default: None, generated_always: false, comment: None };
-        NewTable { columns: vec![column], constraints: vec![], schema: schema(), sequences: vec![], foreign_keys: vec![] }
+        NewTable { columns: vec![column], constraints: vec![], schema: schema(), sequences: vec![], foreign_keys: vec![], checks: vec![] }
     }
 
     /// Copies a data directory as a crash would leave it (without its lock file).

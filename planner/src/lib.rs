@@ -26,6 +26,7 @@ pub mod error;
 pub mod expand_array;
 pub mod float_text;
 pub mod functions;
+pub mod int_casts;
 pub mod json_build;
 pub mod like_escape;
 pub mod names;

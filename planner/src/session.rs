@@ -693,6 +693,7 @@ pub(crate) fn build_context(storage: &Arc<Storage>, database: &str, user: &str, 
     rules.push(Arc::new(crate::array_input::ArrayTextCasts::default()));
     rules.push(Arc::new(crate::bytea_input::ByteaTextCasts::default()));
     rules.push(Arc::new(crate::checked_arithmetic::CheckedArithmetic::default()));
+    rules.push(Arc::new(crate::int_casts::IntegerCasts::default()));
     rules.push(Arc::new(crate::like_escape::LikeEscape::default()));
     rules.push(Arc::new(crate::datetime::casts::DateTimeCasts::new(scope.clone())));
     let builder = SessionStateBuilder::new()

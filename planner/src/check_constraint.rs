@@ -5,12 +5,12 @@
 
 use std::sync::Arc;
 
-use arrow::array::RecordBatch;
+use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, SchemaRef};
 use datafusion::dataframe::DataFrame;
 use datafusion::datasource::MemTable;
 use datafusion::logical_expr::ExprSchemable;
-use datafusion::sql::sqlparser::ast::{self, Expr as SqlExpr, visit_expressions};
+use datafusion::sql::sqlparser::ast::{self, Expr as SqlExpr, visit_expressions, visit_expressions_mut};
 use quartzdb_storage::QualifiedName;
 use quartzdb_storage::TableMeta;
 use quartzdb_storage::checks::CheckMeta;
@@ -32,6 +32,16 @@ pub(crate) fn declared(session: &Session, table: &str, schema: SchemaRef, name: 
     if subquery {
         return Err(Error::Unsupported("subquery in check constraint".into()));
     }
+    // Kept without table qualifiers (`t.a` as `a`), so the table can be renamed.
+    let mut expr = expr.clone();
+    let _ = visit_expressions_mut(&mut expr, |e| {
+        if let SqlExpr::CompoundIdentifier(parts) = e
+            && let Some(last) = parts.pop()
+        {
+            *e = SqlExpr::Identifier(last);
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
     let text = expr.to_string();
     let df = frame(session, table, schema, vec![])?;
     let planned = df.parse_sql_expr(&text)?;
@@ -62,7 +72,8 @@ pub(crate) fn declared(session: &Session, table: &str, schema: SchemaRef, name: 
 }
 
 /// Fails with PostgreSQL's 23514 at the first of `rows` (the table's stored columns) that a
-/// CHECK of `meta` finds false; the constraints are tried in name order, as PostgreSQL does.
+/// CHECK of `meta` finds false, naming the first such constraint in name order, as PostgreSQL
+/// does (it checks row by row).
 pub(crate) async fn enforce(session: &Session, table: &str, meta: &TableMeta, schema: &SchemaRef, rows: &[RecordBatch]) -> Result<()> {
     if meta.checks.is_empty() || rows.iter().all(|b| b.num_rows() == 0) {
         return Ok(());
@@ -70,14 +81,24 @@ pub(crate) async fn enforce(session: &Session, table: &str, meta: &TableMeta, sc
     let mut checks: Vec<&CheckMeta> = meta.checks.iter().collect();
     checks.sort_by(|a, b| a.name.cmp(&b.name));
     let df = frame(session, table, schema.clone(), rows.to_vec())?;
-    for check in checks {
-        let failing = df.clone().filter(df.parse_sql_expr(&check.expr)?.is_false())?.limit(0, Some(1))?.collect().await?;
-        if let Some(row) = failing.iter().find(|b| b.num_rows() > 0) {
-            return Err(Error::CheckViolation {
-                message: format!("new row for relation \"{table}\" violates check constraint \"{}\"", check.name),
-                detail: Some(format!("Failing row contains ({}).", row_text(row)?)),
-            });
+    // One column per constraint, true where a row fails it; a projection keeps the rows' order.
+    let mut failed = Vec::with_capacity(checks.len());
+    for (i, check) in checks.iter().enumerate() {
+        failed.push(df.parse_sql_expr(&check.expr)?.is_false().alias(format!("f{i}")));
+    }
+    let results = df.clone().select(failed)?.collect().await?;
+    let mut row = 0;
+    for batch in &results {
+        let columns: Vec<&arrow::array::BooleanArray> = batch.columns().iter().map(|c| c.as_boolean()).collect();
+        for r in 0..batch.num_rows() {
+            if let Some(c) = columns.iter().position(|c| c.value(r)) {
+                return Err(Error::CheckViolation {
+                    message: format!("new row for relation \"{table}\" violates check constraint \"{}\"", checks[c].name),
+                    detail: Some(format!("Failing row contains ({}).", row_text(rows, row + r)?)),
+                });
+            }
         }
+        row += batch.num_rows();
     }
     Ok(())
 }
@@ -107,11 +128,16 @@ fn frame(session: &Session, table: &str, schema: SchemaRef, rows: Vec<RecordBatc
     Ok(session.context().read_table(Arc::new(mem))?.alias(table)?)
 }
 
-/// A row as PostgreSQL's DETAIL shows it: its values' text, `null` for NULL.
-fn row_text(batch: &RecordBatch) -> Result<String> {
+/// Row `n` of `rows` as PostgreSQL's DETAIL shows it: its values' text, `null` for NULL.
+fn row_text(rows: &[RecordBatch], mut n: usize) -> Result<String> {
+    let batch = rows.iter().find(|b| if n < b.num_rows() { true } else { n -= b.num_rows(); false }).ok_or_else(|| Error::Internal("failing row out of range".into()))?;
     let mut values = Vec::with_capacity(batch.num_columns());
     for column in batch.columns() {
-        values.push(if column.is_null(0) { "null".to_string() } else { arrow::util::display::array_value_to_string(column, 0)? });
+        values.push(match column.as_boolean_opt() {
+            _ if column.is_null(n) => "null".to_string(),
+            Some(b) => if b.value(n) { "t" } else { "f" }.to_string(),
+            None => arrow::util::display::array_value_to_string(column, n)?,
+        });
     }
     Ok(values.join(", "))
 }

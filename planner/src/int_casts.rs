@@ -63,7 +63,8 @@ fn half_away_from_zero(v: i128, divisor: i128) -> i128 {
         return v;
     }
     let (whole, rest) = (v / divisor, v % divisor);
-    let whole = if rest.abs() * 2 >= divisor { whole + v.signum() } else { whole };
+    // `divisor` is a power of ten above 1, so even: no doubling of `rest` (which could overflow).
+    let whole = if rest.abs() >= divisor / 2 { whole + v.signum() } else { whole };
     whole.saturating_mul(divisor)
 }
 
@@ -112,5 +113,10 @@ mod tests {
         let round = |v| half_away_from_zero(v, 10) / 10;
         assert_eq!([25, -25, 24, -26, 5, 35].map(round), [3, -3, 2, -3, 1, 4]);
         assert_eq!(half_away_from_zero(7, 1), 7);
+        // Scale 38: 0.9 and -0.5 round away from zero without overflowing.
+        let d = 10i128.pow(38);
+        assert_eq!(half_away_from_zero(9 * (d / 10), d), d);
+        assert_eq!(half_away_from_zero(-d / 2, d), -d);
+        assert_eq!(half_away_from_zero(d / 2 - 1, d), 0);
     }
 }

@@ -3,12 +3,13 @@
 //! Lance's `Scanner::nearest` plans a DataFusion graph for every query (partition finding, sub-index
 //! search, sort, take, union with a flat search of unindexed fragments), which costs
 //! milliseconds of planning and thread hand-offs around microseconds of search. When the
-//! index covers every fragment and there is no filter, QuartzDB does the same steps itself: the
-//! opened index (kept warm by the shared Lance session) ranks its partitions, the nearest
-//! `nprobes` are searched one after another, the candidates are merged, and only their rows
-//! are read: from the scan cache's decoded columns when it holds them (loaded in the background
-//! after the first search of a table version), else from the files. Deleted rows are masked
-//! out by Lance's own deletion prefilter.
+//! index covers every fragment, QuartzDB does the same steps itself: the opened index (kept warm
+//! by the shared Lance session) ranks its partitions, the nearest `nprobes` are searched one
+//! after another (and further ones until there are enough candidates), the candidates are
+//! merged, and only their rows are read: from the scan cache's decoded columns when it holds
+//! them (loaded in the background after the first search of a table version), else from the
+//! files. Deleted rows are masked out by Lance's own deletion prefilter; a filter's rows, when
+//! evaluated from memory ([`crate::ann_filter`]), are the prefilter instead.
 //!
 //! Candidate distances here are the index's (squared L2, `1 - dot`, quantized for SQ/PQ); the
 //! Sort above the scan re-ranks the candidates by the exact distance, so asking for
@@ -138,7 +139,9 @@ impl DirectSearch {
             lower_bound: None,
             upper_bound: None,
             minimum_nprobes: self.nprobes,
-            maximum_nprobes: Some(self.nprobes),
+            // Partitions in centroid order, all of them: the search goes on past `nprobes` until
+            // it has its candidates (a filter or deleted rows may leave the first ones short).
+            maximum_nprobes: None,
             search_effort: 0.0,
             ef: self.ef.map(|ef| ef.max(self.candidates)),
             refine_factor: None,
@@ -163,7 +166,10 @@ impl DirectSearch {
         for segment in &self.segments {
             let index = self.cache.index(&self.dataset, &self.column, segment).await?;
             let (partitions, centroid_distances) = index.find_partitions(&query).map_err(lance_err)?;
-            for i in 0..partitions.len().min(self.nprobes) {
+            for i in 0..partitions.len() {
+                if i >= self.nprobes && candidates.len() >= self.candidates {
+                    break;
+                }
                 query.dist_q_c = centroid_distances.value(i);
                 let batch = index
                     .search_in_partition(partitions.value(i) as usize, &query, prefilter.clone(), &NoOpMetricsCollector)

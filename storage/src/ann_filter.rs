@@ -99,7 +99,7 @@ impl RowFilter {
 
         let mut bits = BooleanBufferBuilder::new(total);
         for (i, rows) in lengths.iter().enumerate() {
-            let batch = RecordBatch::try_new(schema.clone(), columns.iter().map(|c| c[i].column(0).clone()).collect())?;
+            let Ok(batch) = RecordBatch::try_new(schema.clone(), columns.iter().map(|c| c[i].column(0).clone()).collect()) else { return Ok(None) };
             // Anything amiss here is Lance's to evaluate (and report).
             let Ok(result) = predicate.evaluate(&batch).and_then(|r| r.into_array(*rows)) else { return Ok(None) };
             let Some(kept) = result.as_boolean_opt() else { return Ok(None) };

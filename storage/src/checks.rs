@@ -3,8 +3,11 @@
 //! it on every row written (storage cannot evaluate SQL); here it is stored, renamed with its
 //! columns and dropped with them.
 
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::{Expr, Ident, visit_expressions_mut};
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
-use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer, Word};
+use datafusion::sql::sqlparser::parser::Parser;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::TableMeta;
@@ -44,33 +47,37 @@ pub fn name_taken(table: &TableMeta, name: &str) -> bool {
     table.constraints.iter().any(|c| c.name == name) || table.foreign_keys.iter().any(|f| f.name == name) || table.checks.iter().any(|c| c.name == name)
 }
 
-/// `expr` with each identifier naming column `from` replaced by `to` (quoted when it must be).
-/// Token by token, so strings, operators and spacing stay as written; a word before `(` is a
-/// function's name.
+/// `expr` with each column reference naming `from` replaced by `to` (quoted when it must be):
+/// on the parsed expression, so literals, keywords and function names stay what they were.
 fn rename_identifier(expr: &str, from: &str, to: &str) -> String {
-    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, expr).tokenize() else { return expr.to_string() };
-    let called = |i: usize| tokens[i + 1..].iter().find(|t| !matches!(t, Token::Whitespace(_))).is_some_and(|t| *t == Token::LParen);
-    tokens
-        .iter()
-        .enumerate()
-        .map(|(i, t)| match t {
-            Token::Word(w) if column_name(w) == from && !called(i) => quoted(to),
-            other => other.to_string(),
-        })
-        .collect()
+    let Ok(mut parsed) = Parser::new(&PostgreSqlDialect {}).try_with_sql(expr).and_then(|mut p| p.parse_expr()) else { return expr.to_string() };
+    let _ = visit_expressions_mut(&mut parsed, |e| {
+        match e {
+            Expr::Identifier(i) if column_name(i) == from => *i = ident(to),
+            Expr::CompoundIdentifier(parts) => {
+                if let Some(last) = parts.last_mut().filter(|i| column_name(i) == from) {
+                    *last = ident(to);
+                }
+            }
+            _ => {}
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    parsed.to_string()
 }
 
-/// The name an identifier token means: unquoted ones fold to lower case.
-fn column_name(w: &Word) -> String {
-    match w.quote_style {
-        Some(_) => w.value.clone(),
-        None => w.value.to_lowercase(),
+/// The name an identifier means: unquoted ones fold to lower case.
+fn column_name(i: &Ident) -> String {
+    match i.quote_style {
+        Some(_) => i.value.clone(),
+        None => i.value.to_lowercase(),
     }
 }
 
-fn quoted(name: &str) -> String {
+/// An identifier for `name`, quoted unless it reads the same unquoted.
+fn ident(name: &str) -> Ident {
     let plain = name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_') && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if plain { name.to_string() } else { format!("\"{}\"", name.replace('"', "\"\"")) }
+    if plain { Ident::new(name) } else { Ident::with_quote('"', name) }
 }
 
 #[cfg(test)]
@@ -80,9 +87,6 @@ mod tests {
     #[test]
     fn renaming_a_column_rewrites_its_references_only() {
         let mut c = CheckMeta::new("t_a_check".into(), "a >= 0 AND length('a') < \"A\" + ab".into(), vec!["a".into(), "A".into(), "ab".into()]);
-        let mut f = CheckMeta::new("t_check".into(), "length(length) > 0".into(), vec!["length".into()]);
-        f.rename_column("length", "len");
-        assert_eq!(f.expr, "length(len) > 0");
         c.rename_column("a", "Total Sum");
         assert_eq!(c.expr, "\"Total Sum\" >= 0 AND length('a') < \"A\" + ab");
         assert_eq!(c.columns, vec!["Total Sum", "A", "ab"]);
@@ -90,5 +94,10 @@ mod tests {
         assert_eq!(c.expr, "\"Total Sum\" >= 0 AND length('a') < b + ab");
         c.rename_column("zz", "y");
         assert_eq!(c.expr, "\"Total Sum\" >= 0 AND length('a') < b + ab");
+        // Function names, literals with quotes, keywords and types stay.
+        let mut f = CheckMeta::new("t_check".into(), "length(length) > 0 AND note <> 'don''t' AND EXTRACT(year FROM year) > 2000 AND year::text <> ''".into(), vec!["length".into(), "note".into(), "year".into()]);
+        f.rename_column("length", "len");
+        f.rename_column("year", "yr");
+        assert_eq!(f.expr, "length(len) > 0 AND note <> 'don''t' AND EXTRACT(YEAR FROM yr) > 2000 AND yr::TEXT <> ''");
     }
 }

@@ -769,6 +769,9 @@ impl Storage {
                     if taken {
                         return Err(Error::DuplicateTable(constraint.name.clone()));
                     }
+                    if crate::checks::name_taken(&meta, &constraint.name) {
+                        return Err(Error::DuplicateObject(format!("constraint \"{}\" for relation \"{}\" already exists", constraint.name, name.name)));
+                    }
                     let primary = constraint.kind == crate::catalog::ConstraintKind::PrimaryKey;
                     if primary && meta.constraints.iter().any(|c| c.kind == crate::catalog::ConstraintKind::PrimaryKey) {
                         return Err(Error::InvalidTableDefinition(format!("multiple primary keys for table \"{}\" are not allowed", name.name)));
@@ -816,6 +819,10 @@ impl Storage {
                 AlterOp::AddCheck(check) => {
                     if crate::checks::name_taken(&meta, &check.name) {
                         return Err(Error::DuplicateObject(format!("constraint \"{}\" for relation \"{}\" already exists", check.name, name.name)));
+                    }
+                    // Made against the table before this statement: a column it reads may be gone.
+                    if let Some(c) = check.columns.iter().find(|c| !meta.columns.iter().any(|m| &m.name == *c)) {
+                        return Err(missing(c));
                     }
                     meta.checks.push(check);
                 }

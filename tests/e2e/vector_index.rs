@@ -199,6 +199,18 @@ fn filtered_search_returns_k_rows_at_any_selectivity() {
                 assert!(found >= 8, "{index}, {filter}: {found} of 10");
             }
         }
+        // A filter keeping only rows far from the query (the farther half): the lists nearest
+        // the query hold few of them, so the direct search probes on past its widened probes
+        // until it has k rows. (With one probe the rows are approximate; k of them come back.)
+        client.batch_execute("DROP INDEX docs_embedding_idx; CREATE INDEX docs_embedding_idx ON docs USING ivfflat (embedding vector_l2_ops) WITH (lists = 30); SET ivfflat.probes = 1").await.unwrap();
+        let far = ids(&client, &format!("SELECT id FROM docs ORDER BY embedding <-> '{q}' DESC LIMIT 1500")).await;
+        let sql = format!("SELECT id FROM docs WHERE id IN ({}) ORDER BY embedding <-> '{q}' LIMIT 10", far.join(","));
+        let explained = direct_plan(&client, &sql).await;
+        assert!(explained.contains(", prefilter, direct"), "{explained}");
+        let approx = ids(&client, &sql).await;
+        assert_eq!(approx.len(), 10, "{approx:?}");
+        assert!(approx.iter().all(|id| far.contains(id)), "{approx:?}");
+        client.batch_execute("RESET ivfflat.probes").await.unwrap();
         // Deleted rows never come back through a filter: the search leaves the cached rows
         // (whose positions deletions shift) for Lance's prefilter.
         let sql = format!("SELECT id FROM docs WHERE tag < 50 ORDER BY embedding <-> '{q}' LIMIT 10");

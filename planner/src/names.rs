@@ -67,7 +67,20 @@ fn figure(e: &SqlExpr) -> (String, u8) {
         SqlExpr::Nested(expr) => figure(expr),
         SqlExpr::Case { .. } => ("case".to_string(), 1),
         SqlExpr::Exists { .. } => ("exists".to_string(), 2),
+        // A scalar subquery is named after its single column, as PostgreSQL names it.
+        SqlExpr::Subquery(q) => subquery_column(q).unwrap_or_else(|| ("?column?".to_string(), 0)),
         _ => ("?column?".to_string(), 0),
+    }
+}
+
+/// The name of a scalar subquery's column: its alias, else what its expression figures to.
+fn subquery_column(q: &datafusion::sql::sqlparser::ast::Query) -> Option<(String, u8)> {
+    use datafusion::sql::sqlparser::ast::{SelectItem, SetExpr};
+    let SetExpr::Select(select) = q.body.as_ref() else { return None };
+    match select.projection.first()? {
+        SelectItem::ExprWithAlias { alias, .. } => Some((ident(alias), 2)),
+        SelectItem::UnnamedExpr(e) => Some(figure(e)).filter(|(_, strength)| *strength > 0).map(|(name, _)| (name, 2)),
+        _ => None,
     }
 }
 

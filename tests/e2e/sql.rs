@@ -170,6 +170,8 @@ fn result_columns_are_named_as_postgresql_names_them() {
             ("SELECT count(*), 1 + 1, 2 + 2 FROM t", vec!["count", "?column?", "?column?"]),
             // A field of a composite value is named after the field (JDBC reads `(…).n`).
             ("SELECT (information_schema._pg_expandarray(ARRAY[7])).n FROM t", vec!["n"]),
+            // A scalar subquery is named after its column.
+            ("SELECT (SELECT count(*) FROM t), (SELECT name AS r FROM t), (SELECT 1), (SELECT id::text FROM t) FROM t", vec!["count", "r", "?column?", "id"]),
         ] {
             let statement = client.prepare(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
             let got: Vec<&str> = statement.columns().iter().map(|c| c.name()).collect();

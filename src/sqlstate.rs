@@ -374,11 +374,40 @@ fn execution_message(msg: &str) -> SqlState {
     }
 }
 
+/// A failed cast to an integer type, in PostgreSQL's terms: its SQLSTATE and message. Arrow says
+/// "value of 2147483648 is out of range Int32" or "Can't cast value 1e10 to type Int32" for a
+/// number that does not fit (PostgreSQL: 22003 "integer out of range"), and "Cannot cast string
+/// 'x' to value of Int32 type" for text (22003 `value "x" is out of range for type integer` when
+/// it is a whole number, else 22P02 `invalid input syntax for type integer: "x"`; the same
+/// for `real` and `double precision`).
+pub fn integer_cast(m: &str) -> Option<(SqlState, String)> {
+    let types = [("Int16", "smallint"), ("Int32", "integer"), ("Int64", "bigint")];
+    if let Some(rest) = m.strip_prefix("Cannot cast string '") {
+        let (value, target) = rest.rsplit_once("' to value of ")?;
+        let floats = [("Float32", "real"), ("Float64", "double precision")];
+        let (_, pg) = types.iter().chain(&floats).find(|(t, _)| target == format!("{t} type"))?;
+        // Only a plain whole number failed for its size (Arrow takes no surrounding spaces).
+        let digits = value.trim_start_matches(['+', '-']);
+        let integer = types.iter().any(|(_, t)| t == pg);
+        return Some(if integer && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            (SqlState::NumericValueOutOfRange, format!("value \"{value}\" is out of range for type {pg}"))
+        } else {
+            (SqlState::InvalidTextRepresentation, format!("invalid input syntax for type {pg}: \"{value}\""))
+        });
+    }
+    if !(m.contains("is out of range") || m.starts_with("Can't cast value")) {
+        return None;
+    }
+    let (_, pg) = types.iter().find(|(t, _)| m.ends_with(t))?;
+    Some((SqlState::NumericValueOutOfRange, format!("{pg} out of range")))
+}
+
 fn arrow(e: &ArrowError) -> SqlState {
     use SqlState::*;
     match e {
         ArrowError::DivideByZero => DivisionByZero,
         ArrowError::ArithmeticOverflow(_) => NumericValueOutOfRange,
+        ArrowError::CastError(m) if integer_cast(m).is_some() => integer_cast(m).map(|(state, _)| state).unwrap_or(DataException),
         ArrowError::CastError(m) | ArrowError::ParseError(m) => {
             // "Can't cast value 2147483648 to type Int32": a number that does not fit.
             if m.to_ascii_lowercase().contains("overflow") || m.contains("too large") || m.starts_with("Can't cast value") {
@@ -398,6 +427,25 @@ fn arrow(e: &ArrowError) -> SqlState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integer_casts_fail_in_postgresql_terms() {
+        let cases = [
+            ("value of 40000 is out of range Int16", Some(("22003", "smallint out of range"))),
+            ("value of 2147483648 is out of range Int32", Some(("22003", "integer out of range"))),
+            ("Can't cast value 10000000000 to type Int16", Some(("22003", "smallint out of range"))),
+            ("Cannot cast string '99999999999' to value of Int32 type", Some(("22003", "value \"99999999999\" is out of range for type integer"))),
+            ("Cannot cast string '-99999999999999999999' to value of Int64 type", Some(("22003", "value \"-99999999999999999999\" is out of range for type bigint"))),
+            ("Cannot cast string ' 12 ' to value of Int32 type", Some(("22P02", "invalid input syntax for type integer: \" 12 \""))),
+            ("Cannot cast string 'abc' to value of Float64 type", Some(("22P02", "invalid input syntax for type double precision: \"abc\""))),
+            ("Cannot cast string 'abc' to value of Int32 type", Some(("22P02", "invalid input syntax for type integer: \"abc\""))),
+            ("Cannot cast string 'abc' to value of Utf8View type", None),
+        ];
+        for (m, want) in cases {
+            let got = integer_cast(m).map(|(state, msg)| (state.code(), msg));
+            assert_eq!(got, want.map(|(c, msg)| (c, msg.to_string())), "{m}");
+        }
+    }
 
     fn df_external(e: PlannerError) -> DataFusionError {
         DataFusionError::External(Box::new(e))

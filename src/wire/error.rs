@@ -69,8 +69,14 @@ fn message(err: &(dyn StdError + 'static)) -> String {
     if let Some(StorageError::DataFusion(e)) = err.downcast_ref::<StorageError>() {
         return message(e);
     }
-    if let Some(arrow::error::ArrowError::ExternalError(inner)) = err.downcast_ref::<arrow::error::ArrowError>() {
-        return message(inner.as_ref());
+    match err.downcast_ref::<arrow::error::ArrowError>() {
+        Some(arrow::error::ArrowError::ExternalError(inner)) => return message(inner.as_ref()),
+        Some(arrow::error::ArrowError::CastError(m)) => {
+            if let Some((_, pg)) = crate::sqlstate::integer_cast(m) {
+                return pg;
+            }
+        }
+        _ => {}
     }
     err.to_string()
 }

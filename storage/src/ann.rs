@@ -489,6 +489,7 @@ mod tests {
             oid: 1,
             name: "i".into(),
             column: "v".into(),
+            more_columns: vec![],
             method,
             opclass: None,
             metric: None,

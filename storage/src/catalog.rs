@@ -76,6 +76,13 @@ pub struct TableMeta {
     pub comment: Option<String>,
 }
 
+impl IndexMeta {
+    /// All the columns the index was declared on, in order.
+    pub fn columns(&self) -> impl Iterator<Item = &String> {
+        std::iter::once(&self.column).chain(&self.more_columns)
+    }
+}
+
 /// An index as SQL sees it. The index data itself lives in the table's Lance dataset, named
 /// [`IndexMeta::lance_name`], and is committed with the table version that published it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -83,7 +90,13 @@ pub struct IndexMeta {
     pub oid: u32,
     /// The SQL name; unique among the relations of its schema, as in PostgreSQL.
     pub name: String,
+    /// The indexed column; for a multi-column scalar index its first, the one Lance indexes.
     pub column: String,
+    /// A scalar index's columns after the first, as declared (`CREATE INDEX ON t (a, b)`). Lance's
+    /// scalar indexes cover one column: the index is built on `column` and serves lookups on
+    /// it, as PostgreSQL's serves its leading column; the rest are kept for the catalog.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_columns: Vec<String>,
     pub method: crate::index_spec::IndexMethod,
     /// The operator class as written or defaulted (`vector_l2_ops`); `None` for scalar indexes.
     pub opclass: Option<String>,

@@ -32,6 +32,8 @@ const FOLD_FRACTION: f64 = 0.05;
 pub struct NewIndex {
     pub name: Option<String>,
     pub column: String,
+    /// Further columns of a scalar index (see [`IndexMeta::more_columns`]).
+    pub more_columns: Vec<String>,
     pub method: IndexMethod,
     pub opclass: Option<String>,
     pub options: BTreeMap<String, i64>,
@@ -48,9 +50,18 @@ impl Storage {
         let field = schema.field_with_name(&index.column).map_err(|_| Error::UnknownColumn { table: table.name.clone(), column: index.column.clone() })?;
         let (opclass, metric) = resolve_opclass(&index, field.data_type())?;
         index.method.validate(&index.options)?;
+        if !index.more_columns.is_empty() && index.method.is_vector() {
+            return Err(Error::Unsupported(format!("{} indexes on more than one column", index.method.name())));
+        }
+        for c in &index.more_columns {
+            schema.field_with_name(c).map_err(|_| Error::UnknownColumn { table: table.name.clone(), column: c.clone() })?;
+        }
         let name = match index.name {
             Some(n) => n,
-            None => free_name(|n| catalog.relation_exists(db, &QualifiedName::new(&table.schema, n)).unwrap_or(true), &table.name, &index.column),
+            None => {
+                let columns: Vec<&str> = std::iter::once(&index.column).chain(&index.more_columns).map(String::as_str).collect();
+                free_name(|n| catalog.relation_exists(db, &QualifiedName::new(&table.schema, n)).unwrap_or(true), &table.name, &columns.join("_"))
+            }
         };
         if catalog.relation_exists(db, &QualifiedName::new(&table.schema, &name))? {
             return if if_not_exists { Ok(None) } else { Err(Error::DuplicateTable(name)) };
@@ -59,6 +70,7 @@ impl Storage {
             oid: 0,
             name: name.clone(),
             column: index.column,
+            more_columns: index.more_columns,
             method: index.method,
             opclass,
             metric,

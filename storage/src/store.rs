@@ -643,8 +643,10 @@ impl Storage {
                         }
                     }
                     for i in &mut meta.indexes {
-                        if i.column == from {
-                            i.column = to.clone();
+                        for c in std::iter::once(&mut i.column).chain(i.more_columns.iter_mut()) {
+                            if *c == from {
+                                *c = to.clone();
+                            }
                         }
                     }
                     let own_oid = meta.oid;
@@ -685,10 +687,10 @@ impl Storage {
                     // A foreign key over a dropped column goes with it, as in PostgreSQL.
                     meta.foreign_keys.retain(|f| !f.columns.iter().any(|c| drop.contains(c)));
                     // PostgreSQL drops the indexes of dropped columns with them.
-                    for i in meta.indexes.iter().filter(|i| drop.contains(&i.column)) {
+                    for i in meta.indexes.iter().filter(|i| i.columns().any(|c| drop.contains(c))) {
                         lance::index::DatasetIndexExt::drop_index(&mut dataset, &i.lance_name).await?;
                     }
-                    meta.indexes.retain(|i| !drop.contains(&i.column));
+                    meta.indexes.retain(|i| !i.columns().any(|c| drop.contains(c)));
                     let refs: Vec<&str> = drop.iter().map(String::as_str).collect();
                     dataset.drop_columns(&refs).await?;
                     meta.columns.retain(|c| !drop.contains(&c.name));

@@ -297,7 +297,7 @@ fn index_ddl_errors_have_postgres_sqlstates() {
             ("CREATE INDEX ON t USING hnsw (u vector_l2_ops)", "42804"),
             ("CREATE INDEX ON t USING hnsw (id)", "0A000"),
             ("CREATE INDEX ON t (v)", "0A000"),
-            ("CREATE INDEX ON t (id, v)", "0A000"),
+            ("CREATE INDEX ON t USING hnsw (v, h)", "0A000"),
             ("CREATE UNIQUE INDEX ON t (id)", "0A000"),
             ("CREATE INDEX ON t USING gin (id)", "0A000"),
             ("CREATE INDEX ON nope USING hnsw (v)", "42P01"),

@@ -2,8 +2,10 @@
 //! [WITH (...)]` and `DROP INDEX`.
 //!
 //! Vector columns take pgvector's `hnsw` and `ivfflat` and QuartzDB's own Lance methods; other
-//! columns `btree` (the default) or `bitmap`. Each index covers one column, as Lance's do;
-//! unique, partial and expression indexes are refused (0A000) rather than half-built.
+//! columns `btree` (the default) or `bitmap`. Lance's indexes cover one column: a scalar index
+//! on several (`(a, b)`, as ORMs and migration tools create them) is built on its first and
+//! serves lookups on it, as PostgreSQL's serves its leading column; the catalog shows all.
+//! Unique, partial and expression indexes are refused (0A000) rather than half-built.
 
 use std::collections::BTreeMap;
 
@@ -60,18 +62,23 @@ fn new_index(create: &CreateIndex) -> Result<NewIndex> {
             .ok_or_else(|| Error::UndefinedObject(format!("access method \"{}\" does not exist", name.value)))?,
         Some(other) => return Err(Error::Unsupported(format!("access method \"{}\"", other.to_string().to_ascii_lowercase()))),
     };
-    let [column] = create.columns.as_slice() else {
-        return Err(Error::Unsupported("indexes on more than one column".into()));
+    let Some(column) = create.columns.first() else {
+        return Err(Error::Syntax("an index needs a column".into()));
     };
-    let SqlExpr::Identifier(ident) = &column.column.expr else {
-        return Err(Error::Unsupported("indexes on expressions".into()));
-    };
+    let mut columns = Vec::with_capacity(create.columns.len());
+    for c in &create.columns {
+        let SqlExpr::Identifier(ident) = &c.column.expr else {
+            return Err(Error::Unsupported("indexes on expressions".into()));
+        };
+        columns.push(names::ident(ident));
+    }
     let name = match &create.name {
         Some(n) => Some(names::ident(n.0.last().and_then(|p| p.as_ident()).ok_or_else(|| Error::Syntax("invalid index name".into()))?)),
         None => None,
     };
     let opclass = column.operator_class.as_ref().map(|o| o.0.last().and_then(|p| p.as_ident()).map(names::ident).unwrap_or_else(|| o.to_string()));
-    Ok(NewIndex { name, column: names::ident(ident), method, opclass, options: options(&create.with)? })
+    let more_columns = columns.split_off(1);
+    Ok(NewIndex { name, column: columns.remove(0), more_columns, method, opclass, options: options(&create.with)? })
 }
 
 /// `WITH (m = 16, ef_construction = 64)`: integer options by lower-case name.
@@ -125,7 +132,8 @@ mod tests {
     #[test]
     fn refuses_what_it_cannot_build() {
         assert!(matches!(parse("CREATE INDEX ON docs USING nope (a)"), Err(Error::UndefinedObject(_))));
-        assert!(matches!(parse("CREATE INDEX ON docs (a, b)"), Err(Error::Unsupported(_))));
+        let two = parse("CREATE INDEX ON docs (a, b)").unwrap();
+        assert_eq!((two.column.as_str(), two.more_columns), ("a", vec!["b".to_string()]));
         assert!(matches!(parse("CREATE INDEX ON docs ((a + 1))"), Err(Error::Unsupported(_))));
         assert!(matches!(parse("CREATE UNIQUE INDEX ON docs (a)"), Err(Error::Unsupported(_))));
         assert!(matches!(parse("CREATE INDEX ON docs (a) WHERE a > 1"), Err(Error::Unsupported(_))));

@@ -18,7 +18,7 @@ pub fn indexdef(schema: &str, table: &str, index: &IndexMeta) -> String {
         ident(schema),
         ident(table),
         index.method.name(),
-        ident(&index.column)
+        index.columns().map(|c| ident(c)).collect::<Vec<_>>().join(", ")
     );
     if !index.options.is_empty() {
         let options: Vec<String> = index.options.iter().map(|(k, v)| format!("{k}='{v}'")).collect();
@@ -66,6 +66,7 @@ mod tests {
             oid: 1,
             name: "docs_embedding_idx".into(),
             column: "embedding".into(),
+            more_columns: vec![],
             method: IndexMethod::Hnsw,
             opclass: Some("vector_cosine_ops".into()),
             metric: Some(Metric::Cosine),
@@ -79,5 +80,7 @@ mod tests {
         );
         let btree = IndexMeta { method: IndexMethod::Btree, opclass: None, metric: None, options: BTreeMap::new(), column: "Tag".into(), ..index };
         assert_eq!(indexdef("public", "docs", &btree), "CREATE INDEX docs_embedding_idx ON public.docs USING btree (\"Tag\")");
+        let two = IndexMeta { more_columns: vec!["b".into()], ..btree };
+        assert_eq!(indexdef("public", "docs", &two), "CREATE INDEX docs_embedding_idx ON public.docs USING btree (\"Tag\", b)");
     }
 }

@@ -84,7 +84,7 @@ impl Index<'_> {
     pub fn columns(&self) -> Vec<&str> {
         match self.source {
             IndexRef::Key(c) => c.columns.iter().map(String::as_str).collect(),
-            IndexRef::Lance(i) => vec![i.column.as_str()],
+            IndexRef::Lance(i) => i.columns().map(String::as_str).collect(),
         }
     }
 

@@ -215,7 +215,8 @@ impl ScalarUDFImpl for ObjectFunction {
             Op::TableIsVisible | Op::AlwaysVisible => n == 1 && (is_int(&args[0]) || is_text(&args[0])),
             Op::GetExpr => (2..=3).contains(&n) && is_text(&args[0]),
             Op::GetConstraintdef => (1..=2).contains(&n) && is_int(&args[0]),
-            Op::GetIndexdef => (n == 1 || n == 3) && is_int(&args[0]),
+            // `pg_get_indexdef('i'::regclass)`: the index named.
+            Op::GetIndexdef => (n == 1 || n == 3) && (is_int(&args[0]) || is_text(&args[0])),
             Op::GetViewdef => (1..=2).contains(&n),
             Op::EncodingToChar => n == 1 && is_int(&args[0]),
             Op::Description => (1..=2).contains(&n),

@@ -407,8 +407,12 @@ fn arrow(e: &ArrowError) -> SqlState {
     match e {
         ArrowError::DivideByZero => DivisionByZero,
         ArrowError::ArithmeticOverflow(_) => NumericValueOutOfRange,
-        ArrowError::CastError(m) if integer_cast(m).is_some() => integer_cast(m).map(|(state, _)| state).unwrap_or(DataException),
         ArrowError::CastError(m) | ArrowError::ParseError(m) => {
+            if let ArrowError::CastError(_) = e
+                && let Some((state, _)) = integer_cast(m)
+            {
+                return state;
+            }
             // "Can't cast value 2147483648 to type Int32": a number that does not fit.
             if m.to_ascii_lowercase().contains("overflow") || m.contains("too large") || m.starts_with("Can't cast value") {
                 NumericValueOutOfRange

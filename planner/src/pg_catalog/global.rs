@@ -219,7 +219,6 @@ fn empty_catalog_columns(name: &str) -> Option<&'static [(&'static str, char)]> 
         ],
         "pg_enum" => &[("oid", 'o'), ("enumtypid", 'o'), ("enumsortorder", 'i'), ("enumlabel", 't')],
         "pg_range" => &[("rngtypid", 'o'), ("rngsubtype", 'o'), ("rngmultitypid", 'o'), ("rngcollation", 'o'), ("rngsubopc", 'o'), ("rngcanonical", 'o'), ("rngsubdiff", 'o')],
-        "pg_depend" => &[("classid", 'o'), ("objid", 'o'), ("objsubid", 'i'), ("refclassid", 'o'), ("refobjid", 'o'), ("refobjsubid", 'i'), ("deptype", 'c')],
         "pg_foreign_table" => &[("ftrelid", 'o'), ("ftserver", 'o'), ("ftoptions", 'T')],
         "pg_partitioned_table" => &[("partrelid", 'o'), ("partstrat", 'c'), ("partnatts", 's'), ("partdefid", 'o'), ("partattrs", 'S')],
         "pg_proc" => &[

@@ -120,6 +120,7 @@ impl PgCatalog {
             "pg_attribute" => relations::pg_attribute(&catalog, db, &self.view_columns(&catalog).await)?,
             "pg_attrdef" => relations::pg_attrdef(&catalog, db)?,
             "pg_sequence" => relations::pg_sequence(&catalog, db)?,
+            "pg_depend" => relations::pg_depend(&catalog, db)?,
             "pg_index" => relations::pg_index(&catalog, db)?,
             "pg_constraint" => relations::pg_constraint(&catalog, db)?,
             "pg_am" => relations::pg_am()?,

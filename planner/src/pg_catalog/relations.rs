@@ -368,6 +368,33 @@ pub fn pg_sequence(catalog: &Catalog, database: &str) -> Result<RecordBatch> {
         .finish()
 }
 
+/// `pg_depend`: the one dependency QuartzDB records, a serial or identity column's ownership of
+/// its sequence (deptype `a`, `i` for identity), which psql's `\d sequence` ("Owned by") and
+/// Django's `get_sequences` read.
+pub fn pg_depend(catalog: &Catalog, database: &str) -> Result<RecordBatch> {
+    const PG_CLASS: u32 = 1259;
+    let mut rows: Vec<(u32, u32, i32, char)> = Vec::new();
+    if let Ok(db) = catalog.database(database) {
+        for s in db.schemas.values() {
+            for q in s.sequences.values() {
+                let Some((table, column)) = &q.owned_by else { continue };
+                let Some(t) = s.tables.get(table) else { continue };
+                let Some(n) = t.columns.iter().position(|c| &c.name == column) else { continue };
+                rows.push((q.oid, t.oid, n as i32 + 1, if t.columns[n].generated_always { 'i' } else { 'a' }));
+            }
+        }
+    }
+    Table::new(&rows)
+        .oid("classid", |_| PG_CLASS)
+        .oid("objid", |r| r.0)
+        .i32("objsubid", |_| 0)
+        .oid("refclassid", |_| PG_CLASS)
+        .oid("refobjid", |r| r.1)
+        .i32("refobjsubid", |r| r.2)
+        .char("deptype", |r| r.3)
+        .finish()
+}
+
 /// `pg_attrdef`: defaults as their SQL text, which `pg_get_expr` returns unchanged.
 pub fn pg_attrdef(catalog: &Catalog, database: &str) -> Result<RecordBatch> {
     let mut rows: Vec<(u32, u32, i16, String)> = Vec::new();

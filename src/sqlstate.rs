@@ -206,7 +206,7 @@ fn planner(e: &PlannerError) -> SqlState {
         PlannerError::CheckViolation { .. } => CheckViolation,
         PlannerError::DatatypeMismatch(_) => DatatypeMismatch,
         PlannerError::UnknownCursor(_) => InvalidCursorName,
-        PlannerError::CursorNoScroll => ObjectNotInPrerequisiteState,
+        PlannerError::CursorNoScroll | PlannerError::NotDeferrable(_) => ObjectNotInPrerequisiteState,
         PlannerError::MultiplePrimaryKeys(_) => InvalidTableDefinition,
         PlannerError::DuplicateColumn(_) => DuplicateColumn,
         PlannerError::UnknownColumn { .. } => UndefinedColumn,

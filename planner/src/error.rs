@@ -78,6 +78,9 @@ pub enum Error {
     #[error("constraint \"{0}\" does not exist")]
     UnknownConstraint(String),
 
+    #[error("constraint \"{0}\" is not deferrable")]
+    NotDeferrable(String),
+
     #[error("ON CONFLICT DO UPDATE command cannot affect row a second time")]
     CardinalityViolation,
 

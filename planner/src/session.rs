@@ -340,6 +340,10 @@ impl Session {
             Statement::Query(_) | Statement::Explain { .. } => self.query(stmt, params).await,
             Statement::CreateExtension(create) => ddl::extension::create(self, create).await,
             Statement::DropExtension(drop) => ddl::extension::drop(self, drop).await,
+            Statement::Set(ast::Set::SingleAssignment { variable, values, .. }) if variable.to_string() == quartzdb_sql::parser::SET_CONSTRAINTS => {
+                crate::set_constraints::check(&self.catalog(), self.database(), &values)?;
+                Ok(Output::Command(CommandTag::new("SET CONSTRAINTS")))
+            }
             Statement::Set(set) => self.set(set),
             Statement::Reset(reset) => self.reset(reset.reset),
             Statement::ShowVariable { variable } => self.show(&variable),
@@ -449,6 +453,27 @@ impl Session {
         Ok(self.ctx.execute_logical_plan(plan).await?.collect().await?)
     }
 
+    /// `plan` with its correlated subqueries computed row by row when DataFusion cannot
+    /// decorrelate them all (see [`crate::subplan`]); as it is otherwise. Plans without
+    /// correlated subqueries, the common case, are not optimized here.
+    async fn run_correlated_subqueries(&self, plan: LogicalPlan) -> Result<LogicalPlan> {
+        if !crate::subplan::has_correlated_subqueries(&plan) {
+            return Ok(plan);
+        }
+        // DataFusion's decorrelation can also fail outright on forms it does not cover; the
+        // optimizer's error is kept when running the subqueries row by row fails too.
+        let failure = match self.ctx.state().optimize(&plan) {
+            Ok(optimized) if !crate::subplan::is_left_correlated(&optimized) => return Ok(optimized),
+            Ok(_) => None,
+            Err(e) => Some(e),
+        };
+        match (crate::subplan::run_correlated_subqueries(&self.ctx, plan).await, failure) {
+            (Ok(plan), _) => Ok(plan),
+            (Err(_), Some(e)) => Err(e.into()),
+            (Err(e), None) => Err(e),
+        }
+    }
+
     /// Runs a query without parameters (COPY TO's).
     pub(crate) async fn run_query(&mut self, stmt: Statement) -> Result<Output> {
         self.query(stmt, None).await
@@ -460,7 +485,7 @@ impl Session {
             None => {
                 let plan = self.plan_query(stmt).await?;
                 let plan = params::bind(plan, None)?;
-                let df = self.ctx.execute_logical_plan(plan).await?;
+                let df = self.ctx.execute_logical_plan(self.run_correlated_subqueries(plan).await?).await?;
                 let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
                 (schema, df.execute_stream().await?)
             }
@@ -475,6 +500,7 @@ impl Session {
         let started = std::time::Instant::now();
         let state = self.ctx.state();
         let key = stmt.to_string();
+        let again = stmt.clone();
         let catalog = self.catalog();
         let search = self.settings.search();
         let cached = self.plans.get(&key, &catalog, &search);
@@ -503,6 +529,13 @@ impl Session {
                 }
             }
         };
+        if crate::subplan::is_left_correlated(&optimized) {
+            let plan = self.plan_query(again).await?;
+            let plan = crate::subplan::run_correlated_subqueries(&self.ctx, params::bind(plan, Some(values))?).await?;
+            let df = self.ctx.execute_logical_plan(plan).await?;
+            let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+            return Ok((schema, df.execute_stream().await?));
+        }
         if self.plans.physical_untried(&key) {
             let ready = plan_with_slots(&optimized, &values, &state).await;
             self.plans.set_physical(&key, ready.clone());

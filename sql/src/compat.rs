@@ -23,7 +23,7 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    AccessExpr, ArrayElemTypeDef, BinaryOperator, CastKind, DataType, Expr, GroupByExpr, FunctionArguments, OrderByKind, Query, SelectItem, SetExpr, Statement, TableAliasColumnDef,
+    AccessExpr, ArrayElemTypeDef, BinaryOperator, CastKind, DataType, Expr, GroupByExpr, FunctionArguments, Ident, OrderByKind, Query, SelectItem, SetExpr, Statement, TableAlias, TableAliasColumnDef,
     TableFactor, VisitMut, VisitorMut, visit_expressions_mut,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
@@ -167,9 +167,10 @@ impl VisitorMut for ScalarFunctionAliases {
             name.0.remove(0);
         }
         // The parser reads `unnest(…)` as UNNEST, but not once it was schema-qualified.
-        if let TableFactor::Table { name, args: Some(args), alias, .. } = table
+        if let TableFactor::Table { name, args: Some(args), alias, with_ordinality, .. } = table
             && name.to_string().eq_ignore_ascii_case("unnest")
         {
+            let with_ordinality = *with_ordinality;
             let exprs: Option<Vec<Expr>> = args
                 .args
                 .iter()
@@ -179,9 +180,25 @@ impl VisitorMut for ScalarFunctionAliases {
                 })
                 .collect();
             if let Some(array_exprs) = exprs {
-                *table = TableFactor::UNNEST { alias: alias.take(), array_exprs, with_offset: false, with_offset_alias: None, with_ordinality: false };
+                *table = TableFactor::UNNEST { alias: alias.take(), array_exprs, with_offset: false, with_offset_alias: None, with_ordinality };
             }
         }
+        // `LATERAL unnest(…)`: every FROM item may read the ones before it in QuartzDB.
+        if let TableFactor::Function { name, args, alias, with_ordinality, .. } = table
+            && unqualified_name(&name.to_string()) == "unnest"
+        {
+            let exprs: Option<Vec<Expr>> = args
+                .iter()
+                .map(|a| match a {
+                    datafusion::sql::sqlparser::ast::FunctionArg::Unnamed(datafusion::sql::sqlparser::ast::FunctionArgExpr::Expr(e)) => Some(e.clone()),
+                    _ => None,
+                })
+                .collect();
+            if let Some(array_exprs) = exprs {
+                *table = TableFactor::UNNEST { alias: alias.take(), array_exprs, with_offset: false, with_offset_alias: None, with_ordinality: *with_ordinality };
+            }
+        }
+        with_ordinality_as_last_array(table);
         let alias = match table {
             TableFactor::Table { name, args: Some(_), alias: Some(alias), .. }
                 if matches!(name.to_string().to_ascii_lowercase().as_str(), "generate_series" | "pg_catalog.generate_series" | "range") =>
@@ -195,6 +212,29 @@ impl VisitorMut for ScalarFunctionAliases {
             alias.columns = vec![TableAliasColumnDef { name: alias.name.clone(), data_type: None }];
         }
         ControlFlow::Continue(())
+    }
+}
+
+/// `unnest(a, …) WITH ORDINALITY [AS t(x, …, n)]` as `UNNEST(a, …, generate_series(1, n))`,
+/// `n` the longest array's length: DataFusion zips the arrays of a multi-argument UNNEST
+/// (padding the shorter with NULLs, as PostgreSQL does), so the last column numbers the rows
+/// from 1, as PostgreSQL's ordinality does. Unnamed columns are named as PostgreSQL names them:
+/// one array's by the alias (or `unnest`), the ordinality `ordinality`.
+fn with_ordinality_as_last_array(table: &mut TableFactor) {
+    let TableFactor::UNNEST { alias, array_exprs, with_offset: false, with_ordinality: with_ordinality @ true, .. } = table else { return };
+    let lengths: Vec<String> = array_exprs.iter().map(|a| format!("cardinality({a})")).collect();
+    let longest = if lengths.len() == 1 { lengths[0].clone() } else { format!("greatest({})", lengths.join(", ")) };
+    let Ok(ordinals) = crate::parser::parse_expr(&format!("generate_series(1, CAST({longest} AS bigint))")) else { return };
+    let arrays = array_exprs.len();
+    array_exprs.push(ordinals);
+    *with_ordinality = false;
+    let alias = alias.get_or_insert_with(|| TableAlias { explicit: true, name: Ident::new("unnest"), columns: vec![], at: None });
+    let column = |name: Ident| TableAliasColumnDef { name, data_type: None };
+    if alias.columns.is_empty() && arrays == 1 {
+        alias.columns.push(column(alias.name.clone()));
+    }
+    if alias.columns.len() == arrays {
+        alias.columns.push(column(Ident::new("ordinality")));
     }
 }
 
@@ -326,7 +366,8 @@ fn array_subquery(q: &Query) -> Option<Query> {
     let mut out = q.clone();
     out.order_by = None;
     let SetExpr::Select(select) = out.body.as_mut() else { return None };
-    select.projection = vec![SelectItem::UnnamedExpr(agg)];
+    // Named as PostgreSQL names an ARRAY(…) column.
+    select.projection = vec![SelectItem::ExprWithAlias { expr: agg, alias: Ident::with_quote('"', "array") }];
     Some(out)
 }
 
@@ -391,7 +432,21 @@ mod tests {
             sql("SELECT ARRAY(SELECT 'toast.' || x FROM pg_catalog.unnest(tc.reloptions) x) FROM c"),
             "SELECT array_transform(tc.reloptions, x -> 'toast.' || x) FROM c"
         );
-        assert_eq!(sql("SELECT ARRAY(SELECT x FROM unnest(a) x WHERE x > 1) FROM t"), "SELECT (SELECT array_agg(x) FROM UNNEST(a) x (x) WHERE x > 1) FROM t");
+        assert_eq!(
+            sql("SELECT attname FROM unnest(c.conkey) WITH ORDINALITY cols(colid, arridx) ORDER BY arridx"),
+            "SELECT attname FROM UNNEST(c.conkey, generate_series(1, CAST(cardinality(c.conkey) AS BIGINT))) cols (colid, arridx) ORDER BY arridx"
+        );
+        assert_eq!(sql("SELECT * FROM pg_catalog.unnest(a) WITH ORDINALITY"), "SELECT * FROM UNNEST(a, generate_series(1, CAST(cardinality(a) AS BIGINT))) AS unnest (unnest, ordinality)");
+        assert_eq!(
+            sql("SELECT * FROM pg_index i, unnest(i.indkey, i.indoption) WITH ORDINALITY koi(key, option, arridx)"),
+            "SELECT * FROM pg_index i, UNNEST(i.indkey, i.indoption, generate_series(1, CAST(greatest(cardinality(i.indkey), cardinality(i.indoption)) AS BIGINT))) koi (key, option, arridx)"
+        );
+        assert_eq!(
+            sql("SELECT * FROM t LEFT JOIN LATERAL unnest(t.a) WITH ORDINALITY x ON true"),
+            "SELECT * FROM t LEFT JOIN UNNEST(t.a, generate_series(1, CAST(cardinality(t.a) AS BIGINT))) x (x, ordinality) ON true"
+        );
+        assert_eq!(sql("SELECT * FROM unnest(a) WITH ORDINALITY u"), "SELECT * FROM UNNEST(a, generate_series(1, CAST(cardinality(a) AS BIGINT))) u (u, ordinality)");
+        assert_eq!(sql("SELECT ARRAY(SELECT x FROM unnest(a) x WHERE x > 1) FROM t"), "SELECT (SELECT array_agg(x) AS \"array\" FROM UNNEST(a) x (x) WHERE x > 1) FROM t");
         assert_eq!(sql("SELECT generate_subscripts(k, 1) FROM t"), "SELECT unnest(generate_series(1, CAST(array_length(k, 1) AS BIGINT))) FROM t");
         assert_eq!(sql("SELECT (information_schema._pg_expandarray(k)).n FROM t"), "SELECT get_field((unnest(quartz_expandarray(k))), 'n') FROM t");
     }
@@ -410,7 +465,7 @@ mod tests {
     fn array_of_a_subquery_aggregates_it() {
         assert_eq!(
             sql("SELECT ARRAY(SELECT b.rolname FROM r b WHERE b.oid = m.roleid ORDER BY 1) FROM m"),
-            "SELECT (SELECT array_agg(b.rolname ORDER BY b.rolname) FROM r b WHERE b.oid = m.roleid) FROM m"
+            "SELECT (SELECT array_agg(b.rolname ORDER BY b.rolname) AS \"array\" FROM r b WHERE b.oid = m.roleid) FROM m"
         );
         // Two columns cannot be one array: left for the planner to refuse.
         assert!(sql("SELECT ARRAY(SELECT a, b FROM t)").contains("ARRAY"));

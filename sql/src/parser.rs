@@ -59,12 +59,46 @@ fn statements(parser: &mut Parser) -> std::result::Result<Vec<Statement>, Parser
             reindex(parser)?
         } else if let Some(fetch) = fetch_or_move(parser) {
             fetch?
+        } else if starts_set_constraints(parser) {
+            set_constraints(parser)?
         } else {
             parser.parse_statement()?
         };
         out.push(statement);
         expecting_delimiter = true;
     }
+}
+
+/// The variable a `SET CONSTRAINTS` statement sets, which sqlparser does not know: its values
+/// are the mode (`DEFERRED` or `IMMEDIATE`) then the constraints' names, none for `ALL`.
+pub const SET_CONSTRAINTS: &str = "__quartz_set_constraints";
+
+/// Whether the next words are `SET CONSTRAINTS` (sqlparser has no keyword for the second).
+fn starts_set_constraints(parser: &Parser) -> bool {
+    matches!(&parser.peek_token().token, Token::Word(w) if w.keyword == Keyword::SET)
+        && matches!(&parser.peek_nth_token(1).token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("constraints"))
+}
+
+/// `SET CONSTRAINTS { ALL | name [, …] } { DEFERRED | IMMEDIATE }`, as a [`SET_CONSTRAINTS`] SET.
+fn set_constraints(parser: &mut Parser) -> std::result::Result<Statement, ParserError> {
+    use datafusion::sql::sqlparser::ast::{Ident, ObjectName, Set};
+    parser.next_token();
+    parser.next_token();
+    let mut names = Vec::new();
+    if !parser.parse_keyword(Keyword::ALL) {
+        loop {
+            names.push(Expr::CompoundIdentifier(parser.parse_object_name(false)?.0.into_iter().filter_map(|p| p.as_ident().cloned()).collect()));
+            if !parser.consume_token(&Token::Comma) {
+                break;
+            }
+        }
+    }
+    let mode = match parser.expect_one_of_keywords(&[Keyword::DEFERRED, Keyword::IMMEDIATE])? {
+        Keyword::DEFERRED => "DEFERRED",
+        _ => "IMMEDIATE",
+    };
+    let values = std::iter::once(Expr::Identifier(Ident::new(mode))).chain(names).collect();
+    Ok(Statement::Set(Set::SingleAssignment { scope: None, hivevar: false, variable: ObjectName::from(vec![Ident::new(SET_CONSTRAINTS)]), values }))
 }
 
 /// What `FETCH … INTO` carries for a `MOVE`: sqlparser has no MOVE statement, and PostgreSQL's

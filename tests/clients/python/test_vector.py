@@ -474,9 +474,11 @@ def pg8000_native_and_dbapi():
 
 @check
 def django_migrate_orm_and_foreign_keys():
-    """Django's migrate (contenttypes, auth and an app with a foreign key and a CHECK), its ORM,
-    and foreign key and CHECK violations as IntegrityError."""
+    """Django's migrate (contenttypes, auth and an app with a foreign key and a CHECK, then a
+    migration dropping a unique constraint and an index), its ORM, foreign key and CHECK
+    violations as IntegrityError, and its introspection (constraints, sequences, inspectdb)."""
     import decimal
+    import io
     import django
     from django.conf import settings
 
@@ -520,8 +522,25 @@ def django_migrate_orm_and_foreign_keys():
         raise AssertionError("a negative PositiveIntegerField went in")
     except IntegrityError as e:
         assert "django_shop_item_stock_check" in str(e), e
+    introspection = connection.introspection
     with connection.cursor() as cur:
-        assert connection.introspection.get_relations(cur, "django_shop_item") == {"category_id": ("id", "django_shop_category")}
+        assert introspection.get_relations(cur, "django_shop_item") == {"category_id": ("id", "django_shop_category")}
+        assert introspection.get_primary_key_column(cur, "django_shop_item") == "id"
+        constraints = introspection.get_constraints(cur, "django_shop_item")
+        assert constraints["django_shop_item_pkey"]["primary_key"] and constraints["django_shop_item_pkey"]["columns"] == ["id"], constraints
+        assert [(c["columns"], c["foreign_key"]) for c in constraints.values() if c["foreign_key"]] == [(["category_id"], ("django_shop_category", "id"))], constraints
+        assert [c["columns"] for c in constraints.values() if c["check"]] == [["stock"]], constraints
+        # 0002 dropped the index on name; the foreign key's index stays.
+        assert sorted(c["columns"] for c in constraints.values() if c["index"]) == [["category_id"]], constraints
+        assert not [c for c in introspection.get_constraints(cur, "django_shop_category").values() if c["unique"] and not c["primary_key"]]
+        assert introspection.get_sequences(cur, "django_shop_item") == [{"table": "django_shop_item", "column": "id", "name": "django_shop_item_id_seq"}]
+    out = io.StringIO()
+    call_command("inspectdb", "django_shop_item", stdout=out)
+    models_text = out.getvalue()
+    assert "class DjangoShopItem(models.Model):" in models_text, models_text
+    assert "category = models.ForeignKey('DjangoShopCategory', models.DO_NOTHING, blank=True, null=True)" in models_text, models_text
+    # TestCase's check of deferred constraints after each test.
+    connection.check_constraints()
     assert Item.objects.count() == 2 and Category.objects.count() == 1
 
 

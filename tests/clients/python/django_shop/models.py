@@ -1,14 +1,14 @@
-"""A small Django app for the client suite: a foreign key, a unique field, an index, JSON, a
-CHECK constraint (PositiveIntegerField)."""
+"""A small Django app for the client suite: a foreign key, JSON, a CHECK constraint
+(PositiveIntegerField); its names were unique and indexed until migration 0002."""
 from django.db import models
 
 
 class Category(models.Model):
-    name = models.CharField(max_length=50, unique=True)
+    name = models.CharField(max_length=50)
 
 
 class Item(models.Model):
-    name = models.CharField(max_length=100, db_index=True)
+    name = models.CharField(max_length=100)
     price = models.DecimalField(max_digits=10, decimal_places=2, default=0)
     created = models.DateTimeField(auto_now_add=True)
     data = models.JSONField(null=True)

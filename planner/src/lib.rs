@@ -20,6 +20,7 @@ pub mod copy;
 pub mod cursor;
 pub mod datetime;
 pub mod ddl;
+pub mod declared_types;
 pub mod dml;
 pub mod engine;
 pub mod error;

@@ -432,7 +432,7 @@ impl Session {
         self.scope.lock().expect("scope lock").search = self.settings.search();
         let plan = self.ctx.state().statement_to_plan(DFStatement::Statement(Box::new(stmt))).await?;
         SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false).verify_plan(&plan)?;
-        Ok(crate::case_types::mark_case_types(plan))
+        Ok(crate::declared_types::mark(crate::case_types::mark_case_types(plan), &self.catalog()))
     }
 
     /// Plans any statement with DataFusion, without the read-only check (for DML inputs).

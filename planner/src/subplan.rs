@@ -8,8 +8,12 @@
 //! The node holding the subquery (a Projection or a Filter) has its input computed first; each
 //! distinct tuple of the outer columns the subquery reads is put into the subquery as literals,
 //! which is then an ordinary plan, run on its own; the values become one more column of the
-//! input, which the node reads in place of the subquery. Meant for catalog queries, whose inputs
-//! are small: the cost is one run of the subquery per distinct tuple.
+//! input, which the node reads in place of the subquery. A lateral join (`FROM pg_index i,
+//! unnest(i.indkey)`, which DataFusion plans but decorrelates only when the outer columns are
+//! compared by equality) is computed the same way: the right side once per distinct tuple of
+//! the left columns it reads. Meant for catalog queries, whose inputs are small: the cost is one
+//! run of the subquery per distinct tuple. Used only when DataFusion's own decorrelation failed
+//! or left outer references behind (see `Session::run_correlated_subqueries`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -138,7 +142,8 @@ pub fn run_correlated_subqueries<'a>(ctx: &'a SessionContext, plan: LogicalPlan)
         for input in inputs {
             new_inputs.push(run_correlated_subqueries(ctx, input).await?);
         }
-        let plan = plan.with_new_exprs(plan.expressions(), new_inputs)?;
+        let mut new_inputs = new_inputs.into_iter();
+        let plan = plan.map_children(|_| Ok(Transformed::yes(new_inputs.next().expect("one per input")))).data()?;
         if let LogicalPlan::Join(join) = &plan
             && lateral(&join.right).is_some()
         {

@@ -30,6 +30,7 @@ use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 
 pub fn rewrite(stmt: &mut Statement) {
+    name_unnested_subqueries(stmt);
     let _ = stmt.visit(&mut ScalarFunctionAliases);
     let _ = stmt.visit(&mut ExistsInSelectLists);
     let _ = visit_expressions_mut(stmt, |e| {
@@ -238,6 +239,27 @@ fn with_ordinality_as_last_array(table: &mut TableFactor) {
     }
 }
 
+/// `unnest((SELECT e …))`: DataFusion names the unnested column after the subquery's column, so
+/// two such calls with the same `e` (pgcli's foreign keys unnest `array_agg(attname ORDER BY
+/// i)` twice, over different keys) would read the same column. Each subquery's column gets a
+/// name of its own.
+fn name_unnested_subqueries(stmt: &mut Statement) {
+    let mut n = 0;
+    let _ = visit_expressions_mut(stmt, |e| {
+        if let Expr::Function(f) = e
+            && unqualified_name(&f.name.to_string()) == "unnest"
+            && let FunctionArguments::List(list) = &mut f.args
+            && let [datafusion::sql::sqlparser::ast::FunctionArg::Unnamed(datafusion::sql::sqlparser::ast::FunctionArgExpr::Expr(Expr::Subquery(q)))] = list.args.as_mut_slice()
+            && let SetExpr::Select(select) = q.body.as_mut()
+            && let [SelectItem::UnnamedExpr(item)] = select.projection.as_mut_slice()
+        {
+            n += 1;
+            select.projection = vec![SelectItem::ExprWithAlias { expr: item.clone(), alias: Ident::new(format!("unnested_{n}")) }];
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
 /// `EXISTS (q)` in a SELECT list as a count of q's rows (see the module comment).
 struct ExistsInSelectLists;
 
@@ -444,6 +466,10 @@ mod tests {
         assert_eq!(
             sql("SELECT * FROM t LEFT JOIN LATERAL unnest(t.a) WITH ORDINALITY x ON true"),
             "SELECT * FROM t LEFT JOIN UNNEST(t.a, generate_series(1, CAST(cardinality(t.a) AS BIGINT))) x (x, ordinality) ON true"
+        );
+        assert_eq!(
+            sql("SELECT unnest((SELECT array_agg(x) FROM a)), unnest((SELECT array_agg(x) FROM b)) AS y"),
+            "SELECT unnest((SELECT array_agg(x) AS unnested_1 FROM a)), unnest((SELECT array_agg(x) AS unnested_2 FROM b)) AS y"
         );
         assert_eq!(sql("SELECT * FROM unnest(a) WITH ORDINALITY u"), "SELECT * FROM UNNEST(a, generate_series(1, CAST(cardinality(a) AS BIGINT))) u (u, ordinality)");
         assert_eq!(sql("SELECT ARRAY(SELECT x FROM unnest(a) x WHERE x > 1) FROM t"), "SELECT (SELECT array_agg(x) AS \"array\" FROM UNNEST(a) x (x) WHERE x > 1) FROM t");

@@ -337,9 +337,24 @@ pub fn fields(schema: &Schema, format: &Format) -> PgWireResult<Vec<FieldInfo>> 
     for (f, info) in wire.fields().iter().zip(out.iter_mut()) {
         if let Some(t) = declared_type(f) {
             *info = FieldInfo::new(info.name().to_string(), None, None, t, info.format()).with_format_options(format_options());
+        } else if let Some((t, modifier)) = f.metadata().get(quartzdb_planner::types::PG_TYPE_METADATA).and_then(|n| with_modifier(n)) {
+            *info = FieldInfo::new(info.name().to_string(), None, None, t, info.format()).with_format_options(format_options()).with_type_modifier(modifier);
         }
     }
     Ok(out)
+}
+
+/// A declared type with a modifier (a table column's, see the planner's `declared_types`) as
+/// PostgreSQL describes it: the type and `atttypmod`.
+fn with_modifier(type_name: &str) -> Option<(Type, i32)> {
+    let (base, args) = type_name.strip_suffix(')')?.split_once('(')?;
+    let numbers: Vec<i32> = args.split(',').map(|n| n.trim().parse().ok()).collect::<Option<_>>()?;
+    match (base, numbers.as_slice()) {
+        ("character varying", [n]) => Some((Type::VARCHAR, n + 4)),
+        ("character", [n]) => Some((Type::BPCHAR, n + 4)),
+        ("numeric", [p, s]) => Some((Type::NUMERIC, ((p << 16) | s) + 4)),
+        _ => None,
+    }
 }
 
 /// Types Arrow cannot tell apart from text (uuid, json, jsonb) carry their PostgreSQL name in

@@ -67,6 +67,11 @@ impl LanceTable {
         }
     }
 
+    /// The table's OID in the catalog.
+    pub fn table_oid(&self) -> u32 {
+        self.table
+    }
+
     /// Makes the table's indexes and the session's search settings known to the ANN rule.
     pub fn with_indexes(mut self, indexes: Vec<IndexMeta>, search: SearchSettings, direct: Arc<crate::ann_direct::DirectCache>) -> Self {
         self.indexes = Arc::new(indexes);

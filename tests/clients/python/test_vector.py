@@ -539,6 +539,9 @@ def django_migrate_orm_and_foreign_keys():
     models_text = out.getvalue()
     assert "class DjangoShopItem(models.Model):" in models_text, models_text
     assert "category = models.ForeignKey('DjangoShopCategory', models.DO_NOTHING, blank=True, null=True)" in models_text, models_text
+    # From the result columns' declared types and modifiers (RowDescription).
+    assert "name = models.CharField(max_length=100)" in models_text, models_text
+    assert "price = models.DecimalField(max_digits=10, decimal_places=2)" in models_text, models_text
     # TestCase's check of deferred constraints after each test.
     connection.check_constraints()
     assert Item.objects.count() == 2 and Category.objects.count() == 1
@@ -547,21 +550,23 @@ def django_migrate_orm_and_foreign_keys():
 @check
 def pgcli_completion_metadata():
     """pgcli's completion metadata, read on connect: schemas, tables, views, columns of tables
-    and views with types and defaults, databases, types and functions (not yet: its foreign keys
-    and name casing; pgcli logs those and completes without them)."""
+    and views with types and defaults, databases, types, functions and foreign keys (not yet:
+    name casing, read only with its generate_casing_file option)."""
     from pgcli.pgexecute import PGExecute
 
     parts = dict(p.split("=", 1) for p in DSN.split())
     with psycopg_connect() as conn:
         conn.execute("CREATE SCHEMA IF NOT EXISTS cli")
+        conn.execute("DROP TABLE IF EXISTS cli.lines")
         conn.execute("DROP TABLE IF EXISTS cli.orders")
         conn.execute("CREATE TABLE cli.orders (id serial PRIMARY KEY, total numeric(10,2) DEFAULT 0, e vector(2))")
+        conn.execute("CREATE TABLE cli.lines (n int, order_id int REFERENCES cli.orders, PRIMARY KEY (order_id, n))")
         conn.execute("CREATE OR REPLACE VIEW cli.big AS SELECT id, total FROM cli.orders WHERE total > 100")
     ex = PGExecute(parts["dbname"], parts["user"], None, parts["host"], int(parts["port"]), "")
     assert "cli" in ex.schemata() and parts["dbname"] in ex.databases()
     assert ("cli", "orders") in list(ex.tables())
     assert ("pg_catalog", "pg_tables") in list(ex.views())
-    columns = [c for c in ex.table_columns() if c[0] == "cli"]
+    columns = [c for c in ex.table_columns() if c[:2] == ("cli", "orders")]
     assert columns == [
         ("cli", "orders", "id", "integer", True, "nextval('cli.orders_id_seq')"),
         ("cli", "orders", "total", "numeric", True, "0"),
@@ -571,6 +576,8 @@ def pgcli_completion_metadata():
     assert view_columns == [("cli", "big", "id", "integer"), ("cli", "big", "total", "numeric")], view_columns
     assert ("public", "vector") in list(ex.datatypes())
     assert list(ex.functions()) == []
+    foreign_keys = [tuple(fk) for fk in ex.foreignkeys() if fk.childschema == "cli"]
+    assert foreign_keys == [("cli", "orders", "id", "cli", "lines", "order_id")], foreign_keys
 
 
 @check

@@ -162,6 +162,73 @@ impl ScalarUDFImpl for NextVal {
     }
 }
 
+/// `setval('name', value [, is_called])`: sets the sequence for each row (the last row's value
+/// stays) and returns the value, as PostgreSQL's does.
+#[derive(Debug)]
+pub struct SetVal {
+    next: NextVal,
+}
+
+impl PartialEq for SetVal {
+    fn eq(&self, other: &Self) -> bool {
+        self.next == other.next
+    }
+}
+impl Eq for SetVal {}
+impl std::hash::Hash for SetVal {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.next.hash(state);
+    }
+}
+
+impl SetVal {
+    pub fn udf(source: crate::catalog_provider::CatalogSource, database: &str) -> ScalarUDF {
+        use datafusion::logical_expr::TypeSignature;
+        let signature = Signature::one_of(
+            vec![TypeSignature::Exact(vec![DataType::Utf8, DataType::Int64]), TypeSignature::Exact(vec![DataType::Utf8, DataType::Int64, DataType::Boolean])],
+            Volatility::Volatile,
+        );
+        ScalarUDF::new_from_impl(Self { next: NextVal { source, database: database.to_string(), signature } })
+    }
+}
+
+impl ScalarUDFImpl for SetVal {
+    fn name(&self) -> &str {
+        "setval"
+    }
+    fn signature(&self) -> &Signature {
+        &self.next.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Int64)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        use arrow::array::Array as _;
+        let rows = args.number_rows;
+        let names = args.args[0].to_array(rows)?;
+        let names = names.as_any().downcast_ref::<StringArray>().expect("signature guarantees Utf8");
+        let values = args.args[1].to_array(rows)?;
+        let values = values.as_any().downcast_ref::<Int64Array>().expect("signature guarantees Int64");
+        let called = match args.args.get(2) {
+            Some(c) => Some(c.to_array(rows)?),
+            None => None,
+        };
+        let called = called.as_ref().map(|c| c.as_any().downcast_ref::<arrow::array::BooleanArray>().expect("signature guarantees Boolean"));
+        let mut out = Vec::with_capacity(rows);
+        for i in 0..rows {
+            if names.is_null(i) || values.is_null(i) || called.is_some_and(|c| c.is_null(i)) {
+                out.push(None);
+                continue;
+            }
+            let is_called = called.is_none_or(|c| c.value(i));
+            let qname = sequence_name(names.value(i))?;
+            self.next.source.storage().setval(&self.next.database, &qname, values.value(i), is_called, self.next.source.txn().as_deref()).map_err(crate::Error::from)?;
+            out.push(Some(values.value(i)));
+        }
+        Ok(ColumnarValue::Array(Arc::new(Int64Array::from(out))))
+    }
+}
+
 /// Parses the text form of a regclass naming a sequence: `name`, `schema.name`, quoted parts.
 fn sequence_name(text: &str) -> Result<quartzdb_storage::QualifiedName> {
     let parsed = match quartzdb_sql::parse(&format!("SELECT * FROM {text}")) {

@@ -48,6 +48,8 @@ pub struct Session {
     /// The open block's writing transaction, from its first write (or first statement, for
     /// REPEATABLE READ and SERIALIZABLE) to its end.
     txn: Option<BlockTxn>,
+    /// The block's `SET CONSTRAINTS` choices, given to its transaction when it first writes.
+    constraint_modes: quartzdb_storage::ConstraintModes,
     /// The settings generation last copied into the planning scope.
     settings_shown: Option<u64>,
     /// Set by the wire layer when a result stream failed after the statement returned.
@@ -94,6 +96,7 @@ impl Session {
             changed_settings: Vec::new(),
             block: Block::default(),
             txn: None,
+            constraint_modes: Default::default(),
             stream_failed: Default::default(),
             settings_shown: None,
             local: None,
@@ -153,7 +156,9 @@ impl Session {
             return Ok(WriteTxn::Statement(self.lock().await?));
         }
         if self.txn.is_none() {
-            self.txn = Some(BlockTxn::new(self.lock().await?));
+            let mut txn = self.lock().await?;
+            txn.modes = self.constraint_modes.clone();
+            self.txn = Some(BlockTxn::new(txn));
         }
         let txn = self.txn.as_ref().expect("just set").txn.clone();
         Ok(WriteTxn::Block(txn.lock_owned().await))
@@ -215,9 +220,30 @@ impl Session {
         Ok(txn)
     }
 
+    /// `SET CONSTRAINTS`: the block's foreign keys (all, or those named) become deferred or
+    /// immediate; IMMEDIATE also runs the checks deferred so far. Outside a block it does
+    /// nothing, as in PostgreSQL.
+    async fn set_constraints(&mut self, values: &[SqlExpr]) -> Result<()> {
+        if self.block.is_idle() {
+            return Ok(());
+        }
+        let (deferred, names) = crate::set_constraints::mode_and_names(values);
+        self.constraint_modes.set(names.as_deref(), deferred);
+        let storage = self.storage().clone();
+        if let Some(block) = self.txn.as_ref() {
+            let mut txn = block.txn.lock().await;
+            txn.modes.set(names.as_deref(), deferred);
+            if !deferred {
+                storage.check_deferred(&mut txn, names.as_deref()).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// COMMIT or ROLLBACK of the block.
     async fn end_block(&mut self, commit: bool) -> Result<()> {
         self.end_local_settings();
+        self.constraint_modes = Default::default();
         self.cursors.end_block(commit);
         self.sync_transaction_settings();
         self.scope.lock().expect("scope lock").txn = None;
@@ -342,6 +368,7 @@ impl Session {
             Statement::DropExtension(drop) => ddl::extension::drop(self, drop).await,
             Statement::Set(ast::Set::SingleAssignment { variable, values, .. }) if variable.to_string() == quartzdb_sql::parser::SET_CONSTRAINTS => {
                 crate::set_constraints::check(&self.catalog(), self.database(), &values)?;
+                self.set_constraints(&values).await?;
                 Ok(Output::Command(CommandTag::new("SET CONSTRAINTS")))
             }
             Statement::Set(set) => self.set(set),
@@ -742,6 +769,7 @@ pub(crate) fn build_context(storage: &Arc<Storage>, database: &str, user: &str, 
     for udf in functions::session_functions(database, user, pid) {
         ctx.register_udf(udf);
     }
+    ctx.register_udf(functions::SetVal::udf(source.clone(), database));
     ctx.register_udf(functions::NextVal::udf(source, database));
     ctx.register_udf(crate::pg_catalog::session_views::CurrentSetting::udf(scope.clone()));
     ctx.register_udaf(crate::scalar_subquery::udaf());

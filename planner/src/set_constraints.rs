@@ -1,10 +1,9 @@
-//! `SET CONSTRAINTS { ALL | name, … } { DEFERRED | IMMEDIATE }`. QuartzDB checks every
-//! constraint when its statement ends, also those declared DEFERRABLE (Django declares every
-//! foreign key `DEFERRABLE INITIALLY DEFERRED`), so nothing is ever pending: IMMEDIATE has
-//! nothing left to check, and DEFERRED changes nothing (docs/compatibility.md says so). The
-//! statement is still checked as PostgreSQL checks it: named constraints must exist (42704)
-//! and be deferrable (55000). Django's `TestCase` runs `SET CONSTRAINTS ALL IMMEDIATE` then
-//! `ALL DEFERRED` after each test to check the deferred constraints.
+//! `SET CONSTRAINTS { ALL | name, … } { DEFERRED | IMMEDIATE }`: which DEFERRABLE foreign keys
+//! of the transaction are checked at COMMIT (storage's `deferred`); IMMEDIATE also runs the
+//! checks deferred so far. Named constraints must exist (42704) and be deferrable (55000), as
+//! in PostgreSQL; CHECK, UNIQUE and PRIMARY KEY constraints are never deferrable in QuartzDB.
+//! Django's `TestCase` runs `SET CONSTRAINTS ALL IMMEDIATE` then `ALL DEFERRED` after each
+//! test to surface the violations its deferred foreign keys would report at COMMIT.
 
 use datafusion::sql::sqlparser::ast::Expr;
 use quartzdb_storage::catalog::Catalog;
@@ -41,4 +40,18 @@ pub fn check(catalog: &Catalog, database: &str, values: &[Expr]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The mode (`true` for DEFERRED) and the names (`None` for ALL) of a parsed `SET CONSTRAINTS`.
+pub fn mode_and_names(values: &[Expr]) -> (bool, Option<Vec<String>>) {
+    let deferred = matches!(values.first(), Some(Expr::Identifier(i)) if i.value == "DEFERRED");
+    let names: Vec<String> = values
+        .iter()
+        .skip(1)
+        .filter_map(|v| match v {
+            Expr::CompoundIdentifier(parts) => parts.last().map(|p| p.value.clone()),
+            _ => None,
+        })
+        .collect();
+    (deferred, (values.len() > 1).then_some(names))
 }

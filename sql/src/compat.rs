@@ -154,6 +154,16 @@ fn function_args(args: &FunctionArguments) -> Option<Vec<String>> {
         .collect()
 }
 
+/// The arguments of a call when they are all positional expressions.
+fn positional(args: &[datafusion::sql::sqlparser::ast::FunctionArg]) -> Option<Vec<Expr>> {
+    args.iter()
+        .map(|a| match a {
+            datafusion::sql::sqlparser::ast::FunctionArg::Unnamed(datafusion::sql::sqlparser::ast::FunctionArgExpr::Expr(e)) => Some(e.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Gives the one column of a scalar set-returning function its table alias as name.
 struct ScalarFunctionAliases;
 
@@ -171,31 +181,15 @@ impl VisitorMut for ScalarFunctionAliases {
         if let TableFactor::Table { name, args: Some(args), alias, with_ordinality, .. } = table
             && name.to_string().eq_ignore_ascii_case("unnest")
         {
-            let with_ordinality = *with_ordinality;
-            let exprs: Option<Vec<Expr>> = args
-                .args
-                .iter()
-                .map(|a| match a {
-                    datafusion::sql::sqlparser::ast::FunctionArg::Unnamed(datafusion::sql::sqlparser::ast::FunctionArgExpr::Expr(e)) => Some(e.clone()),
-                    _ => None,
-                })
-                .collect();
-            if let Some(array_exprs) = exprs {
-                *table = TableFactor::UNNEST { alias: alias.take(), array_exprs, with_offset: false, with_offset_alias: None, with_ordinality };
+            if let Some(array_exprs) = positional(&args.args) {
+                *table = TableFactor::UNNEST { alias: alias.take(), array_exprs, with_offset: false, with_offset_alias: None, with_ordinality: *with_ordinality };
             }
         }
         // `LATERAL unnest(…)`: every FROM item may read the ones before it in QuartzDB.
         if let TableFactor::Function { name, args, alias, with_ordinality, .. } = table
             && unqualified_name(&name.to_string()) == "unnest"
         {
-            let exprs: Option<Vec<Expr>> = args
-                .iter()
-                .map(|a| match a {
-                    datafusion::sql::sqlparser::ast::FunctionArg::Unnamed(datafusion::sql::sqlparser::ast::FunctionArgExpr::Expr(e)) => Some(e.clone()),
-                    _ => None,
-                })
-                .collect();
-            if let Some(array_exprs) = exprs {
+            if let Some(array_exprs) = positional(args) {
                 *table = TableFactor::UNNEST { alias: alias.take(), array_exprs, with_offset: false, with_offset_alias: None, with_ordinality: *with_ordinality };
             }
         }

@@ -217,6 +217,21 @@ impl SequenceMeta {
         Self { oid, increment: 1, min_value: 1, max_value: i64::MAX, start: 1, last_value: None, owned_by, comment: None }
     }
 
+    /// `setval(…, value, is_called)`: `value` is the last value handed out, or (not `is_called`)
+    /// the next one.
+    pub fn set_value(&mut self, name: &str, value: i64, is_called: bool) -> Result<()> {
+        if value < self.min_value || value > self.max_value {
+            return Err(Error::SequenceValueOutOfBounds { sequence: name.into(), value, min: self.min_value, max: self.max_value });
+        }
+        self.last_value = match (is_called, value.checked_sub(self.increment)) {
+            (true, _) => Some(value),
+            (false, _) if value == self.start => None,
+            (false, Some(before)) => Some(before),
+            (false, None) => return Err(Error::SequenceValueOutOfBounds { sequence: name.into(), value, min: self.min_value, max: self.max_value }),
+        };
+        Ok(())
+    }
+
     /// Hands out `n` values; fails (leaving the sequence unchanged) when it would pass its bound.
     pub fn next_values(&mut self, name: &str, n: usize) -> Result<Vec<i64>> {
         let mut out = Vec::with_capacity(n);

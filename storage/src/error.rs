@@ -49,6 +49,9 @@ pub enum Error {
     #[error("nextval: reached maximum value of sequence \"{0}\"")]
     SequenceExhausted(String),
 
+    #[error("setval: value {value} is out of bounds for sequence \"{sequence}\" ({min}..{max})")]
+    SequenceValueOutOfBounds { sequence: String, value: i64, min: i64, max: i64 },
+
     #[error("duplicate key value violates unique constraint \"{constraint}\"")]
     UniqueViolation { constraint: String, detail: String },
 

@@ -181,8 +181,9 @@ pub fn encode(arrays: &[ArrayRef]) -> Result<Vec<(usize, Box<[u8]>)>> {
 }
 
 /// Fails with 23503 if a row of the referencing table (`dataset`) uses one of `removed` keys of
-/// the referenced table (encoded as [`encode`] encodes them).
-pub async fn check_still_referenced(dataset: &Dataset, child: &QualifiedName, fk: &ForeignKeyMeta, parent: &str, removed: &HashSet<Box<[u8]>>, parent_types: &[DataType]) -> Result<()> {
+/// the referenced table (encoded as [`encode`] encodes them); reported as PostgreSQL reports a
+/// missing key of an `inserted` referencing row, else as a referenced key that went away.
+pub async fn check_still_referenced(dataset: &Dataset, child: &QualifiedName, fk: &ForeignKeyMeta, parent: &str, removed: &HashSet<Box<[u8]>>, parent_types: &[DataType], inserted: bool) -> Result<()> {
     let names: Vec<&str> = fk.columns.iter().map(String::as_str).collect();
     let mut scanner = dataset.scan();
     scanner.project(&names)?;
@@ -191,6 +192,12 @@ pub async fn check_still_referenced(dataset: &Dataset, child: &QualifiedName, fk
         // A value the referenced type cannot hold matches no removed key (it becomes NULL).
         let (arrays, _) = as_types(key_columns(&batch, &fk.columns)?, parent_types)?;
         for (row, key) in encode(&arrays)? {
+            if removed.contains(&key) && inserted {
+                return Err(Error::ForeignKeyViolation {
+                    message: format!("insert or update on table \"{}\" violates foreign key constraint \"{}\"", child.name, fk.name),
+                    detail: format!("{} is not present in table \"{parent}\".", describe(&fk.columns, &arrays, row)),
+                });
+            }
             if removed.contains(&key) {
                 let detail = format!("{} is still referenced from table \"{}\".", describe(&fk.ref_columns, &arrays, row), child.name);
                 return Err(Error::ForeignKeyViolation {

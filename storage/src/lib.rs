@@ -13,6 +13,7 @@ mod ann_filter;
 pub mod catalog;
 pub mod checks;
 mod comment;
+mod deferred;
 mod durable;
 pub mod encoding;
 pub mod foreign_keys;
@@ -33,6 +34,7 @@ pub use catalog::{
     Catalog, ColumnMeta, ConstraintKind, ConstraintMeta, ForeignKeyMeta, IndexMeta, QualifiedName, SequenceMeta, TableMeta, ViewMeta,
 };
 pub use comment::CommentTarget;
+pub use deferred::ConstraintModes;
 pub use error::{Error, Error as StorageError, Result};
 pub use indexes::NewIndex;
 pub use lance::dataset::Dataset;

@@ -56,7 +56,7 @@ pub struct Storage {
     /// Decoded columns of recent scans (see [`crate::scan_cache`]).
     scan_cache: Arc<crate::scan_cache::ScanCache>,
     /// Key sets of constrained tables, built on first write; dropped when a commit fails.
-    uniques: Mutex<HashMap<u32, UniqueIndex>>,
+    pub(crate) uniques: Mutex<HashMap<u32, UniqueIndex>>,
     pub(crate) maintenance: crate::maintenance::Maintenance,
     /// Index builds running now (see [`crate::progress`]).
     pub(crate) builds: Arc<crate::progress::BuildBoard>,
@@ -298,8 +298,20 @@ impl Storage {
     /// at the end of every statement, before it is acknowledged) or any later catalog write ran.
     /// A sequence the transaction of `view` owns advances there instead (see [`crate::txn`]).
     pub fn nextval(&self, db: &str, name: &QualifiedName, n: usize, view: Option<&TxnView>) -> Result<Vec<i64>> {
-        if let Some(values) = view.map(|v| v.nextval(db, name, n)).transpose()?.flatten() {
-            return Ok(values);
+        self.change_sequence(db, name, view, |seq| seq.next_values(&name.name, n))
+    }
+
+    /// `setval`: like `nextval`, not undone by a rollback (except of a sequence the transaction
+    /// of `view` owns), durable like it.
+    pub fn setval(&self, db: &str, name: &QualifiedName, value: i64, is_called: bool, view: Option<&TxnView>) -> Result<()> {
+        self.change_sequence(db, name, view, |seq| seq.set_value(&name.name, value, is_called))
+    }
+
+    /// Applies `change` to a sequence: in the transaction of `view` when it owns the sequence,
+    /// else to the published catalog (outside any transaction, as PostgreSQL's sequences are).
+    fn change_sequence<R>(&self, db: &str, name: &QualifiedName, view: Option<&TxnView>, change: impl Fn(&mut crate::catalog::SequenceMeta) -> Result<R>) -> Result<R> {
+        if let Some(out) = view.map(|v| v.change_own_sequence(db, name, &change)).transpose()?.flatten() {
+            return Ok(out);
         }
         let _persist = self.persist.lock().expect("persist lock");
         let mut next = (*self.catalog()).clone();
@@ -308,10 +320,10 @@ impl Storage {
             .sequences
             .get_mut(&name.name)
             .ok_or_else(|| Error::UnknownSequence(name.name.clone()))?;
-        let values = seq.next_values(&name.name, n)?;
+        let out = change(seq)?;
         *self.catalog.write().expect("catalog lock") = Arc::new(next);
         self.sequences_dirty.store(true, Ordering::Release);
-        Ok(values)
+        Ok(out)
     }
 
     /// Writes sequence advances made by `nextval` since the last catalog write.
@@ -912,11 +924,21 @@ impl Storage {
         txn.touch_keys(meta.oid);
         self.check_unique(&meta, &dataset, &change).await?;
         let recorded = async {
-            self.check_references(txn, db, &meta, &change).await?;
-            let removed = self.removed_keys(txn, db, &meta, &change)?;
+            let mut deferred = self.check_references(txn, db, &meta, &change).await?;
+            let mut removed = self.removed_keys(txn, db, &meta, &change)?;
+            removed.retain(|(child, fk, keys)| {
+                let Some(child) = txn.catalog().table(db, child).ok().map(|t| t.oid) else { return true };
+                if !txn.modes.is_deferred(fk) {
+                    return true;
+                }
+                deferred.push(crate::deferred::DeferredCheck { fk: fk.name.clone(), child, keys: keys.clone(), inserted: false });
+                false
+            });
             let committed = Arc::new(self.commit_change(&meta, dataset, change).await?);
             self.check_referenced(txn, db, name, &meta, &committed, &removed).await?;
-            txn.set_dataset(db, name, committed)
+            txn.set_dataset(db, name, committed)?;
+            txn.deferred.extend(deferred);
+            Ok(())
         }
         .await;
         if let Err(e) = recorded {
@@ -940,10 +962,12 @@ impl Storage {
     }
 
     /// FOREIGN KEYs of the written table: every inserted row's key must be in the referenced
-    /// table's key set (which includes this statement's change when it references itself).
-    async fn check_references(&self, txn: &Txn, db: &str, meta: &TableMeta, change: &RowChange) -> Result<()> {
+    /// table's key set (which includes this statement's change when it references itself). For
+    /// a deferred key, the missing ones are returned for COMMIT to check.
+    async fn check_references(&self, txn: &Txn, db: &str, meta: &TableMeta, change: &RowChange) -> Result<Vec<crate::deferred::DeferredCheck>> {
+        let mut deferred = Vec::new();
         if meta.foreign_keys.is_empty() || change.inserted.iter().all(|b| b.num_rows() == 0) {
-            return Ok(());
+            return Ok(deferred);
         }
         let catalog = txn.catalog();
         for fk in &meta.foreign_keys {
@@ -955,11 +979,24 @@ impl Storage {
             let keys = self.uniques.lock().expect("unique keys");
             let index = keys.get(&parent.oid).ok_or_else(|| Error::Internal("referenced keys not loaded".into()))?;
             let child_table = catalog.table_name(meta.oid).map_or_else(String::new, |(_, n)| n.name);
+            let mut missing = std::collections::HashSet::new();
             for batch in &change.inserted {
-                crate::foreign_keys::check_present(index, fk, &parent_types, batch, &child_table, &parent_name.name)?;
+                if !txn.modes.is_deferred(fk) {
+                    crate::foreign_keys::check_present(index, fk, &parent_types, batch, &child_table, &parent_name.name)?;
+                    continue;
+                }
+                let (arrays, lost) = crate::foreign_keys::as_types(crate::foreign_keys::key_columns(batch, &fk.columns)?, &parent_types)?;
+                if lost.is_some() {
+                    // A value the referenced type cannot hold will never be present.
+                    crate::foreign_keys::check_present(index, fk, &parent_types, batch, &child_table, &parent_name.name)?;
+                }
+                missing.extend(crate::foreign_keys::encode(&arrays)?.into_iter().map(|(_, key)| key).filter(|key| !index.contains_encoded(&fk.ref_columns, key)));
+            }
+            if !missing.is_empty() {
+                deferred.push(crate::deferred::DeferredCheck { fk: fk.name.clone(), child: meta.oid, keys: missing, inserted: true });
             }
         }
-        Ok(())
+        Ok(deferred)
     }
 
     /// Keys of the written table that FOREIGN KEYs reference and that the change removes (in
@@ -1005,13 +1042,13 @@ impl Storage {
             // A table referencing itself is read as this statement leaves it.
             let dataset = if child_meta.oid == meta.oid { written.clone() } else { self.txn_dataset(txn, &child_meta).await? };
             let parent_types = crate::foreign_keys::types_of(&table_schema(written), &fk.ref_columns)?;
-            crate::foreign_keys::check_still_referenced(&dataset, child, fk, &name.name, keys, &parent_types).await?;
+            crate::foreign_keys::check_still_referenced(&dataset, child, fk, &name.name, keys, &parent_types, false).await?;
         }
         Ok(())
     }
 
     /// Makes sure the table's key sets are loaded (built by one scan when they are not).
-    async fn load_keys(&self, meta: &TableMeta, dataset: &Dataset) -> Result<()> {
+    pub(crate) async fn load_keys(&self, meta: &TableMeta, dataset: &Dataset) -> Result<()> {
         if meta.constraints.is_empty() || self.uniques.lock().expect("unique keys").contains_key(&meta.oid) {
             return Ok(());
         }

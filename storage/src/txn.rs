@@ -43,12 +43,17 @@ pub struct Txn {
     /// Datasets of tables dropped here: removed once it commits.
     dropped: Vec<TableMeta>,
     savepoints: Vec<(String, Savepoint)>,
+    /// `SET CONSTRAINTS` choices, and the foreign key checks left for COMMIT.
+    pub modes: crate::ConstraintModes,
+    pub(crate) deferred: Vec<crate::deferred::DeferredCheck>,
     /// Set once published; a finished transaction's drop undoes nothing.
     done: bool,
 }
 
 struct Savepoint {
     state: ViewState,
+    modes: crate::ConstraintModes,
+    deferred: usize,
     changed: bool,
     created: usize,
     dropped: usize,
@@ -80,17 +85,18 @@ impl TxnView {
         self.state.lock().expect("txn view").datasets.get(&oid).cloned()
     }
 
-    /// Advances a sequence the transaction owns; `None` when the sequence is a published one.
-    pub(crate) fn nextval(&self, db: &str, name: &QualifiedName, n: usize) -> Result<Option<Vec<i64>>> {
+    /// Applies `change` to a sequence the transaction owns; `None` when the sequence is a
+    /// published one.
+    pub(crate) fn change_own_sequence<R>(&self, db: &str, name: &QualifiedName, change: impl Fn(&mut crate::catalog::SequenceMeta) -> Result<R>) -> Result<Option<R>> {
         let mut state = self.state.lock().expect("txn view");
         let seq = state.catalog.schema(db, &name.schema)?.sequences.get(&name.name).ok_or_else(|| Error::UnknownSequence(name.name.clone()))?;
         if !state.own_sequences.contains(&seq.oid) {
             return Ok(None);
         }
         let mut next = (*state.catalog).clone();
-        let values = next.schema_mut(db, &name.schema)?.sequences.get_mut(&name.name).expect("found above").next_values(&name.name, n)?;
+        let out = change(next.schema_mut(db, &name.schema)?.sequences.get_mut(&name.name).expect("found above"))?;
         state.catalog = Arc::new(next);
-        Ok(Some(values))
+        Ok(Some(out))
     }
 }
 
@@ -108,6 +114,8 @@ impl Txn {
             created: Vec::new(),
             dropped: Vec::new(),
             savepoints: Vec::new(),
+            modes: Default::default(),
+            deferred: Vec::new(),
             done: false,
         }
     }
@@ -177,7 +185,8 @@ impl Txn {
     /// `SAVEPOINT name`.
     pub fn savepoint(&mut self, name: &str) {
         let state = self.view.state.lock().expect("txn view").clone();
-        self.savepoints.push((name.to_string(), Savepoint { state, changed: self.changed, created: self.created.len(), dropped: self.dropped.len() }));
+        let (modes, deferred) = (self.modes.clone(), self.deferred.len());
+        self.savepoints.push((name.to_string(), Savepoint { state, modes, deferred, changed: self.changed, created: self.created.len(), dropped: self.dropped.len() }));
     }
 
     /// `ROLLBACK TO SAVEPOINT name`: undoes what was done since, keeping the savepoint. The
@@ -196,6 +205,8 @@ impl Txn {
             *state = restored;
         }
         self.changed = sp.changed;
+        self.modes = sp.modes.clone();
+        self.deferred.truncate(sp.deferred);
         self.dropped.truncate(sp.dropped);
         let undone: Vec<TableMeta> = self.created.drain(sp.created..).collect();
         remove_datasets(&self.storage, &undone);
@@ -226,6 +237,8 @@ impl Txn {
         self.created.clear();
         self.dropped.clear();
         self.savepoints.clear();
+        self.modes = Default::default();
+        self.deferred.clear();
         self.done = false;
     }
 }
@@ -264,6 +277,7 @@ impl Storage {
     /// next writer waits for it; a cancelled statement can thus never report a commit as failed.
     /// VACUUM's cleanup is done before this returns. Maintenance failures are logged.
     pub async fn commit(self: &Arc<Self>, mut txn: Txn) -> Result<()> {
+        self.check_deferred(&mut txn, None).await?;
         self.publish_txn(&mut txn)?;
         let written = std::mem::take(&mut txn.written);
         let vacuumed = std::mem::take(&mut txn.vacuumed);

@@ -105,6 +105,12 @@ impl UniqueIndex {
         Ok((0..n).find(|&i| arrays.iter().all(|a| !a.is_null(i)) && !k.set.contains(rows.row(i).as_ref())))
     }
 
+    /// Whether the constraint over `columns` holds `key`, encoded as `foreign_keys::encode`
+    /// encodes keys of the constraint's types.
+    pub fn contains_encoded(&self, columns: &[String], key: &[u8]) -> bool {
+        self.keys.iter().find(|k| k.meta.columns == columns).is_some_and(|k| k.set.contains(key))
+    }
+
     /// Whether the constraint over `columns` holds the key of row `row` of `arrays`.
     pub fn contains(&self, columns: &[String], arrays: &[ArrayRef], row: usize) -> Result<bool> {
         let Some(k) = self.keys.iter().find(|k| k.meta.columns == columns) else { return Ok(false) };

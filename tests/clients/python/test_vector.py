@@ -476,7 +476,8 @@ def pg8000_native_and_dbapi():
 def django_migrate_orm_and_foreign_keys():
     """Django's migrate (contenttypes, auth and an app with a foreign key and a CHECK, then a
     migration dropping a unique constraint and an index), its ORM, foreign key and CHECK
-    violations as IntegrityError, and its introspection (constraints, sequences, inspectdb)."""
+    violations as IntegrityError, deferred foreign keys (loaddata of a fixture with a forward
+    reference), and its introspection (constraints, sequences, inspectdb)."""
     import decimal
     import io
     import django
@@ -522,6 +523,22 @@ def django_migrate_orm_and_foreign_keys():
         raise AssertionError("a negative PositiveIntegerField went in")
     except IntegrityError as e:
         assert "django_shop_item_stock_check" in str(e), e
+    # Deferred foreign keys are checked at COMMIT: a fixture may list a row before the one it
+    # references, as may a transaction; one still dangling at COMMIT fails it.
+    call_command("loaddata", "forward", verbosity=0)
+    assert Item.objects.get(pk=100).category.name == "carving"
+    with transaction.atomic():
+        Item.objects.create(name="early", category_id=4242)
+        Category.objects.create(id=4242, name="late")
+    try:
+        with transaction.atomic():
+            Item.objects.create(name="dangling", category_id=4343)
+        raise AssertionError("a dangling key was committed")
+    except IntegrityError as e:
+        assert "is not present in table" in str(e), e
+    Item.objects.filter(pk=100).delete()
+    Item.objects.filter(name="early").delete()
+    Category.objects.filter(pk__in=[200, 4242]).delete()
     introspection = connection.introspection
     with connection.cursor() as cur:
         assert introspection.get_relations(cur, "django_shop_item") == {"category_id": ("id", "django_shop_category")}

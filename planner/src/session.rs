@@ -549,7 +549,8 @@ impl Session {
                     Err(e) => {
                         // Some rewrites need the values; plan the bound statement the ordinary way.
                         tracing::debug!(error = %e, "optimizing with placeholders failed");
-                        let df = self.ctx.execute_logical_plan(params::bind(plan, Some(values))?).await?;
+                        let bound = self.run_correlated_subqueries(params::bind(plan, Some(values))?).await?;
+                        let df = self.ctx.execute_logical_plan(bound).await?;
                         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
                         return Ok((schema, df.execute_stream().await?));
                     }

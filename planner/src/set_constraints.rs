@@ -14,9 +14,10 @@ use crate::{Error, Result};
 pub fn check(catalog: &Catalog, database: &str, values: &[Expr]) -> Result<()> {
     for value in values.iter().skip(1) {
         let Expr::CompoundIdentifier(parts) = value else { continue };
+        let parts: Vec<String> = parts.iter().map(crate::names::ident).collect();
         let (schema, name) = match parts.as_slice() {
-            [name] => (None, name.value.as_str()),
-            [schema, name] => (Some(schema.value.as_str()), name.value.as_str()),
+            [name] => (None, name.as_str()),
+            [schema, name] => (Some(schema.as_str()), name.as_str()),
             _ => return Err(Error::UnknownConstraint(value.to_string())),
         };
         let db = catalog.database(database)?;
@@ -26,10 +27,11 @@ pub fn check(catalog: &Catalog, database: &str, values: &[Expr]) -> Result<()> {
                 continue;
             }
             for t in s.tables.values() {
+                // PostgreSQL refuses the statement if any constraint so named is not deferrable.
                 if let Some(fk) = t.foreign_keys.iter().find(|fk| fk.name == name) {
-                    found = Some(fk.deferrable);
+                    found = Some(found.unwrap_or(true) && fk.deferrable);
                 } else if t.constraints.iter().any(|c| c.name == name) || t.checks.iter().any(|c| c.name == name) {
-                    found = found.or(Some(false));
+                    found = Some(false);
                 }
             }
         }
@@ -49,7 +51,7 @@ pub fn mode_and_names(values: &[Expr]) -> (bool, Option<Vec<String>>) {
         .iter()
         .skip(1)
         .filter_map(|v| match v {
-            Expr::CompoundIdentifier(parts) => parts.last().map(|p| p.value.clone()),
+            Expr::CompoundIdentifier(parts) => parts.last().map(crate::names::ident),
             _ => None,
         })
         .collect();

@@ -15,7 +15,7 @@
 //! run of the subquery per distinct tuple. Used only when DataFusion's own decorrelation failed
 //! or left outer references behind (see `Session::run_correlated_subqueries`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, RecordBatch, UInt32Array};
@@ -62,8 +62,8 @@ fn lateral(right: &LogicalPlan) -> Option<&Subquery> {
 }
 
 /// A lateral join computed: the left side, then the right side once per distinct tuple of the
-/// left columns it reads, each left row paired with its right rows (or, for a LEFT join, with
-/// NULLs when there are none); the join's conditions then filter the pairs.
+/// left columns it reads, each left row paired with its right rows; the join's conditions
+/// filter the pairs, and a LEFT join then adds each left row no pair kept, with NULLs.
 async fn apply_lateral(ctx: &SessionContext, join: &Join) -> Result<LogicalPlan> {
     let subquery = lateral(&join.right).expect("checked lateral");
     if !matches!(join.join_type, JoinType::Inner | JoinType::Left) {
@@ -75,7 +75,7 @@ async fn apply_lateral(ctx: &SessionContext, join: &Join) -> Result<LogicalPlan>
     let mut results: Vec<RecordBatch> = Vec::new();
     let mut offsets: Vec<usize> = Vec::new();
     let mut seen: HashMap<Vec<ScalarValue>, usize> = HashMap::new();
-    let (mut left_rows, mut right_rows) = (Vec::new(), Vec::new());
+    let (mut left_rows, mut right_rows): (Vec<u32>, Vec<Option<u32>>) = (Vec::new(), Vec::new());
     for row in 0..left.num_rows() {
         let key = outer_values(&left, &outer, row)?;
         let k = match seen.get(&key) {
@@ -89,18 +89,43 @@ async fn apply_lateral(ctx: &SessionContext, join: &Join) -> Result<LogicalPlan>
                 results.len() - 1
             }
         };
-        let n = results[k].num_rows();
-        if n == 0 && join.join_type == JoinType::Left {
-            left_rows.push(row as u32);
-            right_rows.push(None);
-        }
-        for r in 0..n {
+        for r in 0..results[k].num_rows() {
             left_rows.push(row as u32);
             right_rows.push(Some((offsets[k] + r) as u32));
         }
     }
     let right = arrow::compute::concat_batches(&right_schema, &results)?;
-    let (left_rows, right_rows) = (UInt32Array::from(left_rows), UInt32Array::from(right_rows));
+    let conditions = join.on.iter().map(|(l, r)| l.clone().eq(r.clone())).chain(join.filter.clone()).reduce(Expr::and);
+    if let Some(condition) = conditions {
+        // The pairs the conditions keep, read back by their row numbers.
+        let numbers = vec![
+            (LEFT_ROW.to_string(), Arc::new(UInt32Array::from(left_rows.clone())) as ArrayRef),
+            (RIGHT_ROW.to_string(), Arc::new(UInt32Array::from(right_rows.clone())) as ArrayRef),
+        ];
+        let numbered = as_scan(join.schema.as_ref(), paired(&left, &right, &left_rows, &right_rows)?, numbers)?;
+        let kept = LogicalPlanBuilder::from(numbered).filter(condition)?.project([Expr::Column(Column::new_unqualified(LEFT_ROW)), Expr::Column(Column::new_unqualified(RIGHT_ROW))])?.build()?;
+        let kept = collect(ctx, &kept).await?;
+        let column = |i: usize| kept.column(i).as_any().downcast_ref::<UInt32Array>().expect("row numbers").clone();
+        let (l, r) = (column(0), column(1));
+        left_rows = l.values().to_vec();
+        right_rows = r.iter().collect();
+    }
+    if join.join_type == JoinType::Left {
+        let matched: HashSet<u32> = left_rows.iter().copied().collect();
+        for row in (0..left.num_rows() as u32).filter(|r| !matched.contains(r)) {
+            left_rows.push(row);
+            right_rows.push(None);
+        }
+    }
+    as_scan(join.schema.as_ref(), paired(&left, &right, &left_rows, &right_rows)?, vec![])
+}
+
+const LEFT_ROW: &str = "__left_row";
+const RIGHT_ROW: &str = "__right_row";
+
+/// The columns of `left` and `right` rows taken in pairs (a `None` right row gives NULLs).
+fn paired(left: &RecordBatch, right: &RecordBatch, left_rows: &[u32], right_rows: &[Option<u32>]) -> Result<Vec<ArrayRef>> {
+    let (left_rows, right_rows) = (UInt32Array::from(left_rows.to_vec()), UInt32Array::from(right_rows.to_vec()));
     let mut columns = Vec::new();
     for c in left.columns() {
         columns.push(arrow::compute::take(c, &left_rows, None)?);
@@ -108,12 +133,7 @@ async fn apply_lateral(ctx: &SessionContext, join: &Join) -> Result<LogicalPlan>
     for c in right.columns() {
         columns.push(arrow::compute::take(c, &right_rows, None)?);
     }
-    let mut plan = LogicalPlanBuilder::from(as_scan(join.schema.as_ref(), columns, vec![])?);
-    let conditions = join.on.iter().map(|(l, r)| l.clone().eq(r.clone())).chain(join.filter.clone());
-    if let Some(condition) = conditions.reduce(Expr::and) {
-        plan = plan.filter(condition)?;
-    }
-    Ok(plan.build()?)
+    Ok(columns)
 }
 
 fn any_expression(plan: &LogicalPlan, test: impl Fn(&Expr) -> bool) -> bool {
@@ -206,7 +226,7 @@ fn as_scan(schema: &DFSchema, columns: Vec<ArrayRef>, extra: Vec<(String, ArrayR
     let mut arrays: Vec<ArrayRef> = Vec::new();
     for (i, (field, array)) in schema.fields().iter().zip(columns).enumerate() {
         let array = if array.data_type() == field.data_type() { array } else { arrow::compute::cast(&array, field.data_type())? };
-        fields.push(Field::new(format!("__input_{i}"), field.data_type().clone(), true));
+        fields.push(Field::new(format!("__input_{i}"), field.data_type().clone(), true).with_metadata(field.metadata().clone()));
         arrays.push(array);
     }
     for (name, array) in &extra {

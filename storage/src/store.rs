@@ -928,7 +928,8 @@ impl Storage {
             let mut removed = self.removed_keys(txn, db, &meta, &change)?;
             removed.retain(|(child, fk, keys)| {
                 let Some(child) = txn.catalog().table(db, child).ok().map(|t| t.oid) else { return true };
-                if !txn.modes.is_deferred(fk) {
+                // RESTRICT is checked at once even when DEFERRABLE, as in PostgreSQL.
+                if !txn.modes.is_deferred(fk) || fk.on_delete == 'r' || fk.on_update == 'r' {
                     return true;
                 }
                 deferred.push(crate::deferred::DeferredCheck { fk: fk.name.clone(), child, keys: keys.clone(), inserted: false });

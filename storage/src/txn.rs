@@ -53,7 +53,8 @@ pub struct Txn {
 struct Savepoint {
     state: ViewState,
     modes: crate::ConstraintModes,
-    deferred: usize,
+    /// The checks pending then (SET CONSTRAINTS … IMMEDIATE may run and drop some since).
+    deferred: Vec<crate::deferred::DeferredCheck>,
     changed: bool,
     created: usize,
     dropped: usize,
@@ -185,7 +186,7 @@ impl Txn {
     /// `SAVEPOINT name`.
     pub fn savepoint(&mut self, name: &str) {
         let state = self.view.state.lock().expect("txn view").clone();
-        let (modes, deferred) = (self.modes.clone(), self.deferred.len());
+        let (modes, deferred) = (self.modes.clone(), self.deferred.clone());
         self.savepoints.push((name.to_string(), Savepoint { state, modes, deferred, changed: self.changed, created: self.created.len(), dropped: self.dropped.len() }));
     }
 
@@ -206,7 +207,7 @@ impl Txn {
         }
         self.changed = sp.changed;
         self.modes = sp.modes.clone();
-        self.deferred.truncate(sp.deferred);
+        self.deferred = sp.deferred.clone();
         self.dropped.truncate(sp.dropped);
         let undone: Vec<TableMeta> = self.created.drain(sp.created..).collect();
         remove_datasets(&self.storage, &undone);

@@ -926,6 +926,11 @@ impl Storage {
         let recorded = async {
             let mut deferred = self.check_references(txn, db, &meta, &change).await?;
             let mut removed = self.removed_keys(txn, db, &meta, &change)?;
+            // ON DELETE CASCADE: the rows of a DELETE (a change that inserts nothing) take the
+            // referencing rows with them, once this change is recorded.
+            let deleting = change.inserted.iter().all(|b| b.num_rows() == 0);
+            let cascades: Vec<_> = if deleting { removed.iter().filter(|(_, fk, _)| fk.on_delete == 'c').cloned().collect() } else { Vec::new() };
+            removed.retain(|(_, fk, _)| !(deleting && fk.on_delete == 'c'));
             removed.retain(|(child, fk, keys)| {
                 let Some(child) = txn.catalog().table(db, child).ok().map(|t| t.oid) else { return true };
                 // RESTRICT is checked at once even when DEFERRABLE, as in PostgreSQL.
@@ -937,8 +942,12 @@ impl Storage {
             });
             let committed = Arc::new(self.commit_change(&meta, dataset, change).await?);
             self.check_referenced(txn, db, name, &meta, &committed, &removed).await?;
-            txn.set_dataset(db, name, committed)?;
+            txn.set_dataset(db, name, committed.clone())?;
             txn.deferred.extend(deferred);
+            for (child, fk, keys) in cascades {
+                let parent_types = crate::foreign_keys::types_of(&table_schema(&committed), &fk.ref_columns)?;
+                Box::pin(self.delete_referencing(txn, db, &child, &fk, &keys, &parent_types)).await?;
+            }
             Ok(())
         }
         .await;
@@ -1033,6 +1042,35 @@ impl Storage {
             }
         }
         Ok(out)
+    }
+
+    /// Deletes the rows of `child` whose key of `fk` is one of `keys` (ON DELETE CASCADE), as a
+    /// change of its own: its own referencing tables, keys and checks follow.
+    async fn delete_referencing(&self, txn: &mut Txn, db: &str, child: &QualifiedName, fk: &ForeignKeyMeta, keys: &std::collections::HashSet<Box<[u8]>>, parent_types: &[arrow::datatypes::DataType]) -> Result<()> {
+        let meta = txn.catalog().table(db, child)?.clone();
+        let dataset = self.txn_dataset(txn, &meta).await?;
+        let sql = Arc::new(table_schema(&dataset));
+        let mut scanner = dataset.scan();
+        scanner.with_row_address();
+        let mut stream = scanner.try_into_stream().await?;
+        let mut change = RowChange { deleted_addrs: Vec::new(), deleted_rows: Vec::new(), inserted: Vec::new() };
+        while let Some(batch) = stream.try_next().await? {
+            let (arrays, _) = crate::foreign_keys::as_types(crate::foreign_keys::key_columns(&batch, &fk.columns)?, parent_types)?;
+            let rows: Vec<u32> = crate::foreign_keys::encode(&arrays)?.into_iter().filter(|(_, key)| keys.contains(key)).map(|(row, _)| row as u32).collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let rows = arrow::array::UInt32Array::from(rows);
+            let addrs = arrow::compute::take(batch.column(batch.schema().index_of(crate::ROW_ADDR)?), &rows, None)?;
+            change.deleted_addrs.extend(addrs.as_any().downcast_ref::<arrow::array::UInt64Array>().ok_or_else(|| Error::Internal("row addresses".into()))?.values().iter().copied());
+            let without_addr = batch.project(&(0..batch.num_columns()).filter(|&i| batch.schema().field(i).name() != crate::ROW_ADDR).collect::<Vec<_>>())?;
+            let taken = arrow::compute::take_record_batch(&without_addr, &rows)?;
+            change.deleted_rows.push(crate::encoding::to_sql(taken, &sql)?);
+        }
+        if change.deleted_addrs.is_empty() {
+            return Ok(());
+        }
+        self.commit_rows(txn, db, child, change).await
     }
 
     /// Fails when a referencing table still uses a removed key (NO ACTION / RESTRICT).

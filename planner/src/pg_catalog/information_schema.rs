@@ -623,7 +623,7 @@ fn referential_constraints(catalog: &Catalog, db: &str) -> Result<RecordBatch> {
         for f in &t.foreign_keys {
             let parent = catalog.table_name(f.ref_table).and_then(|(_, n)| Some((n.schema.clone(), catalog.table(db, &n).ok()?.clone())));
             let key = parent.as_ref().and_then(|(ps, p)| p.constraints.iter().find(|c| c.columns == f.ref_columns).map(|c| (ps.clone(), c.name.clone())));
-            let rule = |a: char| text(if a == 'r' { "RESTRICT" } else { "NO ACTION" });
+            let rule = |a: char| text(referential_action(a).unwrap_or("NO ACTION"));
             rows.push(vec![
                 text(db),
                 text(sname),
@@ -721,5 +721,17 @@ mod tests {
                 "{declared}"
             );
         }
+    }
+}
+
+/// An action's name from its `pg_constraint` letter.
+pub fn referential_action(letter: char) -> Option<&'static str> {
+    match letter {
+        'a' => Some("NO ACTION"),
+        'r' => Some("RESTRICT"),
+        'c' => Some("CASCADE"),
+        'n' => Some("SET NULL"),
+        'd' => Some("SET DEFAULT"),
+        _ => None,
     }
 }

@@ -175,11 +175,10 @@ pub fn foreign_keydef(f: &quartzdb_storage::ForeignKeyMeta, parent: Option<(&str
         None => f.ref_table.to_string(),
     };
     let mut out = format!("FOREIGN KEY ({}) REFERENCES {parent}({})", cols(&f.columns), cols(&f.ref_columns));
-    if f.on_update == 'r' {
-        out.push_str(" ON UPDATE RESTRICT");
-    }
-    if f.on_delete == 'r' {
-        out.push_str(" ON DELETE RESTRICT");
+    for (event, action) in [("UPDATE", f.on_update), ("DELETE", f.on_delete)] {
+        if let Some(name) = super::information_schema::referential_action(action).filter(|a| *a != "NO ACTION") {
+            out.push_str(&format!(" ON {event} {name}"));
+        }
     }
     if f.deferrable {
         out.push_str(" DEFERRABLE");

@@ -363,8 +363,8 @@ def asyncpg_transactions_and_savepoints():
 @check
 def sqlalchemy_orm_session_commit_and_rollback():
     from pgvector.sqlalchemy import Vector
-    from sqlalchemy import Integer, String, create_engine, exc, select
-    from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+    from sqlalchemy import ForeignKey, Integer, String, create_engine, exc, func, select
+    from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
     class Base(DeclarativeBase):
         pass
@@ -374,9 +374,16 @@ def sqlalchemy_orm_session_commit_and_rollback():
         id: Mapped[int] = mapped_column(Integer, primary_key=True)
         title: Mapped[str] = mapped_column(String(50))
         embedding = mapped_column(Vector(2))
+        chunks = relationship("Chunk", passive_deletes=True)
+
+    class Chunk(Base):
+        __tablename__ = "sa_chunks"
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        doc_id: Mapped[int] = mapped_column(ForeignKey("sa_docs.id", ondelete="CASCADE"))
 
     engine = create_engine("postgresql+psycopg://" + dsn_url().split("://", 1)[1])
     with engine.begin() as conn:  # DDL in a transaction, as migrations run it
+        conn.exec_driver_sql("DROP TABLE IF EXISTS sa_chunks")
         conn.exec_driver_sql("DROP TABLE IF EXISTS sa_docs")
         Base.metadata.create_all(conn, checkfirst=False)
     with Session(engine) as session:
@@ -394,6 +401,12 @@ def sqlalchemy_orm_session_commit_and_rollback():
         nearest = session.scalars(select(Doc).order_by(Doc.embedding.l2_distance([0.1, 0.9])).limit(1)).one()
         assert (nearest.id, nearest.title) == (2, "b2"), (nearest.id, nearest.title)
         assert session.scalar(select(Doc.title).where(Doc.id == 1)) == "a"
+        # ondelete="CASCADE" with passive_deletes: the database deletes the chunks.
+        session.add_all([Doc(id=3, title="c", embedding=[1, 1]), Chunk(id=1, doc_id=3), Chunk(id=2, doc_id=3), Chunk(id=3, doc_id=1)])
+        session.commit()
+        session.delete(session.get(Doc, 3))
+        session.commit()
+        assert session.scalar(select(func.count()).select_from(Chunk)) == 1
 
 
 @check

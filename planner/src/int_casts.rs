@@ -6,6 +6,9 @@
 //! An analyzer rule (after type coercion) turns `CAST(x AS int)` of a decimal or float `x` into
 //! `CAST(__quartz_round_to_integer(x) AS int)`; the rounded value keeps `x`'s type, so the cast
 //! after it is exact, and out-of-range values still fail there (22003).
+//!
+//! The same rule trims the white space around text cast to a number (`' 12 '::int`,
+//! `'1.5\n'::numeric`), which PostgreSQL's input functions skip and Arrow's casts refuse.
 
 use std::sync::Arc;
 
@@ -82,6 +85,14 @@ impl Default for IntegerCasts {
 impl IntegerCasts {
     fn rewrite(&self, e: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
         let Expr::Cast(Cast { expr, field }) = e else { return Ok(Transformed::no(e)) };
+        let to_number = matches!(field.data_type(), DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 | DataType::Float32 | DataType::Float64 | DataType::Decimal128(..));
+        let from_text = matches!(expr.get_type(schema), Ok(DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8));
+        let trimmed = matches!(expr.as_ref(), Expr::ScalarFunction(f) if f.func.name() == "btrim");
+        if to_number && from_text && !trimmed {
+            let spaces = Expr::Literal(datafusion::common::ScalarValue::Utf8(Some(" \t\n\r\u{b}\u{c}".into())), None);
+            let expr = datafusion::functions::string::expr_fn::btrim(vec![*expr, spaces]);
+            return Ok(Transformed::yes(Expr::Cast(Cast { expr: Box::new(expr), field })));
+        }
         let to_integer = matches!(field.data_type(), DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64);
         let fractional = matches!(expr.get_type(schema), Ok(DataType::Decimal128(_, s)) if s > 0) || matches!(expr.get_type(schema), Ok(DataType::Float32 | DataType::Float64));
         let already = matches!(expr.as_ref(), Expr::ScalarFunction(f) if f.func.name() == self.round.name());

@@ -51,9 +51,9 @@ pub fn mark(plan: LogicalPlan, catalog: &Catalog) -> LogicalPlan {
         }
         // Nodes that pass their input's columns through: mark below them.
         LogicalPlan::Limit(_) | LogicalPlan::Sort(_) => {
+            use datafusion::common::tree_node::{Transformed, TreeNode};
             let original = plan.clone();
-            let inputs: Vec<LogicalPlan> = plan.inputs().into_iter().cloned().map(|i| mark(i, catalog)).collect();
-            original.with_new_exprs(plan.expressions(), inputs).unwrap_or(original)
+            plan.map_children(|input| Ok(Transformed::yes(mark(input, catalog)))).map(|t| t.data).unwrap_or(original)
         }
         other => other,
     }

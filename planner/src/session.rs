@@ -223,11 +223,10 @@ impl Session {
     /// `SET CONSTRAINTS`: the block's foreign keys (all, or those named) become deferred or
     /// immediate; IMMEDIATE also runs the checks deferred so far. Outside a block it does
     /// nothing, as in PostgreSQL.
-    async fn set_constraints(&mut self, values: &[SqlExpr]) -> Result<()> {
+    async fn set_constraints(&mut self, deferred: bool, names: Option<Vec<String>>) -> Result<()> {
         if self.block.is_idle() {
             return Ok(());
         }
-        let (deferred, names) = crate::set_constraints::mode_and_names(values);
         self.constraint_modes.set(names.as_deref(), deferred);
         let storage = self.storage().clone();
         if let Some(block) = self.txn.as_ref() {
@@ -367,8 +366,8 @@ impl Session {
             Statement::CreateExtension(create) => ddl::extension::create(self, create).await,
             Statement::DropExtension(drop) => ddl::extension::drop(self, drop).await,
             Statement::Set(ast::Set::SingleAssignment { variable, values, .. }) if variable.to_string() == quartzdb_sql::parser::SET_CONSTRAINTS => {
-                crate::set_constraints::check(&self.catalog(), self.database(), &values)?;
-                self.set_constraints(&values).await?;
+                let (deferred, names) = crate::set_constraints::resolve(&self.catalog(), self.database(), &values)?;
+                self.set_constraints(deferred, names).await?;
                 Ok(Output::Command(CommandTag::new("SET CONSTRAINTS")))
             }
             Statement::Set(set) => self.set(set),
@@ -483,21 +482,37 @@ impl Session {
     /// `plan` with its correlated subqueries computed row by row when DataFusion cannot
     /// decorrelate them all (see [`crate::subplan`]); as it is otherwise. Plans without
     /// correlated subqueries, the common case, are not optimized here.
-    async fn run_correlated_subqueries(&self, plan: LogicalPlan) -> Result<LogicalPlan> {
+    async fn run_correlated_subqueries(&self, plan: LogicalPlan) -> Result<Runnable> {
         if !crate::subplan::has_correlated_subqueries(&plan) {
-            return Ok(plan);
+            return Ok(Runnable::Planned(plan));
         }
         // DataFusion's decorrelation can also fail outright on forms it does not cover; the
         // optimizer's error is kept when running the subqueries row by row fails too.
         let failure = match self.ctx.state().optimize(&plan) {
-            Ok(optimized) if !crate::subplan::is_left_correlated(&optimized) => return Ok(optimized),
+            Ok(optimized) if !crate::subplan::is_left_correlated(&optimized) => return Ok(Runnable::Optimized(optimized)),
             Ok(_) => None,
             Err(e) => Some(e),
         };
         match (crate::subplan::run_correlated_subqueries(&self.ctx, plan).await, failure) {
-            (Ok(plan), _) => Ok(plan),
+            (Ok(plan), _) => Ok(Runnable::Planned(plan)),
             (Err(_), Some(e)) => Err(e.into()),
             (Err(e), None) => Err(e),
+        }
+    }
+
+    /// Starts a plan and gives its schema and rows; an optimized one is not optimized again.
+    async fn start(&self, plan: Runnable) -> Result<(SchemaRef, datafusion::execution::SendableRecordBatchStream)> {
+        match plan {
+            Runnable::Planned(plan) => {
+                let df = self.ctx.execute_logical_plan(plan).await?;
+                let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+                Ok((schema, df.execute_stream().await?))
+            }
+            Runnable::Optimized(plan) => {
+                let state = self.ctx.state();
+                let physical = state.query_planner().create_physical_plan(&plan, &state).await?;
+                Ok((Arc::new(plan.schema().as_arrow().clone()), datafusion::physical_plan::execute_stream(physical, state.task_ctx())?))
+            }
         }
     }
 
@@ -512,9 +527,7 @@ impl Session {
             None => {
                 let plan = self.plan_query(stmt).await?;
                 let plan = params::bind(plan, None)?;
-                let df = self.ctx.execute_logical_plan(self.run_correlated_subqueries(plan).await?).await?;
-                let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-                (schema, df.execute_stream().await?)
+                self.start(self.run_correlated_subqueries(plan).await?).await?
             }
         };
         Ok(Output::Rows { schema, stream, command: CommandTag::new("SELECT") })
@@ -549,10 +562,7 @@ impl Session {
                     Err(e) => {
                         // Some rewrites need the values; plan the bound statement the ordinary way.
                         tracing::debug!(error = %e, "optimizing with placeholders failed");
-                        let bound = self.run_correlated_subqueries(params::bind(plan, Some(values))?).await?;
-                        let df = self.ctx.execute_logical_plan(bound).await?;
-                        let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-                        return Ok((schema, df.execute_stream().await?));
+                        return self.start(self.run_correlated_subqueries(params::bind(plan, Some(values))?).await?).await;
                     }
                 }
             }
@@ -560,9 +570,7 @@ impl Session {
         if crate::subplan::is_left_correlated(&optimized) {
             let plan = self.plan_query(again).await?;
             let plan = crate::subplan::run_correlated_subqueries(&self.ctx, params::bind(plan, Some(values))?).await?;
-            let df = self.ctx.execute_logical_plan(plan).await?;
-            let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-            return Ok((schema, df.execute_stream().await?));
+            return self.start(Runnable::Planned(plan)).await;
         }
         if self.plans.physical_untried(&key) {
             let ready = plan_with_slots(&optimized, &values, &state).await;
@@ -829,6 +837,12 @@ async fn plan_with_slots(optimized: &LogicalPlan, values: &ParamValues, state: &
 
 /// Runs a reusable plan (its slots already filled); the stream holds the plan's `running`
 /// token until it is dropped.
+/// A plan ready to run: as planned (to be optimized), or already optimized.
+enum Runnable {
+    Planned(LogicalPlan),
+    Optimized(LogicalPlan),
+}
+
 fn run_ready(ready: crate::plan_cache::ReadyPlan, state: &datafusion::execution::SessionState) -> Result<(SchemaRef, datafusion::execution::SendableRecordBatchStream)> {
     // Operators keep per-run state (a join's built side, a top-k's dynamic filter).
     let plan = datafusion::physical_plan::execution_plan::reset_plan_states(ready.plan)?;

@@ -10,8 +10,11 @@ use quartzdb_storage::catalog::Catalog;
 
 use crate::{Error, Result};
 
-/// Checks the names a `SET CONSTRAINTS` statement lists (`values`, after its mode).
-pub fn check(catalog: &Catalog, database: &str, values: &[Expr]) -> Result<()> {
+/// The mode (`true` for DEFERRED) and the constraints' names (`None` for ALL) of a parsed
+/// `SET CONSTRAINTS` (`values`: the mode, then the names), its names checked.
+pub fn resolve(catalog: &Catalog, database: &str, values: &[Expr]) -> Result<(bool, Option<Vec<String>>)> {
+    let deferred = matches!(values.first(), Some(Expr::Identifier(i)) if i.value == "DEFERRED");
+    let mut names = Vec::new();
     for value in values.iter().skip(1) {
         let Expr::CompoundIdentifier(parts) = value else { continue };
         let parts: Vec<String> = parts.iter().map(crate::names::ident).collect();
@@ -20,40 +23,32 @@ pub fn check(catalog: &Catalog, database: &str, values: &[Expr]) -> Result<()> {
             [schema, name] => (Some(schema.as_str()), name.as_str()),
             _ => return Err(Error::UnknownConstraint(value.to_string())),
         };
-        let db = catalog.database(database)?;
-        let mut found = None;
-        for (schema_name, s) in &db.schemas {
-            if schema.is_some_and(|wanted| wanted != schema_name) {
-                continue;
-            }
-            for t in s.tables.values() {
-                // PostgreSQL refuses the statement if any constraint so named is not deferrable.
-                if let Some(fk) = t.foreign_keys.iter().find(|fk| fk.name == name) {
-                    found = Some(found.unwrap_or(true) && fk.deferrable);
-                } else if t.constraints.iter().any(|c| c.name == name) || t.checks.iter().any(|c| c.name == name) {
-                    found = Some(false);
-                }
-            }
-        }
-        match found {
-            None => return Err(Error::UnknownConstraint(name.to_string())),
-            Some(false) => return Err(Error::NotDeferrable(name.to_string())),
-            Some(true) => {}
-        }
+        check(catalog, database, schema, name)?;
+        names.push(name.to_string());
     }
-    Ok(())
+    Ok((deferred, (values.len() > 1).then_some(names)))
 }
 
-/// The mode (`true` for DEFERRED) and the names (`None` for ALL) of a parsed `SET CONSTRAINTS`.
-pub fn mode_and_names(values: &[Expr]) -> (bool, Option<Vec<String>>) {
-    let deferred = matches!(values.first(), Some(Expr::Identifier(i)) if i.value == "DEFERRED");
-    let names: Vec<String> = values
-        .iter()
-        .skip(1)
-        .filter_map(|v| match v {
-            Expr::CompoundIdentifier(parts) => parts.last().map(crate::names::ident),
-            _ => None,
-        })
-        .collect();
-    (deferred, (values.len() > 1).then_some(names))
+/// A constraint so named must exist (in `schema`, or any) and every one so named be deferrable.
+fn check(catalog: &Catalog, database: &str, schema: Option<&str>, name: &str) -> Result<()> {
+    let db = catalog.database(database)?;
+    let mut found = None;
+    for (schema_name, s) in &db.schemas {
+        if schema.is_some_and(|wanted| wanted != schema_name) {
+            continue;
+        }
+        for t in s.tables.values() {
+            // PostgreSQL refuses the statement if any constraint so named is not deferrable.
+            if let Some(fk) = t.foreign_keys.iter().find(|fk| fk.name == name) {
+                found = Some(found.unwrap_or(true) && fk.deferrable);
+            } else if t.constraints.iter().any(|c| c.name == name) || t.checks.iter().any(|c| c.name == name) {
+                found = Some(false);
+            }
+        }
+    }
+    match found {
+        None => Err(Error::UnknownConstraint(name.to_string())),
+        Some(false) => Err(Error::NotDeferrable(name.to_string())),
+        Some(true) => Ok(()),
+    }
 }

@@ -43,12 +43,19 @@ pub fn is_left_correlated(optimized: &LogicalPlan) -> bool {
 }
 
 fn any_node(plan: &LogicalPlan, test: impl Fn(&LogicalPlan) -> bool) -> bool {
-    let mut found = false;
-    let _ = plan.apply(|node| {
-        found |= test(node);
-        Ok(if found { TreeNodeRecursion::Stop } else { TreeNodeRecursion::Continue })
-    });
-    found
+    plan.exists(|node| Ok(test(node))).unwrap_or(false)
+}
+
+/// Whether an expression of `plan`'s nodes (not inside subqueries) passes `test`.
+fn any_expression(plan: &LogicalPlan, test: impl Fn(&Expr) -> bool) -> bool {
+    any_node(plan, |node| {
+        let mut found = false;
+        let _ = node.apply_expressions(|e| {
+            found = e.exists(|e| Ok(test(e)))?;
+            Ok(if found { TreeNodeRecursion::Stop } else { TreeNodeRecursion::Continue })
+        });
+        found
+    })
 }
 
 /// The subquery of a join's right side that reads the left side's columns: DataFusion plans
@@ -81,8 +88,7 @@ async fn apply_lateral(ctx: &SessionContext, join: &Join) -> Result<LogicalPlan>
         let k = match seen.get(&key) {
             Some(k) => *k,
             None => {
-                let bound = run_correlated_subqueries(ctx, bind_outer(subquery.subquery.as_ref().clone(), &outer, &key)?).await?;
-                let batches = ctx.execute_logical_plan(bound).await?.collect().await?;
+                let batches = run_for(ctx, subquery, &outer, &key).await?;
                 offsets.push(results.iter().map(|b| b.num_rows()).sum());
                 results.push(arrow::compute::concat_batches(&right_schema, &batches)?);
                 seen.insert(key, results.len() - 1);
@@ -134,19 +140,6 @@ fn paired(left: &RecordBatch, right: &RecordBatch, left_rows: &[u32], right_rows
         columns.push(arrow::compute::take(c, &right_rows, None)?);
     }
     Ok(columns)
-}
-
-fn any_expression(plan: &LogicalPlan, test: impl Fn(&Expr) -> bool) -> bool {
-    let mut found = false;
-    let _ = plan.apply(|node| {
-        node.apply_expressions(|e| {
-            e.apply(|e| {
-                found |= test(e);
-                Ok(if found { TreeNodeRecursion::Stop } else { TreeNodeRecursion::Continue })
-            })
-        })
-    });
-    found
 }
 
 /// Replaces, bottom-up, every Projection or Filter of a plan (as planned, not optimized) that
@@ -292,8 +285,7 @@ async fn values_per_row(ctx: &SessionContext, input: &LogicalPlan, rows: &Record
             values.push(v.clone());
             continue;
         }
-        let bound = run_correlated_subqueries(ctx, bind_outer(subquery.subquery.as_ref().clone(), &outer, &key)?).await?;
-        let batches = ctx.execute_logical_plan(bound).await?.collect().await?;
+        let batches = run_for(ctx, subquery, &outer, &key).await?;
         let count: usize = batches.iter().map(|b| b.num_rows()).sum();
         let value = if let Expr::Exists(e) = expr {
             ScalarValue::Boolean(Some((count > 0) != e.negated))
@@ -311,6 +303,12 @@ async fn values_per_row(ctx: &SessionContext, input: &LogicalPlan, rows: &Record
         return Ok(arrow::array::new_empty_array(data_type));
     }
     Ok(ScalarValue::iter_to_array(values)?)
+}
+
+/// The rows of `subquery` for one tuple of the outer values it reads.
+async fn run_for(ctx: &SessionContext, subquery: &Subquery, outer: &[(Column, usize)], values: &[ScalarValue]) -> Result<Vec<RecordBatch>> {
+    let bound = run_correlated_subqueries(ctx, bind_outer(subquery.subquery.as_ref().clone(), outer, values)?).await?;
+    Ok(ctx.execute_logical_plan(bound).await?.collect().await?)
 }
 
 /// The subquery with its outer columns (at any depth) replaced by the row's values. A

@@ -31,6 +31,7 @@ pub mod int_casts;
 pub mod json_build;
 pub mod like_escape;
 pub mod names;
+pub mod numeric_text;
 pub mod output;
 pub mod param_slots;
 pub mod params;

@@ -19,6 +19,10 @@ pub const DEFAULT_NUMERIC: (u8, i8) = (38, 10);
 /// (`uuid`, `json`, `jsonb` are Utf8), so the wire layer reports the right type OID.
 pub const PG_TYPE_METADATA: &str = "quartzdb.pg_type";
 
+/// Field-metadata key marking a result column that is a table's column: `<table oid>.<attnum>`
+/// (see `declared_types`).
+pub const PG_SOURCE_METADATA: &str = "quartzdb.pg_source";
+
 /// The catalogs' vectors of small integers and OIDs (`pg_index.indkey`, `indclass`): arrays
 /// in SQL, sent as PostgreSQL sends these types (space-separated text; SQLAlchemy splits it).
 pub const INT2VECTOR: &str = "int2vector";
@@ -28,7 +32,7 @@ pub const OIDVECTOR: &str = "oidvector";
 pub fn field_metadata(pg_name: &str) -> std::collections::HashMap<String, String> {
     let base = pg_name.split('(').next().unwrap_or(pg_name);
     match base {
-        "uuid" | "json" | "jsonb" | "regtype" | "regclass" | "regnamespace" | "regrole" | "\"char\"" | INT2VECTOR | OIDVECTOR => {
+        "uuid" | "json" | "jsonb" | "regtype" | "regclass" | "regnamespace" | "regrole" | "regproc" | "\"char\"" | INT2VECTOR | OIDVECTOR => {
             [(PG_TYPE_METADATA.to_string(), base.to_string())].into()
         }
         _ => Default::default(),
@@ -96,9 +100,11 @@ pub fn column_type(dt: &ast::DataType) -> Result<ColumnType> {
         D::Bool | D::Boolean => ColumnType::plain(DataType::Boolean, "boolean"),
         D::Text | D::String(None) => ColumnType::plain(DataType::Utf8, "text"),
         D::Varchar(len) | D::CharacterVarying(len) | D::CharVarying(len) => {
+            check_length("varchar", len.as_ref())?;
             ColumnType::plain(DataType::Utf8, with_length("character varying", len.as_ref()))
         }
         D::Char(len) | D::Character(len) => {
+            check_length("char", len.as_ref())?;
             ColumnType::plain(DataType::Utf8, with_length("character", Some(len.as_ref().unwrap_or(&one_char()))))
         }
         D::Bytea => ColumnType::plain(DataType::Binary, "bytea"),
@@ -143,6 +149,17 @@ pub fn column_type(dt: &ast::DataType) -> Result<ColumnType> {
 
 fn one_char() -> CharacterLength {
     CharacterLength::IntegerLength { length: 1, unit: None }
+}
+
+/// PostgreSQL's bounds on a `char(n)` / `varchar(n)` length (22023 outside them).
+fn check_length(name: &str, len: Option<&CharacterLength>) -> Result<()> {
+    match len {
+        Some(CharacterLength::IntegerLength { length: 0, .. }) => Err(Error::InvalidTypeModifier(format!("length for type {name} must be at least 1"))),
+        Some(CharacterLength::IntegerLength { length, .. }) if *length > 10_485_760 => {
+            Err(Error::InvalidTypeModifier(format!("length for type {name} cannot exceed 10485760")))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn with_length(base: &str, len: Option<&CharacterLength>) -> String {
@@ -227,7 +244,7 @@ fn custom(name: &str) -> Result<ColumnType> {
         "bpchar" => ColumnType::plain(DataType::Utf8, "character(1)"),
         "oid" => ColumnType::plain(DataType::UInt32, "oid"),
         // Shown as the type's name; see `pg_catalog::casts`.
-        "regtype" | "regclass" | "regnamespace" | "regrole" => ColumnType::plain(DataType::Utf8, name),
+        "regtype" | "regclass" | "regnamespace" | "regrole" | "regproc" => ColumnType::plain(DataType::Utf8, name),
         _ => return Err(Error::UnknownType(name.to_string())),
     })
 }

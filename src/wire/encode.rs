@@ -24,13 +24,15 @@ use super::error::{cancelled, to_pgwire};
 pub type Format = pgwire::api::portal::Format;
 
 /// The Arrow type a column is sent as: `arrow-pg` cannot encode some types, and PostgreSQL has
-/// no unsigned or 1-byte integers, so those are widened first.
+/// no unsigned or 1-byte integers, so those are widened first. `UInt64` (DataFusion's
+/// `row_number()`, `rank()`) is `bigint` as in PostgreSQL; a value past its range is an error
+/// when sent, never a wrong number.
 pub(crate) fn wire_type(t: &DataType) -> DataType {
     match t {
         DataType::Int8 | DataType::UInt8 => DataType::Int16,
         DataType::UInt16 => DataType::Int32,
         DataType::UInt32 => DataType::Int64,
-        DataType::UInt64 => DataType::Decimal128(20, 0),
+        DataType::UInt64 => DataType::Int64,
         DataType::Float16 => DataType::Float32,
         DataType::Utf8View | DataType::LargeUtf8 => DataType::Utf8,
         DataType::BinaryView | DataType::LargeBinary | DataType::FixedSizeBinary(_) => DataType::Binary,
@@ -155,6 +157,31 @@ fn binary_text_type(c: &ArrayRef, marker: &str) -> datafusion::error::Result<(Da
     }))
 }
 
+/// The `n` of a `character(n)` type name (not of an array of it).
+fn char_width(type_name: &str) -> Option<usize> {
+    type_name.strip_prefix("character(")?.strip_suffix(')')?.parse().ok()
+}
+
+/// A `character(n)` column as PostgreSQL sends it (in either format): blank-padded to `n`
+/// characters. Values are stored without the padding, which comparisons and casts to text
+/// ignore in PostgreSQL too.
+fn blank_padded(c: &ArrayRef, width: usize) -> datafusion::error::Result<(DataType, ArrayRef)> {
+    let strings = cast(c, &DataType::Utf8)?;
+    let padded: StringArray = strings
+        .as_string::<i32>()
+        .iter()
+        .map(|v| v.map(|v| format!("{v}{}", " ".repeat(width.saturating_sub(v.chars().count())))))
+        .collect();
+    Ok((DataType::Utf8, Arc::new(padded)))
+}
+
+/// An unconstrained `numeric` column, printed without its stored scale's trailing zeros (see
+/// the planner's `numeric_text`); a declared `numeric(p,s)` keeps its scale.
+fn is_unconstrained_numeric(f: &Field) -> bool {
+    quartzdb_planner::numeric_text::is_unconstrained(f.data_type())
+        && !f.metadata().get(quartzdb_planner::types::PG_TYPE_METADATA).is_some_and(|t| t.starts_with("numeric("))
+}
+
 /// Whether a column marked `int2vector` / `oidvector` still holds one (not a cast of it).
 fn is_int_vector(t: &DataType) -> bool {
     matches!(t, DataType::List(f) if matches!(f.data_type(), DataType::Int16 | DataType::UInt32))
@@ -248,6 +275,7 @@ fn to_wire(batch: RecordBatch, schema: &SchemaRef, text: &[bool], tz: chrono_tz:
             Some(m) if is_vector_marker(m) => Some(vector_column(c, text[i])?),
             Some(INT2VECTOR | OIDVECTOR) => Some(int_vector_column(c, text[i])?),
             Some(m @ ("uuid" | "jsonb")) if !text[i] => Some(binary_text_type(c, m)?),
+            Some(m) if char_width(m).is_some() => Some(blank_padded(c, char_width(m).expect("checked"))?),
             _ => None,
         };
         if let Some((t, column)) = own {
@@ -255,13 +283,22 @@ fn to_wire(batch: RecordBatch, schema: &SchemaRef, text: &[bool], tz: chrono_tz:
             columns.push(column);
             continue;
         }
-        let c = if c.data_type() == f.data_type() { c.clone() } else { cast(c, f.data_type())? };
+        let c = if c.data_type() == f.data_type() {
+            c.clone()
+        } else {
+            arrow::compute::cast_with_options(c, f.data_type(), &arrow::compute::CastOptions { safe: false, ..Default::default() })?
+        };
         if text[i] && matches!(f.data_type(), DataType::Float32 | DataType::Float64) {
             let strings: StringArray = if f.data_type() == &DataType::Float32 {
                 c.as_primitive::<arrow::datatypes::Float32Type>().iter().map(|v| v.map(pg_float4)).collect()
             } else {
                 c.as_primitive::<arrow::datatypes::Float64Type>().iter().map(|v| v.map(pg_float8)).collect()
             };
+            fields.push(Field::new(f.name(), DataType::Utf8, true));
+            columns.push(Arc::new(strings) as ArrayRef);
+        } else if text[i] && is_unconstrained_numeric(f) {
+            let scale = quartzdb_planner::types::DEFAULT_NUMERIC.1 as u32;
+            let strings: StringArray = c.as_primitive::<arrow::datatypes::Decimal128Type>().iter().map(|v| v.map(|v| quartzdb_planner::numeric_text::trimmed_decimal(v, scale))).collect();
             fields.push(Field::new(f.name(), DataType::Utf8, true));
             columns.push(Arc::new(strings) as ArrayRef);
         } else if text[i] && is_float_list(f.data_type()) {
@@ -335,13 +372,25 @@ pub fn fields(schema: &Schema, format: &Format) -> PgWireResult<Vec<FieldInfo>> 
     let wire = Schema::new(wire.fields().iter().map(|f| f.as_ref().clone().with_name(quartzdb_planner::names::client_name(f.name()))).collect::<Vec<_>>());
     let mut out = arrow_pg::datatypes::arrow_schema_to_pg_fields(&wire, format, Some(format_options()))?;
     for (f, info) in wire.fields().iter().zip(out.iter_mut()) {
-        if let Some(t) = declared_type(f) {
-            *info = FieldInfo::new(info.name().to_string(), None, None, t, info.format()).with_format_options(format_options());
-        } else if let Some((t, modifier)) = f.metadata().get(quartzdb_planner::types::PG_TYPE_METADATA).and_then(|n| with_modifier(n)) {
-            *info = FieldInfo::new(info.name().to_string(), None, None, t, info.format()).with_format_options(format_options()).with_type_modifier(modifier);
-        }
+        let (t, modifier) = match (declared_type(f), f.metadata().get(quartzdb_planner::types::PG_TYPE_METADATA).and_then(|n| with_modifier(n))) {
+            (Some(t), _) => (t, -1),
+            (None, Some((t, modifier))) => (t, modifier),
+            (None, None) => (info.datatype().clone(), info.type_modifier()),
+        };
+        let (table, column) = source(f).unzip();
+        *info = FieldInfo::new(info.name().to_string(), table, column, t, info.format())
+            .with_format_options(format_options())
+            .with_type_size(info.type_size())
+            .with_type_modifier(modifier);
     }
     Ok(out)
+}
+
+/// The table OID and column number of a result column that is a table's column (see the
+/// planner's `declared_types`).
+fn source(f: &Field) -> Option<(i32, i16)> {
+    let (table, column) = f.metadata().get(quartzdb_planner::types::PG_SOURCE_METADATA)?.split_once('.')?;
+    Some((table.parse::<u32>().ok()? as i32, column.parse().ok()?))
 }
 
 /// A declared type with a modifier (a table column's, see the planner's `declared_types`) as
@@ -593,5 +642,3 @@ fn rows(
 pub fn text() -> Format {
     Format::UnifiedText
 }
-
-

@@ -181,3 +181,35 @@ fn result_columns_are_named_as_postgresql_names_them() {
         server.stop().await;
     });
 }
+
+#[test]
+fn result_columns_name_their_table_columns_and_print_as_postgresql() {
+    run(async {
+        let server = TestServer::start().await;
+        let client = server.client().await;
+        client
+            .batch_execute("CREATE TABLE rc (id serial PRIMARY KEY, c char(4), v varchar(3), n numeric); INSERT INTO rc (c, v, n) VALUES ('ab', 'xyz   ', 1.50)")
+            .await
+            .unwrap();
+        let table: u32 = client.query_one("SELECT 'rc'::regclass::oid", &[]).await.unwrap().get(0);
+        // RowDescription names each column's table and number (JDBC's getBaseTableName reads
+        // them), also through a derived table's DISTINCT ON and a GROUP BY; computed ones are 0.
+        for (sql, sources) in [
+            ("SELECT id, c, n, n + 1 FROM rc", vec![Some(1), Some(2), Some(4), None]),
+            ("SELECT * FROM (SELECT DISTINCT ON (id) id, v, c FROM rc ORDER BY id) s", vec![Some(1), Some(3), Some(2)]),
+            ("SELECT c, count(*) FROM rc GROUP BY c", vec![Some(2), None]),
+        ] {
+            let statement = client.prepare(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+            let got: Vec<Option<i16>> = statement.columns().iter().map(|c| c.table_oid().filter(|t| *t == table).and(c.column_id())).collect();
+            assert_eq!(got, sources, "{sql}");
+        }
+        let types: Vec<String> = client.prepare("SELECT * FROM (SELECT DISTINCT ON (id) id, v, c FROM rc ORDER BY id) s").await.unwrap().columns().iter().map(|c| c.type_().name().to_string()).collect();
+        assert_eq!(types, ["int4", "varchar", "bpchar"]);
+        // char(n) blank-padded, varchar's excess spaces cut, numeric without the stored scale's
+        // zeros: PostgreSQL's text (sqllogictest would not see the spaces).
+        assert_eq!(text_rows(&client, "SELECT c, v, n, c || '|' FROM rc").await, vec![vec!["ab  ", "xyz", "1.5", "ab|"]]);
+        // A computed column next to `*` in a derived table, as PostgreSQL allows it.
+        assert_eq!(text_rows(&client, "SELECT * FROM (SELECT rc.*, rc.id::text FROM rc) s").await, vec![vec!["1", "ab  ", "xyz", "1.5", "1"]]);
+        server.stop().await;
+    });
+}

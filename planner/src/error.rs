@@ -187,6 +187,14 @@ pub enum Error {
     #[error("{0}")]
     InvalidEscape(String),
 
+    /// 54000: a value past one of PostgreSQL's size limits.
+    #[error("{0}")]
+    ProgramLimit(String),
+
+    /// 2201B: a regular expression that does not compile.
+    #[error("invalid regular expression: {0}")]
+    InvalidRegularExpression(String),
+
     /// A bug in QuartzDB, not a user's mistake.
     #[error("internal error: {0}")]
     Internal(String),

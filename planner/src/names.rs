@@ -11,10 +11,12 @@ pub fn ident(i: &Ident) -> String {
     if i.quote_style.is_some() { i.value.clone() } else { i.value.to_lowercase() }
 }
 
-/// Quotes an identifier only when PostgreSQL would need to (`items`, `"Mixed Case"`).
+/// Quotes an identifier only when PostgreSQL would need to (`items`, `"Mixed Case"`, `"time"`:
+/// keywords other than unreserved ones are quoted).
 pub fn quote_ident(s: &str) -> String {
     let plain = s.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !crate::pg_catalog::keywords::needs_quotes(s);
     if plain { s.to_string() } else { format!("\"{}\"", s.replace('"', "\"\"")) }
 }
 
@@ -142,6 +144,28 @@ pub fn client_name(name: &str) -> &str {
     name.split(HIDDEN_SUFFIX).next().unwrap_or(name)
 }
 
+/// [`name_output_columns`] for a query and every query inside it (CTEs, derived tables,
+/// subqueries), whose column names the outer query reads: `WITH w AS (SELECT count(1) …)
+/// SELECT … ORDER BY count` (pgcli's casing query).
+pub fn name_all_output_columns(query: &mut Query) {
+    use datafusion::sql::sqlparser::ast::{VisitMut, VisitorMut};
+    /// Counts how deep the visit is, so the outermost query is named as such.
+    struct Namer(usize);
+    impl VisitorMut for Namer {
+        type Break = ();
+        fn pre_visit_query(&mut self, _: &mut Query) -> std::ops::ControlFlow<()> {
+            self.0 += 1;
+            std::ops::ControlFlow::Continue(())
+        }
+        fn post_visit_query(&mut self, query: &mut Query) -> std::ops::ControlFlow<()> {
+            self.0 -= 1;
+            name_columns(query, self.0 == 0);
+            std::ops::ControlFlow::Continue(())
+        }
+    }
+    let _ = query.visit(&mut Namer(0));
+}
+
 /// Names a query's result columns as PostgreSQL does (`count`, `sum`, `?column?`) rather than
 /// as DataFusion does (`count(*)`, `sum(t.x) ORDER BY …`).
 ///
@@ -149,12 +173,34 @@ pub fn client_name(name: &str) -> &str {
 /// So a name's second and later uses get a hidden suffix, and next to a `*` (whose names are
 /// not known here) so does every column not named by an explicit alias.
 pub fn name_output_columns(query: &mut Query) {
+    name_columns(query, true);
+}
+
+/// Names `query`'s columns. Next to a `*`, the outermost query hides every name but explicit
+/// aliases, an inner one those of computed columns.
+fn name_columns(query: &mut Query, outermost: bool) {
     let mut body = query.body.as_mut();
     while let SetExpr::SetOperation { left, .. } = body {
         body = left.as_mut();
     }
     let SetExpr::Select(select) = body else { return };
-    let wildcard = select.projection.iter().any(|i| matches!(i, SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..)));
+    let has_wildcard = select.projection.iter().any(|i| matches!(i, SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..)));
+    // Next to a `*` in an inner query, a computed column's name could repeat one of the `*`'s
+    // columns (`SELECT t.*, t.id::text`), which DataFusion refuses: it gets a hidden suffix.
+    // Plain columns keep their names, which the query around reads (Django reads `attname`
+    // from a derived table selecting `idx.*, attr.attname`).
+    if has_wildcard && !outermost {
+        for (position, item) in select.projection.iter_mut().enumerate() {
+            if let SelectItem::UnnamedExpr(e) = item
+                && !matches!(e, SqlExpr::Identifier(_) | SqlExpr::CompoundIdentifier(_))
+            {
+                let alias = format!("{}{HIDDEN_SUFFIX}{}", column_name(e), position + 1);
+                *item = SelectItem::ExprWithAlias { expr: e.clone(), alias: Ident::with_quote('"', alias) };
+            }
+        }
+        return;
+    }
+    let wildcard = has_wildcard;
     let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (position, item) in select.projection.iter_mut().enumerate() {
         let (name, aliased) = match item {
@@ -215,9 +261,23 @@ mod output_name_tests {
         assert_eq!(named("SELECT *, id, upper(n) AS u FROM t"), "SELECT *, id AS \"id\u{1f}2\", upper(n) AS u FROM t");
         assert_eq!(client_name("a\u{1f}2"), "a");
         assert_eq!(named("SELECT x::text FROM t"), "SELECT x::TEXT AS \"x\" FROM t");
+        let mut stmts = quartzdb_sql::parse("WITH w AS (SELECT count(1) FROM t) SELECT count FROM w").unwrap();
+        let datafusion::sql::sqlparser::ast::Statement::Query(q) = &mut stmts[0] else { panic!() };
+        name_all_output_columns(q);
+        assert_eq!(q.to_string(), "WITH w AS (SELECT count(1) AS \"count\" FROM t) SELECT count FROM w");
+        let mut stmts = quartzdb_sql::parse("SELECT attname FROM (SELECT i.*, a.attname, upper(x) FROM i, a) s").unwrap();
+        let datafusion::sql::sqlparser::ast::Statement::Query(q) = &mut stmts[0] else { panic!() };
+        name_all_output_columns(q);
+        assert_eq!(q.to_string(), "SELECT attname FROM (SELECT i.*, a.attname, upper(x) AS \"upper\u{1f}3\" FROM i, a) s");
         let mut stmts = quartzdb_sql::parse("SELECT 1, 3000000000, 1.5, a + 1 FROM t ORDER BY 1 LIMIT 2").unwrap();
         let datafusion::sql::sqlparser::ast::Statement::Query(q) = &mut stmts[0] else { panic!() };
         type_select_literals(q);
         assert_eq!(q.to_string(), "SELECT CAST(1 AS INTEGER), 3000000000, 1.5, a + 1 FROM t ORDER BY 1 LIMIT 2");
+        // Named before typed, as the session does: the literal's column is `?column?`.
+        let mut stmts = quartzdb_sql::parse("SELECT 1").unwrap();
+        let datafusion::sql::sqlparser::ast::Statement::Query(q) = &mut stmts[0] else { panic!() };
+        name_output_columns(q);
+        type_select_literals(q);
+        assert_eq!(q.to_string(), "SELECT CAST(1 AS INTEGER) AS \"?column?\"");
     }
 }

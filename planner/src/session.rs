@@ -452,8 +452,9 @@ impl Session {
         let mut stmt = explain_options(stmt)?;
         crate::pg_catalog::empty_subqueries::rewrite(&mut stmt);
         if let Statement::Query(q) = &mut stmt {
+            // Named first: `SELECT 1` is `?column?`, not the name of the cast typing it.
+            names::name_all_output_columns(q);
             names::type_select_literals(q);
-            names::name_output_columns(q);
         }
         self.scope.lock().expect("scope lock").search = self.settings.search();
         let plan = self.ctx.state().statement_to_plan(DFStatement::Statement(Box::new(stmt))).await?;
@@ -618,6 +619,19 @@ impl Session {
             local.1.push(variable.to_string());
         }
         let (name, value) = match set {
+            // `SET SESSION CHARACTERISTICS AS TRANSACTION ...` sets the defaults of later blocks.
+            ast::Set::SetTransaction { modes, session: true, snapshot: None } => {
+                for mode in modes {
+                    let (name, value) = match mode {
+                        ast::TransactionMode::IsolationLevel(level) => ("default_transaction_isolation", level.to_string().to_ascii_lowercase()),
+                        ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadOnly) => ("default_transaction_read_only", "on".to_string()),
+                        ast::TransactionMode::AccessMode(ast::TransactionAccessMode::ReadWrite) => ("default_transaction_read_only", "off".to_string()),
+                    };
+                    self.settings.set(name, &value)?;
+                }
+                self.sync_transaction_settings();
+                return Ok(Output::Command(CommandTag::new("SET")));
+            }
             ast::Set::SingleAssignment { variable, values, .. } => (variable.to_string(), set_value(&values)?),
             ast::Set::SetTimeZone { value, .. } => ("TimeZone".to_string(), set_value(&[value])?),
             ast::Set::SetNames { charset_name, .. } => ("client_encoding".to_string(), charset_name.to_string()),
@@ -631,6 +645,10 @@ impl Session {
         if let Some(canonical) = reported {
             let v = self.settings.get(canonical)?.to_string();
             self.changed_settings.push((canonical, v));
+        }
+        // Outside a block, `transaction_isolation` shows the (maybe changed) default.
+        if self.block.is_idle() {
+            self.sync_transaction_settings();
         }
         Ok(Output::Command(CommandTag::new("SET")))
     }
@@ -756,6 +774,8 @@ pub(crate) fn build_context(storage: &Arc<Storage>, database: &str, user: &str, 
     // vector cast rule after it, so it also sees the casts coercion adds.
     let mut rules = datafusion::optimizer::Analyzer::new().rules;
     rules.insert(0, Arc::new(crate::scalar_subquery::SingleRowSubqueries::default()));
+    rules.insert(0, Arc::new(crate::in_subquery_values::InSubqueryValues));
+    rules.insert(0, Arc::new(crate::sort_subqueries::SortSubqueries));
     rules.insert(0, Arc::new(crate::array_input::ArrayTextComparisons));
     rules.insert(0, Arc::new(crate::pg_catalog::casts::RegCasts::new(catalog_functions.iter().chain(&object_functions))));
     rules.push(Arc::new(crate::vector::cast::VectorCasts::default()));
@@ -785,6 +805,10 @@ pub(crate) fn build_context(storage: &Arc<Storage>, database: &str, user: &str, 
     ctx.register_udf(crate::scalar_subquery::single_value_udf());
     ctx.register_udf(crate::expand_array::udf());
     ctx.register_udf(crate::set_config::udf());
+    ctx.register_udf(crate::format_function::udf());
+    ctx.register_udf(crate::parse_ident::udf());
+    ctx.register_udf(crate::regexp_split::udf());
+    ctx.register_udtf("pg_get_keywords", Arc::new(crate::pg_catalog::keywords::Keywords));
     ctx.register_udf(crate::activity::cancel_backend_udf(scope.clone()));
     for udf in crate::json_build::udfs() {
         ctx.register_udf(udf);
@@ -805,11 +829,10 @@ fn show_name(variable: &[ast::Ident]) -> String {
     if words.len() > 1 && crate::settings::is_known(&dotted) { dotted } else { words.join(" ") }
 }
 
+/// SHOW's column is named as the setting is spelled (`SHOW timezone` → `TimeZone`, `SHOW
+/// TRANSACTION ISOLATION LEVEL` → `transaction_isolation`), as in PostgreSQL.
 fn show_schema(name: &str) -> SchemaRef {
-    let canonical = match name.to_ascii_lowercase().as_str() {
-        "time zone" => "TimeZone".to_string(),
-        _ => name.to_string(),
-    };
+    let canonical = crate::settings::canonical(name).unwrap_or(name);
     Arc::new(Schema::new(vec![Field::new(canonical, DataType::Utf8, false)]))
 }
 

@@ -94,7 +94,7 @@ impl Default for Settings {
 }
 
 /// The canonical spelling of a setting name, if QuartzDB knows it.
-fn canonical(name: &str) -> Option<&'static str> {
+pub fn canonical(name: &str) -> Option<&'static str> {
     let lower = name.to_ascii_lowercase();
     let lower = match lower.as_str() {
         "time zone" | "time_zone" => "timezone",

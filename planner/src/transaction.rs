@@ -30,6 +30,8 @@ pub enum State {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Isolation {
+    /// Run as READ COMMITTED, as PostgreSQL runs it, but shown as asked for.
+    ReadUncommitted,
     #[default]
     ReadCommitted,
     RepeatableRead,
@@ -40,6 +42,7 @@ impl Isolation {
     /// PostgreSQL's spelling, as `SHOW transaction_isolation` prints it.
     pub fn name(self) -> &'static str {
         match self {
+            Isolation::ReadUncommitted => "read uncommitted",
             Isolation::ReadCommitted => "read committed",
             Isolation::RepeatableRead => "repeatable read",
             Isolation::Serializable => "serializable",
@@ -49,8 +52,8 @@ impl Isolation {
     /// Reads a `default_transaction_isolation` value.
     pub fn parse(s: &str) -> Option<Self> {
         match s.trim().to_ascii_lowercase().as_str() {
-            // PostgreSQL runs READ UNCOMMITTED as READ COMMITTED.
-            "read committed" | "read uncommitted" => Some(Isolation::ReadCommitted),
+            "read uncommitted" => Some(Isolation::ReadUncommitted),
+            "read committed" => Some(Isolation::ReadCommitted),
             "repeatable read" => Some(Isolation::RepeatableRead),
             "serializable" => Some(Isolation::Serializable),
             _ => None,
@@ -59,7 +62,7 @@ impl Isolation {
 
     /// Whether the block takes the write lock at its first statement (see the module comment).
     pub fn locks_at_start(self) -> bool {
-        self != Isolation::ReadCommitted
+        !matches!(self, Isolation::ReadCommitted | Isolation::ReadUncommitted)
     }
 }
 
@@ -199,7 +202,8 @@ impl Block {
                 TransactionMode::AccessMode(TransactionAccessMode::ReadWrite) => self.read_only = false,
                 TransactionMode::IsolationLevel(level) => {
                     self.isolation = match level {
-                        TransactionIsolationLevel::ReadUncommitted | TransactionIsolationLevel::ReadCommitted => Isolation::ReadCommitted,
+                        TransactionIsolationLevel::ReadUncommitted => Isolation::ReadUncommitted,
+                        TransactionIsolationLevel::ReadCommitted => Isolation::ReadCommitted,
                         TransactionIsolationLevel::RepeatableRead => Isolation::RepeatableRead,
                         TransactionIsolationLevel::Serializable => Isolation::Serializable,
                         TransactionIsolationLevel::Snapshot => return Err(Error::Syntax("isolation level SNAPSHOT".into())),

@@ -7,6 +7,7 @@ use datafusion::catalog::view::ViewTable;
 use datafusion::error::Result as DfResult;
 use datafusion::logical_expr::LogicalPlanBuilder;
 use datafusion::sql::parser::Statement as DFStatement;
+use datafusion::sql::sqlparser::ast::Statement;
 use quartzdb_storage::ViewMeta;
 
 use crate::catalog_provider::{CatalogSource, PlanningScope};
@@ -30,7 +31,13 @@ pub async fn view_provider(source: &CatalogSource, database: &str, _schema: &str
     if stmts.len() != 1 {
         return Err(Error::Internal(format!("view {name} has an invalid stored query")).into());
     }
-    let plan = ctx.state().statement_to_plan(DFStatement::Statement(Box::new(stmts.remove(0)))).await?;
+    let mut stmt = stmts.remove(0);
+    // Named as when CREATE VIEW planned it (see `Session::plan_query`).
+    if let Statement::Query(q) = &mut stmt {
+        crate::names::name_all_output_columns(q);
+        crate::names::type_select_literals(q);
+    }
+    let plan = ctx.state().statement_to_plan(DFStatement::Statement(Box::new(stmt))).await?;
     let plan = if view.columns.is_empty() {
         plan
     } else {

@@ -8,12 +8,16 @@
 //!   which differs only for no rows: NULL where PostgreSQL gives `{}`;
 //! - `INTERVAL '1 day 02:00:00'` is `CAST('1 day 02:00:00' AS INTERVAL)`, so that the planner
 //!   reads it as PostgreSQL does (DataFusion's reader takes neither that nor `-01:30:00`);
+//! - `FROM string_to_array(t, ',') s`, a function of one value in FROM, is `FROM (SELECT
+//!   string_to_array(t, ',') AS s) s`;
 //! - `FROM generate_series(1, 3) i` and `FROM unnest(a) x` name the column too (`i`, `x`), as a
 //!   table alias does in PostgreSQL for a function returning one column: `… AS i(i)`;
 //!   `FROM pg_catalog.unnest(…)` is `FROM unnest(…)`;
-//! - `generate_subscripts(a, d)` and `information_schema._pg_expandarray(a)` are `unnest` of
-//!   an array of the subscripts / of `(x, n)` pairs; `(expr).field` is `get_field(expr, 'field')`;
-//! - `array_upper(a, 1)` is `nullif(array_length(a, 1), 0)` (QuartzDB's arrays are 1-D from 1);
+//! - `generate_subscripts(a, d)`, `information_schema._pg_expandarray(a)` and
+//!   `regexp_split_to_table(t, p)` are `unnest` of an array of the subscripts / of `(x, n)`
+//!   pairs / of the pieces; `(expr).field` is `get_field(expr, 'field')`;
+//! - `array_upper(a, 1)` is `nullif(array_length(a, 1), 0)` (QuartzDB's arrays are 1-D from 1),
+//!   and `array_lower(a, d)` is 1 where `a` has dimension `d`;
 //! - `x IN (SELECT pg_partition_ancestors(r) UNION ALL VALUES (r::regclass))` (psql's "Referenced
 //!   by") is `x = r::regclass`: QuartzDB has no partitions, so a table's only ancestor is itself;
 //! - `EXISTS (SELECT … FROM … WHERE …)` in a SELECT list (psql's `\d index`), which DataFusion
@@ -43,13 +47,28 @@ pub fn rewrite(stmt: &mut Statement) {
                     *e = len;
                 }
             }
+            // `user` (a reserved word, never a column unless quoted) is `current_user`.
+            Expr::Function(f) if matches!(f.args, FunctionArguments::None) && f.name.0.len() == 1 && f.name.to_string().eq_ignore_ascii_case("user") => {
+                if let Ok(call) = crate::parser::parse_expr("current_user") {
+                    *e = call;
+                }
+            }
+            // `array_lower(a, d)`: 1 for a dimension a one-dimensional array has, else NULL.
+            Expr::Function(f) if unqualified_name(&f.name.to_string()) == "array_lower" => {
+                if let Some([array, dim]) = function_args(&f.args).as_deref()
+                    && let Ok(lower) = crate::parser::parse_expr(&format!("CAST(CASE WHEN array_length({array}, {dim}) > 0 THEN 1 END AS bigint)"))
+                {
+                    *e = lower;
+                }
+            }
             // Set-returning functions of arrays as `unnest` of an array, which DataFusion runs in
             // a SELECT list (several side by side are zipped, as PostgreSQL does): SQLAlchemy's
             // index reflection pairs `unnest(indkey)` with `generate_subscripts(indkey, 1)`, JDBC's
             // key metadata reads `(information_schema._pg_expandarray(indkey)).n`.
-            Expr::Function(f) if matches!(unqualified_name(&f.name.to_string()).as_str(), "generate_subscripts" | "_pg_expandarray") => {
+            Expr::Function(f) if matches!(unqualified_name(&f.name.to_string()).as_str(), "generate_subscripts" | "_pg_expandarray" | "regexp_split_to_table") => {
                 let args = function_args(&f.args);
                 let sql = match (unqualified_name(&f.name.to_string()).as_str(), args.as_deref()) {
+                    ("regexp_split_to_table", Some(args)) => format!("unnest(regexp_split_to_array({}))", args.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ")),
                     ("generate_subscripts", Some([array, dim])) => format!("unnest(generate_series(1, CAST(array_length({array}, {dim}) AS bigint)))"),
                     ("_pg_expandarray", Some([array])) => format!("unnest({EXPAND_ARRAY}({array}))"),
                     _ => return ControlFlow::Continue(()),
@@ -164,6 +183,9 @@ fn positional(args: &[datafusion::sql::sqlparser::ast::FunctionArg]) -> Option<V
         .collect()
 }
 
+/// Functions of one value that catalog queries put in FROM.
+const SCALAR_IN_FROM: [&str; 5] = ["string_to_array", "current_schemas", "parse_ident", "current_setting", "current_schema"];
+
 /// Gives the one column of a scalar set-returning function its table alias as name.
 struct ScalarFunctionAliases;
 
@@ -176,6 +198,30 @@ impl VisitorMut for ScalarFunctionAliases {
             && name.0[0].to_string().eq_ignore_ascii_case("pg_catalog")
         {
             name.0.remove(0);
+        }
+        // A function returning one value in FROM is a relation of one row and one column named
+        // by its alias (Grafana: `FROM string_to_array(current_setting('search_path'), ',') s`).
+        if let TableFactor::Table { name, args: Some(args), alias, with_ordinality: false, .. } = table
+            && SCALAR_IN_FROM.contains(&unqualified_name(&name.to_string()).as_str())
+            && let Some(values) = positional(&args.args)
+        {
+            let function = unqualified_name(&name.to_string());
+            let alias = alias.take().unwrap_or_else(|| TableAlias { explicit: false, name: Ident::new(&function), columns: vec![], at: None });
+            let column = alias.columns.first().map_or(alias.name.clone(), |c| c.name.clone());
+            let values: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+            if let Ok(Some(Statement::Query(subquery))) = crate::parser::parse(&format!("SELECT {function}({}) AS {column}", values.join(", "))).map(|mut s| s.pop()) {
+                *table = TableFactor::Derived { lateral: false, subquery, alias: Some(TableAlias { columns: vec![], ..alias }), sample: None };
+                return ControlFlow::Continue(());
+            }
+        }
+        // `FROM regexp_split_to_table(t, p)` is the UNNEST of the pieces.
+        if let TableFactor::Table { name, args: Some(args), alias, with_ordinality, .. } = table
+            && unqualified_name(&name.to_string()) == "regexp_split_to_table"
+            && let Some(values) = positional(&args.args)
+            && let Ok(pieces) = crate::parser::parse_expr(&format!("regexp_split_to_array({})", values.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ")))
+        {
+            let alias = alias.take().or_else(|| Some(TableAlias { explicit: false, name: Ident::new("regexp_split_to_table"), columns: vec![], at: None }));
+            *table = TableFactor::UNNEST { alias, array_exprs: vec![pieces], with_offset: false, with_offset_alias: None, with_ordinality: *with_ordinality };
         }
         // The parser reads `unnest(…)` as UNNEST, but not once it was schema-qualified.
         if let TableFactor::Table { name, args: Some(args), alias, with_ordinality, .. } = table
@@ -201,6 +247,10 @@ impl VisitorMut for ScalarFunctionAliases {
                 alias
             }
             TableFactor::UNNEST { alias: Some(alias), array_exprs, with_offset: false, with_ordinality: false, .. } if array_exprs.len() == 1 => alias,
+            // Unaliased, its column is `unnest` (pgcli's `SELECT * FROM unnest(current_schemas(true))`).
+            TableFactor::UNNEST { alias: alias @ None, array_exprs, with_offset: false, with_ordinality: false, .. } if array_exprs.len() == 1 => {
+                alias.insert(TableAlias { explicit: false, name: Ident::new("unnest"), columns: vec![], at: None })
+            }
             _ => return ControlFlow::Continue(()),
         };
         if alias.columns.is_empty() {
@@ -437,6 +487,11 @@ mod tests {
     #[test]
     fn a_scalar_functions_alias_names_its_column() {
         assert_eq!(sql("SELECT i FROM generate_series(1, 3) i"), "SELECT i FROM generate_series(1, 3) i (i)");
+        assert_eq!(sql("SELECT w FROM regexp_split_to_table('a b', ' ') w"), "SELECT w FROM UNNEST(regexp_split_to_array('a b', ' ')) w (w)");
+        assert_eq!(sql("SELECT * FROM unnest(current_schemas(true))"), "SELECT * FROM UNNEST(current_schemas(true)) unnest (unnest)");
+        assert_eq!(sql("SELECT user, \"user\" FROM t"), "SELECT current_user, \"user\" FROM t");
+        assert_eq!(sql("SELECT s[1] FROM string_to_array('a,b', ',') s"), "SELECT s[1] FROM (SELECT string_to_array('a,b', ',') AS s) s");
+        assert_eq!(sql("SELECT * FROM pg_catalog.current_schemas(true) AS c(n)"), "SELECT * FROM (SELECT current_schemas(true) AS n) AS c");
         assert_eq!(sql("SELECT x FROM unnest(ARRAY[1]) AS x"), "SELECT x FROM UNNEST(ARRAY[1]) AS x (x)");
         assert_eq!(sql("SELECT * FROM generate_series(1, 3) AS g(n)"), "SELECT * FROM generate_series(1, 3) AS g (n)");
         assert_eq!(sql("SELECT s.a FROM t s"), "SELECT s.a FROM t s", "a table's alias names only the table");

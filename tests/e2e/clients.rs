@@ -1,6 +1,7 @@
 //! Real client libraries against a real server: pgvector-python with psycopg 3, asyncpg and
 //! SQLAlchemy (tests/clients/python), node-postgres with pgvector-node (tests/clients/node), and
-//! the PostgreSQL JDBC driver (tests/clients/java, Debian's libpostgresql-jdbc-java).
+//! the PostgreSQL JDBC driver (tests/clients/java, Debian's libpostgresql-jdbc-java), which also
+//! replays the catalog queries DBeaver and Metabase send through it.
 //! Their packages live under `~/.cache/quartzdb/` (a virtual environment, a node_modules, the
 //! compiled Java test) and are installed again when their manifest changes.
 //!
@@ -27,12 +28,12 @@ fn available(program: &str) -> bool {
     false
 }
 
-/// `~/.cache/quartzdb/<name>`, filled by `fill` when `manifest` changed since the last fill or
-/// `ready` (a path inside it) is missing.
-fn installed(name: &str, manifest: &Path, ready: &str, fill: impl FnOnce(&Path)) -> PathBuf {
+/// `~/.cache/quartzdb/<name>`, filled by `fill` when the `manifests` changed since the last
+/// fill or `ready` (a path inside it) is missing.
+fn installed(name: &str, manifests: &[PathBuf], ready: &str, fill: impl FnOnce(&Path)) -> PathBuf {
     let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
     let dir = home.join(".cache/quartzdb").join(name);
-    let wanted = std::fs::read_to_string(manifest).expect("client manifest");
+    let wanted: String = manifests.iter().map(|m| std::fs::read_to_string(m).expect("client manifest")).collect();
     let stamp = dir.join("quartzdb-manifest");
     if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) || !dir.join(ready).exists() {
         let _ = std::fs::remove_dir_all(&dir);
@@ -64,7 +65,7 @@ fn pgvector_python_clients_work() {
         return;
     }
     let requirements = clients_dir("python").join("requirements.txt");
-    let venv = installed("python-clients", &requirements, "bin/python", |dir| {
+    let venv = installed("python-clients", std::slice::from_ref(&requirements), "bin/python", |dir| {
         let ok = Command::new("python3").args(["-m", "venv"]).arg(dir).status().expect("python3 -m venv").success();
         assert!(ok, "could not create {}", dir.display());
         let ok = Command::new(dir.join("bin/python"))
@@ -86,7 +87,7 @@ fn node_postgres_clients_work() {
         return;
     }
     let package = clients_dir("node").join("package.json");
-    let dir = installed("node-clients", &package, "node_modules", |dir| {
+    let dir = installed("node-clients", std::slice::from_ref(&package), "node_modules", |dir| {
         std::fs::copy(&package, dir.join("package.json")).expect("package.json");
         let ok = Command::new("npm").args(["install", "--silent", "--no-audit", "--no-fund"]).current_dir(dir).status().expect("npm").success();
         assert!(ok, "npm install of the client packages failed");
@@ -121,12 +122,14 @@ fn jdbc_clients_work() {
         return;
     }
     let Some(jar) = jdbc_jar() else { return };
-    let source = clients_dir("java").join("ClientTest.java");
-    let classes = installed("java-clients", &source, "ClientTest.class", |dir| {
-        let ok = Command::new("javac").arg("-d").arg(dir).arg("-cp").arg(&jar).arg(&source).status().expect("javac").success();
+    // ClientTest.java and ToolReplay.java (DBeaver's and Metabase's catalog queries).
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(clients_dir("java")).expect("java clients").map(|e| e.expect("entry").path()).filter(|p| p.extension().is_some_and(|e| e == "java")).collect();
+    sources.sort();
+    let classes = installed("java-clients", &sources, "ClientTest.class", |dir| {
+        let ok = Command::new("javac").arg("-d").arg(dir).arg("-cp").arg(&jar).args(&sources).status().expect("javac").success();
         assert!(ok, "javac failed");
     });
     let mut command = Command::new("java");
     command.arg("-cp").arg(format!("{}:{}", jar.display(), classes.display())).arg("ClientTest");
-    run_client(command, |server| format!("jdbc:postgresql://{}:{}/quartz?user=quartz", server.addr.ip(), server.addr.port()), "5 passed, 0 failed");
+    run_client(command, |server| format!("jdbc:postgresql://{}:{}/quartz?user=quartz", server.addr.ip(), server.addr.port()), "7 passed, 0 failed");
 }

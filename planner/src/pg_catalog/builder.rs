@@ -52,6 +52,16 @@ impl<'a, R> Table<'a, R> {
         self.plain(name, a)
     }
 
+    pub fn opt_i64(self, name: &str, f: impl Fn(&R) -> Option<i64>) -> Self {
+        let a = Arc::new(self.rows.iter().map(f).collect::<arrow::array::Int64Array>());
+        self.plain(name, a)
+    }
+
+    /// A `bigint` column of NULLs.
+    pub fn null_i64(self, name: &str) -> Self {
+        self.opt_i64(name, |_| None)
+    }
+
     pub fn f32(self, name: &str, f: impl Fn(&R) -> f32) -> Self {
         let a = Arc::new(self.rows.iter().map(f).collect::<Float32Array>());
         self.plain(name, a)

@@ -1,4 +1,4 @@
-//! `::regtype`, `::regclass`, `::regnamespace`, `::regrole`: an object's name or OID shown as
+//! `::regtype`, `::regclass`, `::regnamespace`, `::regrole`, `::regproc`: an object's name or OID shown as
 //! its name. Each is planned as text carrying the type's marker in the cast's target field, and
 //! this analyzer rule turns each cast into the function that resolves it, outermost first so a
 //! comparison sees its operands as written: `x = 'name'::regclass` with an integer `x`
@@ -81,7 +81,7 @@ fn is_comparison(op: Operator) -> bool {
 
 /// The object-name type a cast's target field is marked with.
 fn reg_kind(field: &arrow::datatypes::Field) -> Option<String> {
-    field.metadata().get(PG_TYPE_METADATA).filter(|t| matches!(t.as_str(), "regtype" | "regclass" | "regnamespace" | "regrole")).cloned()
+    field.metadata().get(PG_TYPE_METADATA).filter(|t| matches!(t.as_str(), "regtype" | "regclass" | "regnamespace" | "regrole" | "regproc")).cloned()
 }
 
 fn is_int(e: &Expr, schema: &DFSchema) -> bool {

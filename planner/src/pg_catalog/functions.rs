@@ -1,4 +1,5 @@
-//! `to_regtype`, `format_type`, and the functions `::regtype` casts are planned as.
+//! `to_regtype`, `format_type`, and the functions `::regtype` and `::regproc` casts are planned
+//! as.
 
 use std::sync::Arc;
 
@@ -22,6 +23,14 @@ enum Op {
     RegtypeIn,
     /// `'name'::regtype` compared with or cast to an OID.
     RegtypeOid,
+    /// `'pg_catalog.array_in'::regproc`: the function's name as `regproc` prints it (without
+    /// `pg_catalog`). `pg_proc` is empty, so names are not checked, and only schema
+    /// `pg_catalog` is known.
+    RegprocIn,
+    /// `oid::regproc`: `-` for 0; other numbers print as themselves (no function has an OID).
+    RegprocName,
+    /// `'name'::regproc` compared with or cast to an OID: no function has one (42883).
+    RegprocOid,
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -35,6 +44,9 @@ pub struct TypeFunction {
 const REGTYPE_NAME: &str = "__quartz_regtype_name";
 const REGTYPE_IN: &str = "__quartz_regtype_in";
 const REGTYPE_OID: &str = "__quartz_regtype_oid";
+const REGPROC_NAME: &str = "__quartz_regproc_name";
+const REGPROC_IN: &str = "__quartz_regproc_in";
+const REGPROC_OID: &str = "__quartz_regproc_oid";
 
 pub fn all() -> Vec<ScalarUDF> {
     let f = |name, op| ScalarUDF::new_from_impl(TypeFunction { name, op, signature: Signature::user_defined(Volatility::Stable) });
@@ -44,8 +56,21 @@ pub fn all() -> Vec<ScalarUDF> {
         f(REGTYPE_NAME, Op::RegtypeName),
         f(REGTYPE_IN, Op::RegtypeIn),
         f(REGTYPE_OID, Op::RegtypeOid),
+        f(REGPROC_NAME, Op::RegprocName),
+        f(REGPROC_IN, Op::RegprocIn),
+        f(REGPROC_OID, Op::RegprocOid),
         super::type_of::udf(),
     ]
+}
+
+/// The name a function's qualified name `text` stands for, if it can name one: `name`,
+/// `pg_catalog.name`, with quoted parts kept as written and unquoted ones folded to lower case.
+fn function_name(text: &str) -> Option<String> {
+    match super::objects::split_name(text)? {
+        (None, name) => Some(name),
+        (Some(schema), name) if schema == "pg_catalog" => Some(name),
+        _ => None,
+    }
 }
 
 fn unknown_type(name: &str) -> datafusion::error::DataFusionError {
@@ -65,8 +90,8 @@ impl ScalarUDFImpl for TypeFunction {
         let int = |t: &DataType| t.is_integer() || t == &DataType::Null;
         let text = |t: &DataType| matches!(t, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 | DataType::Null);
         let ok = match self.op {
-            Op::ToRegtype | Op::RegtypeIn | Op::RegtypeOid => args.len() == 1 && text(&args[0]),
-            Op::RegtypeName => args.len() == 1 && int(&args[0]),
+            Op::ToRegtype | Op::RegtypeIn | Op::RegtypeOid | Op::RegprocIn | Op::RegprocOid => args.len() == 1 && text(&args[0]),
+            Op::RegtypeName | Op::RegprocName => args.len() == 1 && int(&args[0]),
             Op::FormatType => args.len() == 2 && int(&args[0]) && (int(&args[1]) || text(&args[1])),
         };
         if !ok {
@@ -77,7 +102,7 @@ impl ScalarUDFImpl for TypeFunction {
 
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
         Ok(match self.op {
-            Op::ToRegtype | Op::RegtypeOid => DataType::UInt32,
+            Op::ToRegtype | Op::RegtypeOid | Op::RegprocOid => DataType::UInt32,
             _ => DataType::Utf8,
         })
     }
@@ -108,6 +133,25 @@ impl ScalarUDFImpl for TypeFunction {
                 } else {
                     Arc::new(UInt32Array::from(oids))
                 }
+            }
+            Op::RegprocIn | Op::RegprocOid => {
+                let names = arrow::compute::cast(&arrays[0], &DataType::Utf8)?;
+                let mut out = Vec::with_capacity(n);
+                for name in names.as_string::<i32>().iter() {
+                    out.push(match name {
+                        None => None,
+                        Some(name) => match function_name(name) {
+                            Some(f) if self.op == Op::RegprocIn => Some(f),
+                            _ => return Err(crate::Error::UndefinedFunction(format!("function \"{name}\" does not exist")).into()),
+                        },
+                    });
+                }
+                Arc::new(StringArray::from(out))
+            }
+            Op::RegprocName => {
+                let oids = arrow::compute::cast(&arrays[0], &DataType::UInt32)?;
+                let names: StringArray = oids.as_primitive::<UInt32Type>().iter().map(|o| o.map(|o| if o == 0 { "-".to_string() } else { o.to_string() })).collect();
+                Arc::new(names)
             }
             Op::RegtypeName | Op::FormatType => {
                 let oids = arrow::compute::cast(&arrays[0], &DataType::UInt32)?;

@@ -18,9 +18,11 @@ pub mod functions;
 mod global;
 pub mod indexes;
 pub mod information_schema;
+pub mod keywords;
 pub mod objects;
 pub mod relations;
 pub mod session_views;
+mod statistics;
 pub mod type_of;
 pub mod types;
 
@@ -38,7 +40,7 @@ use types::{PG_CATALOG_OID, PUBLIC_OID};
 
 pub const SCHEMA: &str = "pg_catalog";
 /// pg_catalog's tables and views with their OIDs (PostgreSQL's own for its system catalogs).
-pub(crate) const TABLES: [(&str, u32, char); 42] = [
+pub(crate) const TABLES: [(&str, u32, char); 43] = [
     ("pg_type", 1247, 'r'),
     ("pg_attribute", 1249, 'r'),
     ("pg_proc", 1255, 'r'),
@@ -81,6 +83,7 @@ pub(crate) const TABLES: [(&str, u32, char); 42] = [
     ("pg_settings", 12_010, 'v'),
     ("pg_stat_activity", 12_011, 'v'),
     ("pg_stat_progress_create_index", 12_012, 'v'),
+    ("pg_stat_user_tables", 12_013, 'v'),
 ];
 /// The bootstrap superuser's OID in PostgreSQL, owner of everything built in.
 const SUPERUSER_OID: u32 = 10;
@@ -104,7 +107,7 @@ impl PgCatalog {
     /// Tables showing the state of the moment rather than the catalog's, which a plan must not
     /// keep across executions.
     pub fn is_live(name: &str) -> bool {
-        matches!(name, "pg_settings" | "pg_stat_activity" | "pg_stat_progress_create_index")
+        matches!(name, "pg_settings" | "pg_stat_activity" | "pg_stat_progress_create_index" | "pg_stat_user_tables")
     }
 
     /// Builds one of the tables, or `None` for names it does not have.
@@ -136,6 +139,7 @@ impl PgCatalog {
                 session_views::pg_stat_activity(&own, &others, |name| catalog.database(name).map(|d| d.oid).unwrap_or(0))?
             }
             "pg_stat_progress_create_index" => session_views::pg_stat_progress_create_index(&self.source.storage().index_builds(), &catalog)?,
+            "pg_stat_user_tables" => statistics::pg_stat_user_tables(self.source.storage(), &catalog, db).await?,
             "pg_roles" | "pg_authid" => global::pg_roles(&catalog)?,
             "pg_user" => global::pg_user(&catalog)?,
             "pg_tables" => global::pg_tables(&catalog, db)?,
@@ -191,12 +195,21 @@ fn pg_namespace(catalog: &quartzdb_storage::Catalog, database: &str) -> Result<R
 
 /// Columns of PostgreSQL's one-byte `"char"` type, which drivers decode as bytes (asyncpg
 /// compares `typtype` with `b'b'`).
-const CHAR_COLUMNS: [&str; 3] = ["typtype", "typcategory", "typdelim"];
+const CHAR_COLUMNS: [&str; 5] = ["typtype", "typcategory", "typdelim", "typalign", "typstorage"];
+
+/// Columns of type `regproc` (a function's name).
+const REGPROC_COLUMNS: [&str; 8] = ["typsubscript", "typinput", "typoutput", "typreceive", "typsend", "typmodin", "typmodout", "typanalyze"];
 
 fn batch(columns: Vec<(&str, ArrayRef)>) -> Result<RecordBatch> {
     let field = |n: &str, a: &ArrayRef| {
         let f = Field::new(n, a.data_type().clone(), true);
-        if CHAR_COLUMNS.contains(&n) { f.with_metadata(crate::types::field_metadata("\"char\"")) } else { f }
+        if CHAR_COLUMNS.contains(&n) {
+            f.with_metadata(crate::types::field_metadata("\"char\""))
+        } else if REGPROC_COLUMNS.contains(&n) {
+            f.with_metadata(crate::types::field_metadata("regproc"))
+        } else {
+            f
+        }
     };
     let schema = Schema::new(columns.iter().map(|(n, a)| field(n, a)).collect::<Vec<_>>());
     Ok(RecordBatch::try_new(Arc::new(schema), columns.into_iter().map(|(_, a)| a).collect())?)
@@ -207,27 +220,41 @@ fn pg_type() -> Result<RecordBatch> {
     let n = t.len();
     let text = |f: &dyn Fn(&types::TypeRow) -> String| Arc::new(t.iter().map(|r| Some(f(r))).collect::<StringArray>()) as ArrayRef;
     let oids = |f: &dyn Fn(&types::TypeRow) -> u32| Arc::new(t.iter().map(f).collect::<UInt32Array>()) as ArrayRef;
+    let io = |f: &dyn Fn(&types::TypeIo) -> &'static str| Arc::new(t.iter().map(|r| types::io(&r.name).map(f)).collect::<StringArray>()) as ArrayRef;
+    let flag = |f: &dyn Fn(&types::TypeIo) -> bool| Arc::new(t.iter().map(|r| types::io(&r.name).map(f)).collect::<BooleanArray>()) as ArrayRef;
     batch(vec![
         ("oid", oids(&|r| r.oid)),
         ("typname", text(&|r| r.name.clone())),
         ("typnamespace", oids(&|r| r.namespace)),
         ("typowner", oids(&|_| SUPERUSER_OID)),
         ("typlen", Arc::new(t.iter().map(|r| r.len).collect::<Int16Array>())),
-        ("typbyval", Arc::new(t.iter().map(|r| Some((1..=8).contains(&r.len))).collect::<BooleanArray>())),
+        ("typbyval", flag(&|io| io.by_value)),
         ("typtype", text(&|r| r.kind.to_string())),
         ("typcategory", text(&|r| r.category.to_string())),
-        ("typispreferred", Arc::new(BooleanArray::from(vec![false; n]))),
+        ("typispreferred", flag(&|io| io.preferred)),
         ("typisdefined", Arc::new(BooleanArray::from(vec![true; n]))),
         ("typdelim", text(&|_| ",".to_string())),
         ("typrelid", oids(&|_| 0)),
+        ("typsubscript", io(&|io| io.subscript)),
         ("typelem", oids(&|r| r.elem)),
         ("typarray", oids(&|r| r.array)),
+        ("typinput", io(&|io| io.input)),
+        ("typoutput", io(&|io| io.output)),
+        ("typreceive", io(&|io| io.receive)),
+        ("typsend", io(&|io| io.send)),
+        ("typmodin", io(&|io| io.modifier_in)),
+        ("typmodout", io(&|io| io.modifier_out)),
+        ("typanalyze", io(&|io| io.analyze)),
+        ("typalign", io(&|io| io.align)),
+        ("typstorage", io(&|io| io.storage)),
+        ("typnotnull", Arc::new(BooleanArray::from(vec![false; n]))),
         ("typbasetype", oids(&|_| 0)),
         ("typtypmod", Arc::new(Int32Array::from(vec![-1; n]))),
         ("typndims", Arc::new(Int32Array::from(vec![0; n]))),
         ("typcollation", oids(&|r| if r.category == 'S' { 100 } else { 0 })),
-        ("typnotnull", Arc::new(BooleanArray::from(vec![false; n]))),
+        ("typdefaultbin", Arc::new(StringArray::from(vec![None::<&str>; n]))),
         ("typdefault", Arc::new(StringArray::from(vec![None::<&str>; n]))),
+        ("typacl", Arc::new(StringArray::from(vec![None::<&str>; n]))),
     ])
 }
 

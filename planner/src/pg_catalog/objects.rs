@@ -32,6 +32,9 @@ enum Op {
     EncodingToChar,
     /// The `pg_get_function_*` of an absent function, and the like: always NULL.
     Description,
+    /// `pg_stat_get_numscans(oid)` and other access counters: NULL, as QuartzDB collects no
+    /// access statistics (see `statistics`).
+    NotCollected,
     /// `obj_description(oid [, catalog])`, `col_description(table, column)`,
     /// `shobj_description(oid, catalog)`: the comment `COMMENT ON` set (see [`super::descriptions`]).
     ObjDescription,
@@ -145,6 +148,9 @@ pub fn all(source: &CatalogSource, database: &str) -> Vec<ScalarUDF> {
         ("pg_get_partkeydef", Op::Description),
         ("pg_get_triggerdef", Op::Description),
         ("pg_get_ruledef", Op::Description),
+        ("pg_stat_get_numscans", Op::NotCollected),
+        ("pg_stat_get_tuples_returned", Op::NotCollected),
+        ("pg_stat_get_tuples_fetched", Op::NotCollected),
         ("has_table_privilege", Op::HasPrivilege),
         ("has_schema_privilege", Op::HasPrivilege),
         ("has_database_privilege", Op::HasPrivilege),
@@ -220,6 +226,7 @@ impl ScalarUDFImpl for ObjectFunction {
             Op::GetViewdef => (1..=2).contains(&n),
             Op::EncodingToChar => n == 1 && is_int(&args[0]),
             Op::Description => (1..=2).contains(&n),
+            Op::NotCollected => n == 1 && is_int(&args[0]),
             Op::ObjDescription => (1..=2).contains(&n) && (is_int(&args[0]) || is_text(&args[0])) && arg(1).is_none_or(is_text),
             Op::ColDescription => n == 2 && (is_int(&args[0]) || is_text(&args[0])) && is_int(&args[1]),
             Op::ShobjDescription => n == 2 && is_int(&args[0]) && is_text(&args[1]),
@@ -247,7 +254,7 @@ impl ScalarUDFImpl for ObjectFunction {
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
         Ok(match self.op {
             Op::TableIsVisible | Op::AlwaysVisible | Op::HasPrivilege => DataType::Boolean,
-            Op::RelationSize(_) | Op::DatabaseSize => DataType::Int64,
+            Op::RelationSize(_) | Op::DatabaseSize | Op::NotCollected => DataType::Int64,
             Op::ToRegclass | Op::RegOid(_) => DataType::UInt32,
             Op::CurrentSchemas => DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
             _ => DataType::Utf8,
@@ -318,6 +325,7 @@ impl ScalarUDFImpl for ObjectFunction {
                 texts(codes.iter().map(|c| c.map(|c| if c == super::global::UTF8_ENCODING { "UTF8".to_string() } else { String::new() })).collect())
             }
             Op::Description => texts(vec![None; n]),
+            Op::NotCollected => Arc::new(arrow::array::Int64Array::new_null(n)),
             Op::ObjDescription | Op::ColDescription | Op::ShobjDescription => {
                 let all = match self.op {
                     Op::ShobjDescription => super::descriptions::shared_descriptions(&catalog),
@@ -488,7 +496,7 @@ fn indexdef(catalog: &Catalog, database: &str, oid: u32, column: i64) -> Option<
 }
 
 /// Splits `schema.name` (with PostgreSQL's quoting) into its parts, lower-casing unquoted ones.
-fn split_name(text: &str) -> Option<(Option<String>, String)> {
+pub(super) fn split_name(text: &str) -> Option<(Option<String>, String)> {
     let name = quartzdb_sql::parse_object_name(text).ok()?;
     let parts: Vec<String> = name.0.iter().filter_map(|p| p.as_ident().map(crate::names::ident)).collect();
     match parts.as_slice() {

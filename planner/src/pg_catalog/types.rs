@@ -73,6 +73,42 @@ fn all() -> Vec<TypeRow> {
     rows
 }
 
+/// A type's input/output functions and storage, as `pg_type` lists them (`type_io.txt`, taken
+/// from PostgreSQL 15 and pgvector); `-` is PostgreSQL's "no function".
+#[derive(Debug)]
+pub struct TypeIo {
+    pub input: &'static str,
+    pub output: &'static str,
+    pub receive: &'static str,
+    pub send: &'static str,
+    pub modifier_in: &'static str,
+    pub modifier_out: &'static str,
+    pub analyze: &'static str,
+    pub align: &'static str,
+    pub storage: &'static str,
+    pub subscript: &'static str,
+    pub by_value: bool,
+    pub preferred: bool,
+}
+
+/// The functions and storage of the type named `name`.
+pub fn io(name: &str) -> Option<&'static TypeIo> {
+    static IO: std::sync::OnceLock<std::collections::HashMap<&'static str, TypeIo>> = std::sync::OnceLock::new();
+    IO.get_or_init(|| {
+        include_str!("type_io.txt")
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| {
+                let f: Vec<&'static str> = l.split(' ').collect();
+                let [name, input, output, receive, send, modifier_in, modifier_out, analyze, align, storage, subscript, by_value, preferred] = f[..] else { return None };
+                let (by_value, preferred) = (by_value == "t", preferred == "t");
+                Some((name, TypeIo { input, output, receive, send, modifier_in, modifier_out, analyze, align, storage, subscript, by_value, preferred }))
+            })
+            .collect()
+    })
+    .get(name)
+}
+
 fn fixed_len(name: &str) -> i16 {
     match name {
         "bool" | "char" => 1,
@@ -209,6 +245,16 @@ pub fn is_collatable(oid: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_type_has_its_functions() {
+        for t in types() {
+            assert!(io(&t.name).is_some(), "{} has no row in type_io.txt", t.name);
+        }
+        let int4 = io("int4").unwrap();
+        assert_eq!((int4.input, int4.send, int4.align, int4.by_value), ("int4in", "int4send", "i", true));
+        assert_eq!(io("_vector").unwrap().input, "array_in");
+    }
 
     #[test]
     fn resolves_names_as_to_regtype_does() {

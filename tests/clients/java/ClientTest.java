@@ -165,6 +165,10 @@ public class ClientTest {
         });
     }
 
+    static {
+        ToolReplay.register(CHECKS);
+    }
+
     public static void main(String[] args) throws Exception {
         int passed = 0, failed = 0;
         for (Map.Entry<String, Check> e : CHECKS.entrySet()) {

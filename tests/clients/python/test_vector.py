@@ -580,8 +580,9 @@ def django_migrate_orm_and_foreign_keys():
 @check
 def pgcli_completion_metadata():
     """pgcli's completion metadata, read on connect: schemas, tables, views, columns of tables
-    and views with types and defaults, databases, types, functions and foreign keys (not yet:
-    name casing, read only with its generate_casing_file option)."""
+    and views with types and defaults, databases, types, functions, foreign keys and the name
+    casing its generate_casing_file option reads (words of SQL function bodies: none here, as
+    PostgreSQL answers when no SQL functions exist)."""
     from pgcli.pgexecute import PGExecute
 
     parts = dict(p.split("=", 1) for p in DSN.split())
@@ -606,6 +607,8 @@ def pgcli_completion_metadata():
     assert view_columns == [("cli", "big", "id", "integer"), ("cli", "big", "total", "numeric")], view_columns
     assert ("public", "vector") in list(ex.datatypes())
     assert list(ex.functions()) == []
+    assert list(ex.casing()) == []
+    assert list(ex.search_path()) == ["pg_catalog", "public"]
     foreign_keys = [tuple(fk) for fk in ex.foreignkeys() if fk.childschema == "cli"]
     assert foreign_keys == [("cli", "orders", "id", "cli", "lines", "order_id")], foreign_keys
 

@@ -167,8 +167,8 @@ pub struct ForeignKeyMeta {
     pub columns: Vec<String>,
     pub ref_table: u32,
     pub ref_columns: Vec<String>,
-    /// `ON DELETE` / `ON UPDATE`: QuartzDB supports NO ACTION and RESTRICT (`a`, `r`, as
-    /// `pg_constraint.confdeltype` spells them).
+    /// `ON DELETE` / `ON UPDATE`: NO ACTION, RESTRICT, CASCADE (on DELETE), SET NULL (`a`, `r`,
+    /// `c`, `n`, as `pg_constraint.confdeltype` spells them).
     pub on_delete: char,
     pub on_update: char,
     pub deferrable: bool,

@@ -926,11 +926,13 @@ impl Storage {
         let recorded = async {
             let mut deferred = self.check_references(txn, db, &meta, &change).await?;
             let mut removed = self.removed_keys(txn, db, &meta, &change)?;
-            // ON DELETE CASCADE: the rows of a DELETE (a change that inserts nothing) take the
-            // referencing rows with them, once this change is recorded.
+            // Referential actions, once this change is recorded: ON DELETE CASCADE (a DELETE is
+            // a change that inserts nothing) takes the referencing rows with it, ON DELETE | UPDATE
+            // SET NULL clears their keys. Neither waits for COMMIT, even when DEFERRABLE.
             let deleting = change.inserted.iter().all(|b| b.num_rows() == 0);
-            let cascades: Vec<_> = if deleting { removed.iter().filter(|(_, fk, _)| fk.on_delete == 'c').cloned().collect() } else { Vec::new() };
-            removed.retain(|(_, fk, _)| !(deleting && fk.on_delete == 'c'));
+            let acts = |fk: &ForeignKeyMeta| matches!(if deleting { fk.on_delete } else { fk.on_update }, 'c' | 'n');
+            let cascades: Vec<_> = removed.iter().filter(|(_, fk, _)| acts(fk)).cloned().collect();
+            removed.retain(|(_, fk, _)| !acts(fk));
             removed.retain(|(child, fk, keys)| {
                 let Some(child) = txn.catalog().table(db, child).ok().map(|t| t.oid) else { return true };
                 // RESTRICT is checked at once even when DEFERRABLE, as in PostgreSQL.
@@ -946,7 +948,8 @@ impl Storage {
             txn.deferred.extend(deferred);
             for (child, fk, keys) in cascades {
                 let parent_types = crate::foreign_keys::types_of(&table_schema(&committed), &fk.ref_columns)?;
-                Box::pin(self.delete_referencing(txn, db, &child, &fk, &keys, &parent_types)).await?;
+                let set_null = (if deleting { fk.on_delete } else { fk.on_update }) == 'n';
+                Box::pin(self.change_referencing(txn, db, &child, &fk, &keys, &parent_types, set_null)).await?;
             }
             Ok(())
         }
@@ -1044,9 +1047,20 @@ impl Storage {
         Ok(out)
     }
 
-    /// Deletes the rows of `child` whose key of `fk` is one of `keys` (ON DELETE CASCADE), as a
-    /// change of its own: its own referencing tables, keys and checks follow.
-    async fn delete_referencing(&self, txn: &mut Txn, db: &str, child: &QualifiedName, fk: &ForeignKeyMeta, keys: &std::collections::HashSet<Box<[u8]>>, parent_types: &[arrow::datatypes::DataType]) -> Result<()> {
+    /// Deletes the rows of `child` whose key of `fk` is one of `keys` (ON DELETE CASCADE), or
+    /// with `set_null` writes them again with that key NULL (SET NULL; 23502 for a NOT NULL key
+    /// column), as a change of its own: its own referencing tables, keys and checks follow.
+    #[allow(clippy::too_many_arguments)]
+    async fn change_referencing(
+        &self,
+        txn: &mut Txn,
+        db: &str,
+        child: &QualifiedName,
+        fk: &ForeignKeyMeta,
+        keys: &std::collections::HashSet<Box<[u8]>>,
+        parent_types: &[arrow::datatypes::DataType],
+        set_null: bool,
+    ) -> Result<()> {
         let meta = txn.catalog().table(db, child)?.clone();
         let dataset = self.txn_dataset(txn, &meta).await?;
         let sql = Arc::new(table_schema(&dataset));
@@ -1064,8 +1078,21 @@ impl Storage {
             let addrs = arrow::compute::take(batch.column(batch.schema().index_of(crate::ROW_ADDR)?), &rows, None)?;
             change.deleted_addrs.extend(addrs.as_any().downcast_ref::<arrow::array::UInt64Array>().ok_or_else(|| Error::Internal("row addresses".into()))?.values().iter().copied());
             let without_addr = batch.project(&(0..batch.num_columns()).filter(|&i| batch.schema().field(i).name() != crate::ROW_ADDR).collect::<Vec<_>>())?;
-            let taken = arrow::compute::take_record_batch(&without_addr, &rows)?;
-            change.deleted_rows.push(crate::encoding::to_sql(taken, &sql)?);
+            let taken = crate::encoding::to_sql(arrow::compute::take_record_batch(&without_addr, &rows)?, &sql)?;
+            if set_null {
+                if let Some(column) = meta.columns.iter().find(|c| c.not_null && fk.columns.contains(&c.name)) {
+                    return Err(Error::NotNullViolation { table: child.name.clone(), column: column.name.clone() });
+                }
+                let columns = taken
+                    .schema()
+                    .fields()
+                    .iter()
+                    .zip(taken.columns())
+                    .map(|(f, c)| if fk.columns.contains(f.name()) { arrow::array::new_null_array(f.data_type(), c.len()) } else { c.clone() })
+                    .collect();
+                change.inserted.push(RecordBatch::try_new(taken.schema(), columns)?);
+            }
+            change.deleted_rows.push(taken);
         }
         if change.deleted_addrs.is_empty() {
             return Ok(());

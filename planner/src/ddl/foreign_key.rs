@@ -1,7 +1,7 @@
 //! FOREIGN KEY declarations (`REFERENCES p [(cols)]` on a column, `FOREIGN KEY (cols)
 //! REFERENCES p [(cols)]` on a table or in `ALTER TABLE … ADD CONSTRAINT`), read into what
 //! storage resolves and enforces (see `quartzdb_storage::foreign_keys`, and `Storage::
-//! commit_rows` for ON DELETE CASCADE).
+//! commit_rows` for ON DELETE CASCADE and SET NULL).
 
 use datafusion::sql::sqlparser::ast::{DeferrableInitial, ForeignKeyConstraint, ReferentialAction};
 use quartzdb_storage::foreign_keys::NewForeignKey;
@@ -10,13 +10,14 @@ use quartzdb_storage::QualifiedName;
 use crate::error::{Error, Result};
 use crate::names;
 
-/// The `pg_constraint` letter of an action QuartzDB enforces: NO ACTION, RESTRICT, and ON DELETE
-/// CASCADE; the others (SET NULL, SET DEFAULT, ON UPDATE CASCADE) are not done yet.
+/// The `pg_constraint` letter of an action QuartzDB enforces: NO ACTION, RESTRICT, SET NULL and
+/// ON DELETE CASCADE; SET DEFAULT and ON UPDATE CASCADE are not done yet.
 fn action(a: Option<ReferentialAction>, what: &str) -> Result<char> {
     match a {
         None | Some(ReferentialAction::NoAction) => Ok('a'),
         Some(ReferentialAction::Restrict) => Ok('r'),
         Some(ReferentialAction::Cascade) if what == "DELETE" => Ok('c'),
+        Some(ReferentialAction::SetNull) => Ok('n'),
         Some(other) => Err(Error::Unsupported(format!("ON {what} {other} in a foreign key"))),
     }
 }

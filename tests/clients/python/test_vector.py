@@ -374,12 +374,14 @@ def sqlalchemy_orm_session_commit_and_rollback():
         id: Mapped[int] = mapped_column(Integer, primary_key=True)
         title: Mapped[str] = mapped_column(String(50))
         embedding = mapped_column(Vector(2))
-        chunks = relationship("Chunk", passive_deletes=True)
+        chunks = relationship("Chunk", passive_deletes=True, foreign_keys="Chunk.doc_id")
 
     class Chunk(Base):
         __tablename__ = "sa_chunks"
         id: Mapped[int] = mapped_column(Integer, primary_key=True)
         doc_id: Mapped[int] = mapped_column(ForeignKey("sa_docs.id", ondelete="CASCADE"))
+        # The document a chunk was cited by, kept when that document goes.
+        cited_by: Mapped[int | None] = mapped_column(ForeignKey("sa_docs.id", ondelete="SET NULL"), nullable=True)
 
     engine = create_engine("postgresql+psycopg://" + dsn_url().split("://", 1)[1])
     with engine.begin() as conn:  # DDL in a transaction, as migrations run it
@@ -402,11 +404,13 @@ def sqlalchemy_orm_session_commit_and_rollback():
         assert (nearest.id, nearest.title) == (2, "b2"), (nearest.id, nearest.title)
         assert session.scalar(select(Doc.title).where(Doc.id == 1)) == "a"
         # ondelete="CASCADE" with passive_deletes: the database deletes the chunks.
-        session.add_all([Doc(id=3, title="c", embedding=[1, 1]), Chunk(id=1, doc_id=3), Chunk(id=2, doc_id=3), Chunk(id=3, doc_id=1)])
+        session.add_all([Doc(id=3, title="c", embedding=[1, 1]), Chunk(id=1, doc_id=3), Chunk(id=2, doc_id=3), Chunk(id=3, doc_id=1, cited_by=3)])
         session.commit()
         session.delete(session.get(Doc, 3))
         session.commit()
         assert session.scalar(select(func.count()).select_from(Chunk)) == 1
+        # ondelete="SET NULL": the remaining chunk no longer names the deleted document.
+        assert session.execute(select(Chunk.id, Chunk.cited_by)).all() == [(3, None)]
 
 
 @check

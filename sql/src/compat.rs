@@ -8,6 +8,7 @@
 //!   which differs only for no rows: NULL where PostgreSQL gives `{}`;
 //! - `INTERVAL '1 day 02:00:00'` is `CAST('1 day 02:00:00' AS INTERVAL)`, so that the planner
 //!   reads it as PostgreSQL does (DataFusion's reader takes neither that nor `-01:30:00`);
+//! - `ts AT TIME ZONE z` is `timezone(z, ts)` (planner: a conversion, not a relabelling);
 //! - `FROM string_to_array(t, ',') s`, a function of one value in FROM, is `FROM (SELECT
 //!   string_to_array(t, ',') AS s) s`;
 //! - `FROM generate_series(1, 3) i` and `FROM unnest(a) x` name the column too (`i`, `x`), as a
@@ -50,6 +51,12 @@ pub fn rewrite(stmt: &mut Statement) {
             // `user` (a reserved word, never a column unless quoted) is `current_user`.
             Expr::Function(f) if matches!(f.args, FunctionArguments::None) && f.name.0.len() == 1 && f.name.to_string().eq_ignore_ascii_case("user") => {
                 if let Ok(call) = crate::parser::parse_expr("current_user") {
+                    *e = call;
+                }
+            }
+            // `ts AT TIME ZONE z` is `timezone(z, ts)`, which converts (DataFusion's relabels).
+            Expr::AtTimeZone { timestamp, time_zone } => {
+                if let Ok(call) = crate::parser::parse_expr(&format!("timezone({time_zone}, {timestamp})")) {
                     *e = call;
                 }
             }
@@ -488,6 +495,7 @@ mod tests {
     fn a_scalar_functions_alias_names_its_column() {
         assert_eq!(sql("SELECT i FROM generate_series(1, 3) i"), "SELECT i FROM generate_series(1, 3) i (i)");
         assert_eq!(sql("SELECT w FROM regexp_split_to_table('a b', ' ') w"), "SELECT w FROM UNNEST(regexp_split_to_array('a b', ' ')) w (w)");
+        assert_eq!(sql("SELECT t AT TIME ZONE 'UTC' FROM x"), "SELECT timezone('UTC', t) FROM x");
         assert_eq!(sql("SELECT * FROM unnest(current_schemas(true))"), "SELECT * FROM UNNEST(current_schemas(true)) unnest (unnest)");
         assert_eq!(sql("SELECT user, \"user\" FROM t"), "SELECT current_user, \"user\" FROM t");
         assert_eq!(sql("SELECT s[1] FROM string_to_array('a,b', ',') s"), "SELECT s[1] FROM (SELECT string_to_array('a,b', ',') AS s) s");

@@ -9,6 +9,7 @@
 //! Values are microseconds, as PostgreSQL's are; ±infinity are the extreme values, as in
 //! PostgreSQL (`DT_NOBEGIN` / `DT_NOEND`).
 
+pub mod at_time_zone;
 pub mod casts;
 pub mod input;
 pub mod interval;

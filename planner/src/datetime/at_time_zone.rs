@@ -1,0 +1,125 @@
+//! `ts AT TIME ZONE zone` and `timezone(zone, ts)`: a `timestamptz` becomes the wall-clock
+//! `timestamp` in `zone`, a `timestamp` (read as a wall-clock time in `zone`) becomes the
+//! `timestamptz` instant. (DataFusion's AT TIME ZONE only relabels the value.) The zone is a
+//! name (`Europe/Paris`, `UTC`) or a POSIX-style offset, where `+02` is two hours *west* of
+//! Greenwich, as PostgreSQL reads it; an unknown name is 22023.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, TimestampMicrosecondArray};
+use arrow::datatypes::{DataType, TimeUnit, TimestampMicrosecondType};
+use chrono_tz::Tz;
+use datafusion::common::ScalarValue;
+use datafusion::error::Result;
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
+
+use super::DateTimeError;
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct AtTimeZone {
+    signature: Signature,
+}
+
+pub fn udf() -> ScalarUDF {
+    ScalarUDF::new_from_impl(AtTimeZone { signature: Signature::user_defined(Volatility::Immutable) })
+}
+
+/// A zone as AT TIME ZONE reads it.
+enum Zone {
+    /// Seconds east of UTC.
+    Fixed(i64),
+    Named(Tz),
+}
+
+fn zone(text: &str) -> std::result::Result<Zone, DateTimeError> {
+    let trimmed = text.trim();
+    if let Some(rest) = trimmed.strip_prefix(['+', '-']) {
+        // POSIX: a positive offset is west of Greenwich.
+        let west = trimmed.starts_with('+');
+        let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
+        if let (Ok(h), Ok(m)) = (h.parse::<i64>(), m.parse::<i64>())
+            && h <= 15
+            && m < 60
+        {
+            let seconds = h * 3600 + m * 60;
+            return Ok(Zone::Fixed(if west { -seconds } else { seconds }));
+        }
+    }
+    if matches!(trimmed.to_ascii_lowercase().as_str(), "utc" | "gmt" | "z" | "zulu") {
+        return Ok(Zone::Fixed(0));
+    }
+    chrono_tz::TZ_VARIANTS.iter().find(|z| z.name().eq_ignore_ascii_case(trimmed)).map(|z| Zone::Named(*z)).ok_or_else(|| DateTimeError::UnknownZone(text.to_string()))
+}
+
+impl ScalarUDFImpl for AtTimeZone {
+    fn name(&self) -> &str {
+        "timezone"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
+        let text = |t: &DataType| matches!(t, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 | DataType::Null);
+        match args {
+            [z, DataType::Timestamp(_, tz)] if text(z) => Ok(vec![DataType::Utf8, DataType::Timestamp(TimeUnit::Microsecond, tz.clone())]),
+            [z, DataType::Date32] if text(z) => Ok(vec![DataType::Utf8, DataType::Timestamp(TimeUnit::Microsecond, None)]),
+            _ => Err(crate::Error::no_such_function("timezone", args).into()),
+        }
+    }
+
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        Ok(match &args[1] {
+            DataType::Timestamp(_, Some(_)) => DataType::Timestamp(TimeUnit::Microsecond, None),
+            _ => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        })
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let rows = if scalar { 1 } else { args.number_rows };
+        let zones = args.args[0].to_array(rows)?;
+        let zones = arrow::compute::cast(&zones, &DataType::Utf8)?;
+        let values = args.args[1].to_array(rows)?;
+        let to_local = matches!(values.data_type(), DataType::Timestamp(_, Some(_)));
+        let values = arrow::compute::cast(&values, &DataType::Timestamp(TimeUnit::Microsecond, None))?;
+        let values = values.as_primitive::<TimestampMicrosecondType>();
+        let mut cached: Option<(String, Zone)> = None;
+        let mut out = Vec::with_capacity(rows);
+        for (name, us) in zones.as_string::<i32>().iter().zip(values.iter()) {
+            let (Some(name), Some(us)) = (name, us) else {
+                out.push(None);
+                continue;
+            };
+            if !matches!(&cached, Some((n, _)) if n == name) {
+                cached = Some((name.to_string(), zone(name).map_err(crate::Error::from)?));
+            }
+            let z = &cached.as_ref().expect("cached").1;
+            out.push(Some(match (z, to_local) {
+                (Zone::Fixed(s), true) => us.saturating_add(s * 1_000_000),
+                (Zone::Fixed(s), false) => us.saturating_sub(s * 1_000_000),
+                (Zone::Named(tz), true) => super::utc_to_local(us, *tz),
+                (Zone::Named(tz), false) => super::local_to_utc(us, *tz),
+            }));
+        }
+        let array = TimestampMicrosecondArray::from(out);
+        let array: ArrayRef = if to_local { Arc::new(array) } else { Arc::new(array.with_timezone("UTC")) };
+        debug_assert_eq!(array.len(), rows);
+        Ok(if scalar { ColumnarValue::Scalar(ScalarValue::try_from_array(&array, 0)?) } else { ColumnarValue::Array(array) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Zone, zone};
+
+    #[test]
+    fn zones_read_as_postgresql_reads_them() {
+        assert!(matches!(zone("+02"), Ok(Zone::Fixed(-7200))), "POSIX: west of Greenwich");
+        assert!(matches!(zone("-05:30"), Ok(Zone::Fixed(19800))));
+        assert!(matches!(zone("utc"), Ok(Zone::Fixed(0))));
+        assert!(matches!(zone("europe/paris"), Ok(Zone::Named(chrono_tz::Europe::Paris))));
+        assert!(zone("Mars/Base").is_err());
+    }
+}

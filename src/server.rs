@@ -44,9 +44,10 @@ pub async fn run(listener: TcpListener, engine: Arc<Engine>, config: &Config, sh
     let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
     tracing::info!(listen = %addr, data_dir = %engine.storage().root().display(), "QuartzDB {} ready", env!("CARGO_PKG_VERSION"));
     let registry = Arc::new(CancelRegistry::default());
-    // pg_cancel_backend() signals a connection as a CancelRequest does.
+    // pg_cancel_backend() signals a connection as a CancelRequest does; pg_terminate_backend()
+    // also ends it.
     let signals = registry.clone();
-    engine.activity().set_canceller(move |pid| signals.cancel_pid(pid));
+    engine.activity().set_canceller(move |pid, terminate| signals.signal_pid(pid, terminate));
     let slots = Arc::new(Semaphore::new(config.max_connections));
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
@@ -70,9 +71,16 @@ pub async fn run(listener: TcpListener, engine: Arc<Engine>, config: &Config, sh
             continue;
         };
         let connection = Connection::new(engine.clone(), registry.clone(), config.allow_remote);
+        let signals = connection.signals();
         connections.spawn(async move {
-            if let Err(e) = pgwire::tokio::process_socket(socket, None, Handlers(connection)).await {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            tokio::select! {
+                ended = pgwire::tokio::process_socket(socket, None, Handlers(connection)) => {
+                    if let Err(e) = ended {
+                        tracing::debug!(%peer, error = %e, "connection ended with an error");
+                    }
+                }
+                // Dropping the connection closes its socket and rolls back its transaction.
+                _ = signals.terminated() => tracing::info!(%peer, "connection terminated by pg_terminate_backend"),
             }
             drop(permit);
         });

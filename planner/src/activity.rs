@@ -12,7 +12,8 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use crate::catalog_provider::PlanningScope;
 use crate::pg_catalog::session_views::SessionSnapshot;
 
-type Canceller = Box<dyn Fn(i32) -> bool + Send + Sync>;
+/// Signals backend `pid`: cancels its statement, and with `terminate` also ends its connection.
+type Canceller = Box<dyn Fn(i32, bool) -> bool + Send + Sync>;
 
 #[derive(Default)]
 pub struct Activity {
@@ -41,14 +42,16 @@ impl Activity {
         scopes.iter().map(|s| s.lock().expect("scope lock").session.clone()).collect()
     }
 
-    /// Installs how a backend's statement is cancelled (once, by the server).
-    pub fn set_canceller(&self, cancel: impl Fn(i32) -> bool + Send + Sync + 'static) {
+    /// Installs how a backend's statement is cancelled or its connection ended (once, by the
+    /// server).
+    pub fn set_canceller(&self, cancel: impl Fn(i32, bool) -> bool + Send + Sync + 'static) {
         let _ = self.canceller.set(Box::new(cancel));
     }
 
-    /// Cancels the statement running in session `pid`; false when there is no such session.
-    pub(crate) fn cancel(&self, pid: i32) -> bool {
-        self.canceller.get().is_some_and(|c| c(pid))
+    /// Cancels the statement running in session `pid` (with `terminate`, also ends the
+    /// session); false when there is no such session.
+    pub(crate) fn signal(&self, pid: i32, terminate: bool) -> bool {
+        self.canceller.get().is_some_and(|c| c(pid, terminate))
     }
 }
 
@@ -69,36 +72,44 @@ impl Drop for Busy {
 }
 
 /// `pg_cancel_backend(pid)`: cancels the statement running in that session (57014 there, as a
-/// CancelRequest gives); true when the session exists. Every role may, as every role is a
-/// superuser until roles and grants exist.
+/// CancelRequest gives); `pg_terminate_backend(pid)` also closes that session's connection
+/// (rolling back its open transaction). True when the session exists. Every role may, as every
+/// role is a superuser until roles and grants exist.
 #[derive(Debug)]
 struct CancelBackend {
     scope: Arc<Mutex<PlanningScope>>,
+    terminate: bool,
     signature: datafusion::logical_expr::Signature,
 }
 
 impl PartialEq for CancelBackend {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.scope, &other.scope)
+        Arc::ptr_eq(&self.scope, &other.scope) && self.terminate == other.terminate
     }
 }
 impl Eq for CancelBackend {}
 impl std::hash::Hash for CancelBackend {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         "pg_cancel_backend".hash(state);
+        self.terminate.hash(state);
     }
 }
 
-pub(crate) fn cancel_backend_udf(scope: Arc<Mutex<PlanningScope>>) -> datafusion::logical_expr::ScalarUDF {
+/// `pg_cancel_backend` and `pg_terminate_backend`.
+pub(crate) fn cancel_backend_udfs(scope: Arc<Mutex<PlanningScope>>) -> [datafusion::logical_expr::ScalarUDF; 2] {
+    [false, true].map(|terminate| cancel_backend_udf(scope.clone(), terminate))
+}
+
+fn cancel_backend_udf(scope: Arc<Mutex<PlanningScope>>, terminate: bool) -> datafusion::logical_expr::ScalarUDF {
     use datafusion::logical_expr::{Signature, TypeSignature, Volatility};
     use arrow::datatypes::DataType;
     let signature = Signature::one_of(vec![TypeSignature::Exact(vec![DataType::Int32]), TypeSignature::Exact(vec![DataType::Int64])], Volatility::Volatile);
-    datafusion::logical_expr::ScalarUDF::new_from_impl(CancelBackend { scope, signature })
+    datafusion::logical_expr::ScalarUDF::new_from_impl(CancelBackend { scope, terminate, signature })
 }
 
 impl datafusion::logical_expr::ScalarUDFImpl for CancelBackend {
     fn name(&self) -> &str {
-        "pg_cancel_backend"
+        if self.terminate { "pg_terminate_backend" } else { "pg_cancel_backend" }
     }
 
     fn signature(&self) -> &datafusion::logical_expr::Signature {
@@ -114,7 +125,7 @@ impl datafusion::logical_expr::ScalarUDFImpl for CancelBackend {
         let pids = arrow::compute::cast(&args.args[0].to_array(args.number_rows)?, &arrow::datatypes::DataType::Int64)?;
         let pids = pids.as_primitive::<arrow::datatypes::Int64Type>();
         let activity = self.scope.lock().expect("scope lock").activity.clone();
-        let out: BooleanArray = (0..pids.len()).map(|i| (!pids.is_null(i)).then(|| i32::try_from(pids.value(i)).is_ok_and(|pid| activity.cancel(pid)))).collect();
+        let out: BooleanArray = (0..pids.len()).map(|i| (!pids.is_null(i)).then(|| i32::try_from(pids.value(i)).is_ok_and(|pid| activity.signal(pid, self.terminate)))).collect();
         Ok(datafusion::logical_expr::ColumnarValue::Array(Arc::new(out)))
     }
 }

@@ -810,7 +810,9 @@ pub(crate) fn build_context(storage: &Arc<Storage>, database: &str, user: &str, 
     ctx.register_udf(crate::regexp_split::udf());
     ctx.register_udf(crate::datetime::at_time_zone::udf());
     ctx.register_udtf("pg_get_keywords", Arc::new(crate::pg_catalog::keywords::Keywords));
-    ctx.register_udf(crate::activity::cancel_backend_udf(scope.clone()));
+    for udf in crate::activity::cancel_backend_udfs(scope.clone()) {
+        ctx.register_udf(udf);
+    }
     for udf in crate::json_build::udfs() {
         ctx.register_udf(udf);
     }

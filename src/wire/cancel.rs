@@ -21,6 +21,9 @@ use tokio::sync::Notify;
 pub struct CancelState {
     generation: AtomicU64,
     notify: Notify,
+    /// `pg_terminate_backend`: the connection is to be closed.
+    terminated: std::sync::atomic::AtomicBool,
+    terminate: Notify,
 }
 
 impl CancelState {
@@ -31,6 +34,23 @@ impl CancelState {
     fn cancel(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.notify.notify_waiters();
+    }
+
+    fn terminate(&self) {
+        self.terminated.store(true, Ordering::Release);
+        self.terminate.notify_waiters();
+        self.cancel();
+    }
+
+    /// Resolves once `pg_terminate_backend` named this connection.
+    pub async fn terminated(&self) {
+        loop {
+            let notified = self.terminate.notified();
+            if self.terminated.load(Ordering::Acquire) {
+                return;
+            }
+            notified.await;
+        }
     }
 
     /// Resolves once a cancel arrives after `since`.
@@ -60,10 +80,16 @@ impl CancelRegistry {
         self.connections.lock().expect("cancel registry").remove(&pid);
     }
 
-    /// Cancels the statement of connection `pid` (`pg_cancel_backend`); false when there is none.
-    pub fn cancel_pid(&self, pid: i32) -> bool {
+    /// Cancels the statement of connection `pid` (`pg_cancel_backend`), with `terminate` also
+    /// closing the connection (`pg_terminate_backend`); false when there is none.
+    pub fn signal_pid(&self, pid: i32, terminate: bool) -> bool {
         let state = self.connections.lock().expect("cancel registry").get(&pid).map(|(_, s)| s.clone());
         match state {
+            Some(state) if terminate => {
+                tracing::info!(pid, "pg_terminate_backend");
+                state.terminate();
+                true
+            }
             Some(state) => {
                 tracing::info!(pid, "pg_cancel_backend");
                 state.cancel();

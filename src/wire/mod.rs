@@ -53,6 +53,13 @@ impl Connection {
     }
 }
 
+impl Connection {
+    /// The connection's cancel and terminate signals.
+    pub fn signals(&self) -> Arc<CancelState> {
+        self.cancel.clone()
+    }
+}
+
 impl Drop for Connection {
     fn drop(&mut self) {
         if let Some(pid) = *self.pid.lock().expect("pid lock") {

@@ -397,6 +397,36 @@ fn other_sessions_show_in_pg_stat_activity_and_pg_cancel_backend_stops_their_sta
 }
 
 #[test]
+fn pg_terminate_backend_closes_that_session_and_rolls_back_its_block() {
+    run(async {
+        let server = TestServer::start().await;
+        let victim = server.client().await;
+        let admin = server.client().await;
+        admin.batch_execute("CREATE TABLE tb (id int)").await.unwrap();
+        let pid: i32 = victim.query_one("SELECT pg_backend_pid()", &[]).await.unwrap().get(0);
+        victim.batch_execute("BEGIN; INSERT INTO tb VALUES (1)").await.unwrap();
+        let terminated: bool = admin.query_one(&format!("SELECT pg_terminate_backend({pid})"), &[]).await.unwrap().get(0);
+        assert!(terminated);
+        // The connection is gone: its next statement fails, and its block was rolled back.
+        assert!(tokio::time::timeout(std::time::Duration::from_secs(30), victim.simple_query("SELECT 1")).await.expect("answered in time").is_err());
+        let mut gone = false;
+        for _ in 0..100 {
+            let listed = admin.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1", &[&pid]).await.unwrap();
+            if listed.is_empty() {
+                gone = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(gone, "the terminated session is still listed");
+        assert_eq!(text_rows(&admin, "SELECT count(*) FROM tb").await, vec![vec!["0"]]);
+        let none: bool = admin.query_one("SELECT pg_terminate_backend(999999)", &[]).await.unwrap().get(0);
+        assert!(!none);
+        server.stop().await;
+    });
+}
+
+#[test]
 fn comment_on_shows_in_pg_description_psql_and_survives_a_restart() {
     run(async {
         let server = server_with_schema().await;

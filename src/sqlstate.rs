@@ -296,7 +296,7 @@ fn storage(e: &StorageError) -> SqlState {
         StorageError::DuplicateColumn { .. } => DuplicateColumn,
         StorageError::UnknownSequence(_) => UndefinedTable,
         StorageError::SequenceExhausted(_) => SequenceGeneratorLimitExceeded,
-        StorageError::SequenceValueOutOfBounds { .. } => NumericValueOutOfRange,
+        StorageError::SequenceValueOutOfBounds { .. } | StorageError::ValueOutOfRange(_) => NumericValueOutOfRange,
         StorageError::UniqueViolation { .. } | StorageError::DuplicateKeys { .. } => UniqueViolation,
         StorageError::NotNullViolation { .. } | StorageError::ColumnContainsNulls { .. } => NotNullViolation,
         StorageError::ValueTooLong(_) => StringDataRightTruncation,

@@ -64,3 +64,36 @@ pub async fn unique(dataset: &Dataset, constraint: &ConstraintMeta) -> Result<()
         other => other,
     }
 }
+
+/// Whether ALTER COLUMN TYPE can convert a column stored as `from` into `to` in place (Lance
+/// rewrites just that column): integers to integers (narrowing ones checked first by
+/// [`fits_integer`]), `real` to `double precision`, and `numeric(p,s)` to a numeric that holds
+/// every value exactly (no fewer integer digits, no smaller scale). Each is an exact Arrow cast,
+/// equal to PostgreSQL's.
+pub fn convertible(from: &DataType, to: &DataType) -> bool {
+    match (from, to) {
+        (f, t) if f.is_integer() && t.is_integer() => true,
+        (DataType::Float32, DataType::Float64) => true,
+        (DataType::Decimal128(p1, s1), DataType::Decimal128(p2, s2)) => s2 >= s1 && (*p2 as i16 - *s2 as i16) >= (*p1 as i16 - *s1 as i16),
+        _ => false,
+    }
+}
+
+/// 22003 when a value of `column` does not fit the integer type `to` (PostgreSQL's message:
+/// `integer out of range`).
+pub async fn fits_integer(dataset: &Dataset, column: &str, to: &DataType, type_name: &str) -> Result<()> {
+    let (min, max): (i64, i64) = match to {
+        DataType::Int16 => (i16::MIN.into(), i16::MAX.into()),
+        DataType::Int32 => (i32::MIN.into(), i32::MAX.into()),
+        _ => return Ok(()),
+    };
+    scan(dataset, &[column], |batch| {
+        let values = arrow::compute::cast(batch.column(0), &DataType::Int64)?;
+        if values.as_primitive::<arrow::datatypes::Int64Type>().iter().flatten().any(|v| v < min || v > max) {
+            return Err(Error::ValueOutOfRange(type_name.to_string()));
+        }
+        Ok(())
+    })
+    .await
+}
+

@@ -71,6 +71,10 @@ pub enum Error {
     #[error("column \"{column}\" of relation \"{table}\" contains null values")]
     ColumnContainsNulls { table: String, column: String },
 
+    /// 22003, from ALTER COLUMN TYPE to a narrower integer.
+    #[error("{0} out of range")]
+    ValueOutOfRange(String),
+
     /// 22001, from ALTER COLUMN TYPE to a shorter `varchar(n)`.
     #[error("value too long for type {0}")]
     ValueTooLong(String),

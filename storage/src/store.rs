@@ -757,10 +757,31 @@ impl Storage {
                     // varchar(n) (a shorter length is checked below), or one type's modifiers.
                     let base = |t: &str| t.split('(').next().unwrap_or(t).trim().to_string();
                     let text_like = |t: &str| !t.trim_end().ends_with("[]") && matches!(base(t).as_str(), "text" | "character varying" | "varchar");
-                    let old = &meta.columns[col].type_name;
-                    let alike = (text_like(old) && text_like(&type_name)) || *old == type_name;
+                    let old = meta.columns[col].type_name.clone();
+                    let alike = (text_like(&old) && text_like(&type_name)) || old == type_name;
                     if stored != arrow_type || !alike {
-                        return Err(Error::Unsupported(format!("ALTER COLUMN TYPE from {old} to {type_name} (only between text and varchar(n), or within one type, which need no rewrite)")));
+                        if !crate::alter_checks::convertible(&stored, &arrow_type) {
+                            return Err(Error::Unsupported(format!(
+                                "ALTER COLUMN TYPE from {old} to {type_name} (converted are: text and varchar(n), integers of any width, real to double precision, numeric to a wider numeric)"
+                            )));
+                        }
+                        // Foreign keys compare integers of any width alike, not other types.
+                        let in_key = meta.foreign_keys.iter().any(|f| f.columns.contains(&column))
+                            || catalog.referencing(db, oid).iter().any(|(_, _, f)| f.ref_columns.contains(&column))
+                            || meta.foreign_keys.iter().any(|f| f.ref_table == oid && f.ref_columns.contains(&column));
+                        if in_key && !(stored.is_integer() && arrow_type.is_integer()) {
+                            return Err(Error::Unsupported(format!("ALTER COLUMN TYPE from {old} to {type_name} of a foreign key's column \"{column}\"")));
+                        }
+                        // Lance's cast would leave an index on the column unreadable.
+                        if let Some(index) = meta.indexes.iter().find(|i| i.column == column || i.more_columns.contains(&column)) {
+                            return Err(Error::Unsupported(format!("ALTER COLUMN TYPE of column \"{column}\", which index \"{}\" covers (drop the index first)", index.name)));
+                        }
+                        crate::alter_checks::fits_integer(&dataset, &column, &arrow_type, &type_name).await?;
+                        dataset.alter_columns(&[ColumnAlteration::new(column.clone()).cast_to(arrow_type.clone())]).await?;
+                        // Key sets hold values as they were stored.
+                        self.forget_keys([meta.oid]);
+                        meta.columns[col].type_name = type_name;
+                        continue;
                     }
                     if let Some(max) = max_chars {
                         crate::alter_checks::fits(&dataset, &column, max, &type_name).await?;

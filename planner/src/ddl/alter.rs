@@ -2,7 +2,7 @@
 //! NOT NULL, SET / DROP DEFAULT, TYPE between forms stored alike), ADD CONSTRAINT PRIMARY KEY |
 //! UNIQUE | FOREIGN KEY | CHECK, DROP CONSTRAINT, as migration tools (Alembic, Django) emit them.
 
-use datafusion::sql::sqlparser::ast::{AlterColumnOperation, AlterTable, AlterTableOperation, RenameTableNameKind, TableConstraint};
+use datafusion::sql::sqlparser::ast::{AlterColumnOperation, AlterTable, AlterTableOperation, Expr as SqlExpr, RenameTableNameKind, TableConstraint};
 use quartzdb_storage::{ConstraintKind, ConstraintMeta};
 use quartzdb_storage::AlterOp;
 
@@ -65,7 +65,19 @@ pub async fn execute(session: &mut Session, txn: &mut Txn, alter: AlterTable) ->
                         crate::ddl::create_table::validate_default(session, &column, &default).await?;
                         AlterOp::SetDefault { column, default: Some(default) }
                     }
-                    AlterColumnOperation::SetDataType { data_type, using: None, .. } => {
+                    AlterColumnOperation::SetDataType { data_type, using, .. } => {
+                        // `USING col` or `USING col::type` (Django writes it for every type
+                        // change) is the plain conversion; other expressions are not done yet.
+                        if let Some(using) = &using {
+                            let plain = match using {
+                                SqlExpr::Identifier(i) => names::ident(i) == column,
+                                SqlExpr::Cast { expr, data_type: to, .. } => matches!(expr.as_ref(), SqlExpr::Identifier(i) if names::ident(i) == column) && crate::types::column_type(to).ok().map(|t| t.pg_name) == crate::types::column_type(&data_type).ok().map(|t| t.pg_name),
+                                _ => false,
+                            };
+                            if !plain {
+                                return Err(Error::Unsupported(format!("ALTER COLUMN TYPE … USING {using}")));
+                            }
+                        }
                         let ty = crate::types::column_type(&data_type)?;
                         if ty.serial {
                             return Err(Error::Unsupported("ALTER COLUMN TYPE to a serial type".into()));

@@ -8,6 +8,7 @@
 //!   which differs only for no rows: NULL where PostgreSQL gives `{}`;
 //! - `INTERVAL '1 day 02:00:00'` is `CAST('1 day 02:00:00' AS INTERVAL)`, so that the planner
 //!   reads it as PostgreSQL does (DataFusion's reader takes neither that nor `-01:30:00`);
+//! - numeric literals with an exponent (`1e10`) are spelled out;
 //! - `ts AT TIME ZONE z` is `timezone(z, ts)` (planner: a conversion, not a relabelling);
 //! - `FROM string_to_array(t, ',') s`, a function of one value in FROM, is `FROM (SELECT
 //!   string_to_array(t, ',') AS s) s`;
@@ -52,6 +53,14 @@ pub fn rewrite(stmt: &mut Statement) {
             Expr::Function(f) if matches!(f.args, FunctionArguments::None) && f.name.0.len() == 1 && f.name.to_string().eq_ignore_ascii_case("user") => {
                 if let Ok(call) = crate::parser::parse_expr("current_user") {
                     *e = call;
+                }
+            }
+            // `1e10`, `2.5E-3`: numeric literals written with an exponent, which DataFusion's
+            // decimal reader refuses, spelled out.
+            Expr::Value(v) if matches!(&v.value, datafusion::sql::sqlparser::ast::Value::Number(n, _) if n.contains(['e', 'E'])) => {
+                let datafusion::sql::sqlparser::ast::Value::Number(n, _) = &v.value else { unreachable!() };
+                if let Some(Ok(spelled)) = exponent_literal(n).map(|s| crate::parser::parse_expr(&s)) {
+                    *e = spelled;
                 }
             }
             // `ts AT TIME ZONE z` is `timezone(z, ts)`, which converts (DataFusion's relabels).
@@ -188,6 +197,33 @@ fn positional(args: &[datafusion::sql::sqlparser::ast::FunctionArg]) -> Option<V
             _ => None,
         })
         .collect()
+}
+
+/// A numeric literal with an exponent as SQL DataFusion reads: the digits spelled out (a whole
+/// number as a `numeric` cast, so it stays numeric as in PostgreSQL), or, past the 38 digits a
+/// numeric holds here, a `double precision` (PostgreSQL's numeric would keep it exactly).
+fn exponent_literal(text: &str) -> Option<String> {
+    let (mantissa, exponent) = text.split_once(['e', 'E'])?;
+    let exponent: i64 = exponent.parse().ok()?;
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if !(whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit()) && whole.len() + fraction.len() > 0) || exponent.abs() > 1000 {
+        return None;
+    }
+    let digits = format!("{whole}{fraction}");
+    let point = whole.len() as i64 + exponent;
+    let (int_part, frac_part) = if point <= 0 {
+        (String::new(), format!("{}{digits}", "0".repeat((-point) as usize)))
+    } else if point as usize >= digits.len() {
+        (format!("{digits}{}", "0".repeat(point as usize - digits.len())), String::new())
+    } else {
+        (digits[..point as usize].to_string(), digits[point as usize..].to_string())
+    };
+    let int_part = int_part.trim_start_matches('0');
+    if int_part.len() + frac_part.len() > 38 {
+        return Some(format!("CAST('{text}' AS DOUBLE PRECISION)"));
+    }
+    let int_part = if int_part.is_empty() { "0" } else { int_part };
+    Some(if frac_part.is_empty() { format!("CAST({int_part} AS NUMERIC)") } else { format!("{int_part}.{frac_part}") })
 }
 
 /// Functions of one value that catalog queries put in FROM.
@@ -496,6 +532,7 @@ mod tests {
         assert_eq!(sql("SELECT i FROM generate_series(1, 3) i"), "SELECT i FROM generate_series(1, 3) i (i)");
         assert_eq!(sql("SELECT w FROM regexp_split_to_table('a b', ' ') w"), "SELECT w FROM UNNEST(regexp_split_to_array('a b', ' ')) w (w)");
         assert_eq!(sql("SELECT t AT TIME ZONE 'UTC' FROM x"), "SELECT timezone('UTC', t) FROM x");
+        assert_eq!(sql("SELECT 1e10, 2.5E-3, 1.5e3, 15e-1, 1e300"), "SELECT CAST(10000000000 AS NUMERIC), 0.0025, CAST(1500 AS NUMERIC), 1.5, CAST('1e300' AS DOUBLE PRECISION)");
         assert_eq!(sql("SELECT * FROM unnest(current_schemas(true))"), "SELECT * FROM UNNEST(current_schemas(true)) unnest (unnest)");
         assert_eq!(sql("SELECT user, \"user\" FROM t"), "SELECT current_user, \"user\" FROM t");
         assert_eq!(sql("SELECT s[1] FROM string_to_array('a,b', ',') s"), "SELECT s[1] FROM (SELECT string_to_array('a,b', ',') AS s) s");

@@ -201,12 +201,13 @@ fn positional(args: &[datafusion::sql::sqlparser::ast::FunctionArg]) -> Option<V
 
 /// A numeric literal with an exponent as SQL DataFusion reads: the digits spelled out (a whole
 /// number as a `numeric` cast, so it stays numeric as in PostgreSQL), or, past the 38 digits a
-/// numeric holds here, a `double precision` (PostgreSQL's numeric would keep it exactly).
+/// numeric holds here, a `double precision` when one holds it (PostgreSQL's numeric would keep
+/// it exactly); `None` (DataFusion's error) for what neither holds.
 fn exponent_literal(text: &str) -> Option<String> {
     let (mantissa, exponent) = text.split_once(['e', 'E'])?;
-    let exponent: i64 = exponent.parse().ok()?;
+    let exponent: i64 = exponent.parse().ok().filter(|e: &i64| e.unsigned_abs() <= 1000)?;
     let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    if !(whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit()) && whole.len() + fraction.len() > 0) || exponent.abs() > 1000 {
+    if !(whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit()) && whole.len() + fraction.len() > 0) {
         return None;
     }
     let digits = format!("{whole}{fraction}");
@@ -220,10 +221,17 @@ fn exponent_literal(text: &str) -> Option<String> {
     };
     let int_part = int_part.trim_start_matches('0');
     if int_part.len() + frac_part.len() > 38 {
-        return Some(format!("CAST('{text}' AS DOUBLE PRECISION)"));
+        let value: f64 = text.parse().ok()?;
+        let zero = digits.bytes().all(|b| b == b'0');
+        return (value.is_finite() && (value != 0.0 || zero)).then(|| format!("CAST('{text}' AS DOUBLE PRECISION)"));
     }
     let int_part = if int_part.is_empty() { "0" } else { int_part };
-    Some(if frac_part.is_empty() { format!("CAST({int_part} AS NUMERIC)") } else { format!("{int_part}.{frac_part}") })
+    Some(match frac_part.is_empty() {
+        // An unconstrained numeric keeps 28 integer digits (numeric(38,10)); more fit as a whole number.
+        true if int_part.len() > 28 => format!("CAST({int_part} AS NUMERIC(38,0))"),
+        true => format!("CAST({int_part} AS NUMERIC)"),
+        false => format!("{int_part}.{frac_part}"),
+    })
 }
 
 /// Functions of one value that catalog queries put in FROM.
@@ -533,6 +541,9 @@ mod tests {
         assert_eq!(sql("SELECT w FROM regexp_split_to_table('a b', ' ') w"), "SELECT w FROM UNNEST(regexp_split_to_array('a b', ' ')) w (w)");
         assert_eq!(sql("SELECT t AT TIME ZONE 'UTC' FROM x"), "SELECT timezone('UTC', t) FROM x");
         assert_eq!(sql("SELECT 1e10, 2.5E-3, 1.5e3, 15e-1, 1e300"), "SELECT CAST(10000000000 AS NUMERIC), 0.0025, CAST(1500 AS NUMERIC), 1.5, CAST('1e300' AS DOUBLE PRECISION)");
+        assert_eq!(sql("SELECT 1e30"), "SELECT CAST(1000000000000000000000000000000 AS NUMERIC(38,0))");
+        // Beyond what a double holds, or an absurd exponent: left for the planner to refuse.
+        assert_eq!(sql("SELECT 1e400, 1e-9223372036854775808"), "SELECT 1e400, 1e-9223372036854775808");
         assert_eq!(sql("SELECT * FROM unnest(current_schemas(true))"), "SELECT * FROM UNNEST(current_schemas(true)) unnest (unnest)");
         assert_eq!(sql("SELECT user, \"user\" FROM t"), "SELECT current_user, \"user\" FROM t");
         assert_eq!(sql("SELECT s[1] FROM string_to_array('a,b', ',') s"), "SELECT s[1] FROM (SELECT string_to_array('a,b', ',') AS s) s");

@@ -72,7 +72,7 @@ pub async fn unique(dataset: &Dataset, constraint: &ConstraintMeta) -> Result<()
 /// equal to PostgreSQL's.
 pub fn convertible(from: &DataType, to: &DataType) -> bool {
     match (from, to) {
-        (f, t) if f.is_integer() && t.is_integer() => true,
+        (DataType::Int16 | DataType::Int32 | DataType::Int64, DataType::Int16 | DataType::Int32 | DataType::Int64) => true,
         (DataType::Float32, DataType::Float64) => true,
         (DataType::Decimal128(p1, s1), DataType::Decimal128(p2, s2)) => s2 >= s1 && (*p2 as i16 - *s2 as i16) >= (*p1 as i16 - *s1 as i16),
         _ => false,

@@ -71,6 +71,10 @@ pub enum Error {
     #[error("column \"{column}\" of relation \"{table}\" contains null values")]
     ColumnContainsNulls { table: String, column: String },
 
+    /// 55006: an object the transaction still needs as it is.
+    #[error("{0}")]
+    ObjectInUse(String),
+
     /// 22003, from ALTER COLUMN TYPE to a narrower integer.
     #[error("{0} out of range")]
     ValueOutOfRange(String),

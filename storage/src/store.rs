@@ -766,11 +766,15 @@ impl Storage {
                             )));
                         }
                         // Foreign keys compare integers of any width alike, not other types.
-                        let in_key = meta.foreign_keys.iter().any(|f| f.columns.contains(&column))
-                            || catalog.referencing(db, oid).iter().any(|(_, _, f)| f.ref_columns.contains(&column))
-                            || meta.foreign_keys.iter().any(|f| f.ref_table == oid && f.ref_columns.contains(&column));
-                        if in_key && !(stored.is_integer() && arrow_type.is_integer()) {
+                        let in_key = meta.foreign_keys.iter().any(|f| f.columns.contains(&column) || (f.ref_table == oid && f.ref_columns.contains(&column)))
+                            || catalog.referencing(db, oid).iter().any(|(_, _, f)| f.ref_columns.contains(&column));
+                        if in_key && !(stored.is_signed_integer() && arrow_type.is_signed_integer()) {
                             return Err(Error::Unsupported(format!("ALTER COLUMN TYPE from {old} to {type_name} of a foreign key's column \"{column}\"")));
+                        }
+                        // Pending deferred checks hold keys encoded in the old type.
+                        let referencing: Vec<(u32, String)> = catalog.referencing(db, oid).iter().map(|(_, child, f)| (child.oid, f.name.clone())).collect();
+                        if txn.deferred.iter().any(|d| d.child == oid || referencing.contains(&(d.child, d.fk.clone()))) {
+                            return Err(Error::ObjectInUse(format!("cannot ALTER TABLE \"{}\" because it has pending trigger events", name.name)));
                         }
                         // Lance's cast would leave an index on the column unreadable.
                         if let Some(index) = meta.indexes.iter().find(|i| i.column == column || i.more_columns.contains(&column)) {
@@ -937,6 +941,13 @@ impl Storage {
     /// Commits one statement's row changes as one Lance version of the transaction. Unique keys
     /// are checked first, so a violating statement changes nothing.
     pub async fn commit_rows(&self, txn: &mut Txn, db: &str, name: &QualifiedName, change: RowChange) -> Result<()> {
+        self.commit_rows_checked(txn, db, name, change, true).await
+    }
+
+    /// [`Self::commit_rows`]; without `check_keys` the rows' own foreign keys are not checked,
+    /// for a SET NULL action's rewrite, which changes no key but the one it nulls (PostgreSQL
+    /// checks only keys a row changed).
+    async fn commit_rows_checked(&self, txn: &mut Txn, db: &str, name: &QualifiedName, change: RowChange, check_keys: bool) -> Result<()> {
         if change.deleted_addrs.is_empty() && change.inserted.iter().all(|b| b.num_rows() == 0) {
             return Ok(());
         }
@@ -945,7 +956,7 @@ impl Storage {
         txn.touch_keys(meta.oid);
         self.check_unique(&meta, &dataset, &change).await?;
         let recorded = async {
-            let mut deferred = self.check_references(txn, db, &meta, &change).await?;
+            let mut deferred = if check_keys { self.check_references(txn, db, &meta, &change).await? } else { Vec::new() };
             let mut removed = self.removed_keys(txn, db, &meta, &change)?;
             // Referential actions, once this change is recorded: ON DELETE CASCADE (a DELETE is
             // a change that inserts nothing) takes the referencing rows with it, ON DELETE | UPDATE
@@ -1118,7 +1129,7 @@ impl Storage {
         if change.deleted_addrs.is_empty() {
             return Ok(());
         }
-        self.commit_rows(txn, db, child, change).await
+        Box::pin(self.commit_rows_checked(txn, db, child, change, !set_null)).await
     }
 
     /// Fails when a referencing table still uses a removed key (NO ACTION / RESTRICT).

@@ -64,15 +64,17 @@ impl ScalarUDFImpl for AtTimeZone {
         let text = |t: &DataType| matches!(t, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 | DataType::Null);
         match args {
             [z, DataType::Timestamp(_, tz)] if text(z) => Ok(vec![DataType::Utf8, DataType::Timestamp(TimeUnit::Microsecond, tz.clone())]),
-            [z, DataType::Date32] if text(z) => Ok(vec![DataType::Utf8, DataType::Timestamp(TimeUnit::Microsecond, None)]),
+            // A date, an untyped literal, NULL or a parameter is a timestamptz, as PostgreSQL
+            // resolves it (read in the session's zone by the cast coercion adds).
+            [z, t] if text(z) && (text(t) || t == &DataType::Date32) => Ok(vec![DataType::Utf8, DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))]),
             _ => Err(crate::Error::no_such_function("timezone", args).into()),
         }
     }
 
     fn return_type(&self, args: &[DataType]) -> Result<DataType> {
         Ok(match &args[1] {
-            DataType::Timestamp(_, Some(_)) => DataType::Timestamp(TimeUnit::Microsecond, None),
-            _ => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            DataType::Timestamp(_, None) => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            _ => DataType::Timestamp(TimeUnit::Microsecond, None),
         })
     }
 
@@ -97,6 +99,7 @@ impl ScalarUDFImpl for AtTimeZone {
             }
             let z = &cached.as_ref().expect("cached").1;
             out.push(Some(match (z, to_local) {
+                _ if super::is_infinite(us) => us,
                 (Zone::Fixed(s), true) => us.saturating_add(s * 1_000_000),
                 (Zone::Fixed(s), false) => us.saturating_sub(s * 1_000_000),
                 (Zone::Named(tz), true) => super::utc_to_local(us, *tz),

@@ -72,15 +72,23 @@ pub async fn run(listener: TcpListener, engine: Arc<Engine>, config: &Config, sh
         };
         let connection = Connection::new(engine.clone(), registry.clone(), config.allow_remote);
         let signals = connection.signals();
+        // A second handle on the socket tells the client why pg_terminate_backend closed it.
+        let Some((socket, farewell)) = with_second_handle(socket) else { continue };
         connections.spawn(async move {
             tokio::select! {
+                biased;
+                // Dropping the connection (and a statement it runs) rolls back its transaction.
+                _ = signals.terminated() => {
+                    tracing::info!(%peer, "connection terminated by pg_terminate_backend");
+                    if let Ok(socket) = TcpStream::from_std(farewell) {
+                        fatal(socket, "57P01", "terminating connection due to administrator command").await;
+                    }
+                }
                 ended = pgwire::tokio::process_socket(socket, None, Handlers(connection)) => {
                     if let Err(e) = ended {
                         tracing::debug!(%peer, error = %e, "connection ended with an error");
                     }
                 }
-                // Dropping the connection closes its socket and rolls back its transaction.
-                _ = signals.terminated() => tracing::info!(%peer, "connection terminated by pg_terminate_backend"),
             }
             drop(permit);
         });
@@ -97,10 +105,22 @@ pub async fn run(listener: TcpListener, engine: Arc<Engine>, config: &Config, sh
 }
 
 /// Tells a client over the limit why, as PostgreSQL does (53300), then closes.
-async fn refuse(mut socket: TcpStream) {
+async fn refuse(socket: TcpStream) {
+    fatal(socket, "53300", "sorry, too many clients already").await;
+}
+
+/// `socket` and a second handle on it (a duplicated descriptor), or `None` if that fails.
+fn with_second_handle(socket: TcpStream) -> Option<(TcpStream, std::net::TcpStream)> {
+    let socket = socket.into_std().ok()?;
+    let second = socket.try_clone().ok()?;
+    Some((TcpStream::from_std(socket).ok()?, second))
+}
+
+/// Sends a FATAL error and closes the connection.
+async fn fatal(mut socket: TcpStream, code: &str, message: &str) {
     use pgwire::messages::response::ErrorResponse;
     use pgwire::error::ErrorInfo;
-    let info = ErrorInfo::new("FATAL".into(), "53300".into(), "sorry, too many clients already".into());
+    let info = ErrorInfo::new("FATAL".into(), code.into(), message.into());
     let mut buf = bytes::BytesMut::new();
     if pgwire::messages::Message::encode(&ErrorResponse::from(info), &mut buf).is_ok() {
         let _ = socket.write_all(&buf).await;

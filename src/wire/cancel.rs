@@ -36,10 +36,10 @@ impl CancelState {
         self.notify.notify_waiters();
     }
 
+    /// The connection's task then drops it (and a statement it runs) and says why.
     fn terminate(&self) {
         self.terminated.store(true, Ordering::Release);
         self.terminate.notify_waiters();
-        self.cancel();
     }
 
     /// Resolves once `pg_terminate_backend` named this connection.

@@ -407,7 +407,8 @@ fn pg_terminate_backend_closes_that_session_and_rolls_back_its_block() {
         victim.batch_execute("BEGIN; INSERT INTO tb VALUES (1)").await.unwrap();
         let terminated: bool = admin.query_one(&format!("SELECT pg_terminate_backend({pid})"), &[]).await.unwrap().get(0);
         assert!(terminated);
-        // The connection is gone: its next statement fails, and its block was rolled back.
+        // The connection is gone (told so with FATAL 57P01, which psycopg reports as
+        // AdminShutdown): its next statement fails, and its block was rolled back.
         assert!(tokio::time::timeout(std::time::Duration::from_secs(30), victim.simple_query("SELECT 1")).await.expect("answered in time").is_err());
         let mut gone = false;
         for _ in 0..100 {

@@ -78,7 +78,7 @@ fn pgvector_python_clients_work() {
     });
     let mut command = Command::new(venv.join("bin/python"));
     command.arg(clients_dir("python").join("test_vector.py"));
-    run_client(command, |server| server.url("quartz"), "17 passed, 0 failed");
+    run_client(command, |server| server.url("quartz"), "18 passed, 0 failed");
 }
 
 #[test]

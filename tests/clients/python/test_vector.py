@@ -332,6 +332,29 @@ def psycopg_named_cursor_streams_rows():
 
 
 @check
+def psycopg_terminated_session_is_told_why():
+    """pg_terminate_backend ends another session, which learns it as PostgreSQL tells it: FATAL
+    57P01, psycopg's AdminShutdown; its open transaction is rolled back."""
+    import psycopg
+
+    with psycopg.connect(DSN, autocommit=True) as admin:
+        admin.execute("DROP TABLE IF EXISTS term_t")
+        admin.execute("CREATE TABLE term_t (id int)")
+        victim = psycopg.connect(DSN)
+        pid = victim.execute("SELECT pg_backend_pid()").fetchone()[0]
+        victim.execute("INSERT INTO term_t VALUES (1)")
+        assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
+        try:
+            victim.execute("SELECT 1")
+            raise AssertionError("the terminated session answered")
+        except psycopg.errors.AdminShutdown as e:
+            assert e.sqlstate == "57P01", e.sqlstate
+        finally:
+            victim.close()
+        assert admin.execute("SELECT count(*) FROM term_t").fetchone() == (0,)
+
+
+@check
 def asyncpg_transactions_and_savepoints():
     import asyncpg
 

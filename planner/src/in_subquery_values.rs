@@ -29,7 +29,7 @@ impl AnalyzerRule for InSubqueryValues {
         let mut count = 0usize;
         plan.transform_up_with_subqueries(|node| {
             let LogicalPlan::Projection(p) = &node else { return Ok(Transformed::no(node)) };
-            let is_target = |e: &Expr| matches!(e, Expr::InSubquery(InSubquery { subquery, .. }) if subquery.outer_ref_columns.is_empty());
+            let is_target = |e: &Expr| matches!(e, Expr::InSubquery(InSubquery { subquery, .. }) if is_target_subquery(subquery));
             if !p.expr.iter().any(|e| e.exists(|e| Ok(is_target(e))).unwrap_or(false)) {
                 return Ok(Transformed::no(node));
             }
@@ -39,7 +39,7 @@ impl AnalyzerRule for InSubqueryValues {
             for e in &p.expr {
                 let name = e.schema_name().to_string();
                 let rewritten = e.clone().transform_up(|e| match e {
-                    Expr::InSubquery(InSubquery { expr, subquery, negated }) if subquery.outer_ref_columns.is_empty() => {
+                    Expr::InSubquery(InSubquery { expr, subquery, negated }) if is_target_subquery(&subquery) => {
                         let (values, has_null) = (format!("__quartz_in_values_{count}"), format!("__quartz_in_null_{count}"));
                         count += 1;
                         let column = Expr::Column(subquery.subquery.schema().columns()[0].clone());
@@ -63,6 +63,11 @@ impl AnalyzerRule for InSubqueryValues {
         })
         .data()
     }
+}
+
+/// The IN subqueries rewritten here: uncorrelated ones (DataFusion's own rules take the rest).
+fn is_target_subquery(subquery: &datafusion::logical_expr::Subquery) -> bool {
+    subquery.outer_ref_columns.is_empty()
 }
 
 /// Whether `expr` is among the gathered `values` (NULL when it is not, but `values` has NULL).

@@ -151,6 +151,13 @@ fn one_char() -> CharacterLength {
     CharacterLength::IntegerLength { length: 1, unit: None }
 }
 
+/// The `n` of `character varying(n)` and `character(n)` (not of arrays of them): their length
+/// limit in characters.
+pub fn char_limit(type_name: &str) -> Option<usize> {
+    let rest = type_name.strip_prefix("character varying(").or_else(|| type_name.strip_prefix("character("))?;
+    rest.strip_suffix(')')?.parse().ok()
+}
+
 /// PostgreSQL's bounds on a `char(n)` / `varchar(n)` length (22023 outside them).
 fn check_length(name: &str, len: Option<&CharacterLength>) -> Result<()> {
     match len {

@@ -159,7 +159,7 @@ fn binary_text_type(c: &ArrayRef, marker: &str) -> datafusion::error::Result<(Da
 
 /// The `n` of a `character(n)` type name (not of an array of it).
 fn char_width(type_name: &str) -> Option<usize> {
-    type_name.strip_prefix("character(")?.strip_suffix(')')?.parse().ok()
+    type_name.starts_with("character(").then(|| quartzdb_planner::types::char_limit(type_name)).flatten()
 }
 
 /// A `character(n)` column as PostgreSQL sends it (in either format): blank-padded to `n`

@@ -8,12 +8,12 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, TimestampMicrosecondArray};
 use arrow::datatypes::{DataType, TimeUnit, TimestampMicrosecondType};
-use chrono_tz::Tz;
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 
 use super::DateTimeError;
+use super::input::{Zone, parse_zone};
 
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct AtTimeZone {
@@ -24,31 +24,15 @@ pub fn udf() -> ScalarUDF {
     ScalarUDF::new_from_impl(AtTimeZone { signature: Signature::user_defined(Volatility::Immutable) })
 }
 
-/// A zone as AT TIME ZONE reads it.
-enum Zone {
-    /// Seconds east of UTC.
-    Fixed(i64),
-    Named(Tz),
-}
-
+/// A zone as AT TIME ZONE reads it: as the input functions read one (`datetime::input`), but a
+/// numeric offset is POSIX-style, positive west of Greenwich.
 fn zone(text: &str) -> std::result::Result<Zone, DateTimeError> {
     let trimmed = text.trim();
-    if let Some(rest) = trimmed.strip_prefix(['+', '-']) {
-        // POSIX: a positive offset is west of Greenwich.
-        let west = trimmed.starts_with('+');
-        let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
-        if let (Ok(h), Ok(m)) = (h.parse::<i64>(), m.parse::<i64>())
-            && h <= 15
-            && m < 60
-        {
-            let seconds = h * 3600 + m * 60;
-            return Ok(Zone::Fixed(if west { -seconds } else { seconds }));
-        }
+    match parse_zone(trimmed) {
+        Some(Ok(Zone::Fixed(east))) if trimmed.starts_with(['+', '-']) => Ok(Zone::Fixed(-east)),
+        Some(Ok(z)) => Ok(z),
+        _ => Err(DateTimeError::UnknownZone(text.to_string())),
     }
-    if matches!(trimmed.to_ascii_lowercase().as_str(), "utc" | "gmt" | "z" | "zulu") {
-        return Ok(Zone::Fixed(0));
-    }
-    chrono_tz::TZ_VARIANTS.iter().find(|z| z.name().eq_ignore_ascii_case(trimmed)).map(|z| Zone::Named(*z)).ok_or_else(|| DateTimeError::UnknownZone(text.to_string()))
 }
 
 impl ScalarUDFImpl for AtTimeZone {

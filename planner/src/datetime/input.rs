@@ -104,7 +104,7 @@ pub fn parse(text: &str, target: Target, zone: Tz, now_us: i64) -> Result<i64, D
     })
 }
 
-enum Zone {
+pub(super) enum Zone {
     /// Seconds east of UTC.
     Fixed(i64),
     Named(Tz),
@@ -112,7 +112,7 @@ enum Zone {
 
 /// A zone after the date and time: `None` when it is not one at all (a syntax error), an
 /// error when it looks like a zone name but names none.
-fn parse_zone(text: &str) -> Option<Result<Zone, DateTimeError>> {
+pub(super) fn parse_zone(text: &str) -> Option<Result<Zone, DateTimeError>> {
     let lower = text.to_ascii_lowercase();
     if matches!(lower.as_str(), "z" | "utc" | "gmt" | "zulu" | "ut") {
         return Some(Ok(Zone::Fixed(0)));

@@ -24,7 +24,7 @@ pub fn conform(table: &str, meta: &TableMeta, schema: &Schema, batches: Vec<Reco
             if col.not_null && array.null_count() > 0 {
                 return Err(StorageError::NotNullViolation { table: table.to_string(), column: col.name.clone() }.into());
             }
-            let array = match char_limit(&col.type_name) {
+            let array = match crate::types::char_limit(&col.type_name) {
                 Some(limit) => fit_length(array, limit, col.type_name.starts_with("character("), &col.type_name)?,
                 None => array,
             };
@@ -35,11 +35,6 @@ pub fn conform(table: &str, meta: &TableMeta, schema: &Schema, batches: Vec<Reco
     Ok(out)
 }
 
-/// `character varying(n)` and `character(n)` limit length in characters.
-fn char_limit(type_name: &str) -> Option<usize> {
-    let rest = type_name.strip_prefix("character varying(").or_else(|| type_name.strip_prefix("character("))?;
-    rest.strip_suffix(')')?.parse().ok()
-}
 
 /// 22001 for a value longer than `limit`, unless the excess is spaces, which PostgreSQL cuts
 /// off. A `character(n)` value is kept without its trailing spaces, which are not significant
@@ -88,10 +83,10 @@ mod tests {
 
     #[test]
     fn char_limits_come_from_the_type_name() {
-        assert_eq!(char_limit("character varying(20)"), Some(20));
-        assert_eq!(char_limit("character(1)"), Some(1));
-        assert_eq!(char_limit("character varying"), None);
-        assert_eq!(char_limit("text"), None);
+        assert_eq!(crate::types::char_limit("character varying(20)"), Some(20));
+        assert_eq!(crate::types::char_limit("character(1)"), Some(1));
+        assert_eq!(crate::types::char_limit("character varying"), None);
+        assert_eq!(crate::types::char_limit("text"), None);
     }
 
     #[test]

@@ -91,6 +91,55 @@ pub struct RowChange {
     pub deleted_rows: Vec<RecordBatch>,
     /// Rows added, in the table's schema.
     pub inserted: Vec<RecordBatch>,
+    /// For an update: row j of `deleted_rows` (counted across its batches) became row j of the
+    /// `inserted` batches from this one on (UPDATE: 0; ON CONFLICT DO UPDATE: 1, after the rows
+    /// it inserts). ON UPDATE CASCADE follows keys through it.
+    pub updated_from: Option<usize>,
+}
+
+/// What a referential action does to the rows referencing keys a change removed.
+enum Referencing {
+    /// ON DELETE CASCADE.
+    Delete,
+    /// ON DELETE | UPDATE SET NULL.
+    SetNull,
+    /// ON UPDATE CASCADE: the keys' new values.
+    Update(NewKeys),
+}
+
+/// The new values of updated keys: `values` (the referenced columns) at `rows[old key]`.
+struct NewKeys {
+    rows: std::collections::HashMap<Box<[u8]>, u32>,
+    values: Vec<arrow::array::ArrayRef>,
+}
+
+impl NewKeys {
+    /// Pairs each of `removed` (keys of `fk`'s referenced columns, as [`crate::foreign_keys::
+    /// encode`] encodes them) with its new value in the updated rows of `change`.
+    fn of(change: &RowChange, fk: &ForeignKeyMeta, removed: &std::collections::HashSet<Box<[u8]>>) -> Result<Self> {
+        let missing = || Error::Internal("ON UPDATE CASCADE of a change that is not an update".into());
+        let from = change.updated_from.ok_or_else(missing)?;
+        let concat = |batches: &[RecordBatch]| -> Result<RecordBatch> {
+            let first = batches.first().ok_or_else(missing)?;
+            Ok(arrow::compute::concat_batches(&first.schema(), batches)?)
+        };
+        let old = concat(&change.deleted_rows)?;
+        let new = concat(change.inserted.get(from..).unwrap_or_default())?;
+        if old.num_rows() != new.num_rows() {
+            return Err(missing());
+        }
+        let mut rows = std::collections::HashMap::new();
+        let mut picked = Vec::new();
+        for (row, key) in crate::foreign_keys::encode(&crate::foreign_keys::key_columns(&old, &fk.ref_columns)?)? {
+            if removed.contains(&key) && !rows.contains_key(&key) {
+                rows.insert(key, picked.len() as u32);
+                picked.push(row as u32);
+            }
+        }
+        let picked = arrow::array::UInt32Array::from(picked);
+        let values = crate::foreign_keys::key_columns(&new, &fk.ref_columns)?.iter().map(|a| arrow::compute::take(a, &picked, None)).collect::<std::result::Result<_, _>>()?;
+        Ok(Self { rows, values })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -959,11 +1008,23 @@ impl Storage {
             let mut deferred = if check_keys { self.check_references(txn, db, &meta, &change).await? } else { Vec::new() };
             let mut removed = self.removed_keys(txn, db, &meta, &change)?;
             // Referential actions, once this change is recorded: ON DELETE CASCADE (a DELETE is
-            // a change that inserts nothing) takes the referencing rows with it, ON DELETE | UPDATE
-            // SET NULL clears their keys. Neither waits for COMMIT, even when DEFERRABLE.
+            // a change that inserts nothing) takes the referencing rows with it, ON UPDATE
+            // CASCADE gives them the new key, ON DELETE | UPDATE SET NULL clears it. None waits
+            // for COMMIT, even when DEFERRABLE.
             let deleting = change.inserted.iter().all(|b| b.num_rows() == 0);
             let acts = |fk: &ForeignKeyMeta| matches!(if deleting { fk.on_delete } else { fk.on_update }, 'c' | 'n');
-            let cascades: Vec<_> = removed.iter().filter(|(_, fk, _)| acts(fk)).cloned().collect();
+            let cascades: Vec<_> = removed
+                .iter()
+                .filter(|(_, fk, _)| acts(fk))
+                .map(|(child, fk, keys)| {
+                    let action = match if deleting { fk.on_delete } else { fk.on_update } {
+                        'n' => Referencing::SetNull,
+                        _ if deleting => Referencing::Delete,
+                        _ => Referencing::Update(NewKeys::of(&change, fk, keys)?),
+                    };
+                    Ok((child.clone(), fk.clone(), keys.clone(), action))
+                })
+                .collect::<Result<_>>()?;
             removed.retain(|(_, fk, _)| !acts(fk));
             removed.retain(|(child, fk, keys)| {
                 let Some(child) = txn.catalog().table(db, child).ok().map(|t| t.oid) else { return true };
@@ -978,10 +1039,9 @@ impl Storage {
             self.check_referenced(txn, db, name, &meta, &committed, &removed).await?;
             txn.set_dataset(db, name, committed.clone())?;
             txn.deferred.extend(deferred);
-            for (child, fk, keys) in cascades {
+            for (child, fk, keys, action) in cascades {
                 let parent_types = crate::foreign_keys::types_of(&table_schema(&committed), &fk.ref_columns)?;
-                let set_null = (if deleting { fk.on_delete } else { fk.on_update }) == 'n';
-                Box::pin(self.change_referencing(txn, db, &child, &fk, &keys, &parent_types, set_null)).await?;
+                Box::pin(self.change_referencing(txn, db, &child, &fk, &keys, &parent_types, action)).await?;
             }
             Ok(())
         }
@@ -1079,9 +1139,10 @@ impl Storage {
         Ok(out)
     }
 
-    /// Deletes the rows of `child` whose key of `fk` is one of `keys` (ON DELETE CASCADE), or
-    /// with `set_null` writes them again with that key NULL (SET NULL; 23502 for a NOT NULL key
-    /// column), as a change of its own: its own referencing tables, keys and checks follow.
+    /// Applies `action` to the rows of `child` whose key of `fk` is one of `keys`: deletes them
+    /// (ON DELETE CASCADE), or writes them again with the key NULL (SET NULL; 23502 for a NOT
+    /// NULL key column) or the key's new value (ON UPDATE CASCADE), as a change of its own: its
+    /// own referencing tables, keys and checks follow.
     #[allow(clippy::too_many_arguments)]
     async fn change_referencing(
         &self,
@@ -1091,7 +1152,7 @@ impl Storage {
         fk: &ForeignKeyMeta,
         keys: &std::collections::HashSet<Box<[u8]>>,
         parent_types: &[arrow::datatypes::DataType],
-        set_null: bool,
+        action: Referencing,
     ) -> Result<()> {
         let meta = txn.catalog().table(db, child)?.clone();
         let dataset = self.txn_dataset(txn, &meta).await?;
@@ -1099,10 +1160,11 @@ impl Storage {
         let mut scanner = dataset.scan();
         scanner.with_row_address();
         let mut stream = scanner.try_into_stream().await?;
-        let mut change = RowChange { deleted_addrs: Vec::new(), deleted_rows: Vec::new(), inserted: Vec::new() };
+        let rewrites = !matches!(action, Referencing::Delete);
+        let mut change = RowChange { updated_from: rewrites.then_some(0), ..Default::default() };
         while let Some(batch) = stream.try_next().await? {
             let (arrays, _) = crate::foreign_keys::as_types(crate::foreign_keys::key_columns(&batch, &fk.columns)?, parent_types)?;
-            let rows: Vec<u32> = crate::foreign_keys::encode(&arrays)?.into_iter().filter(|(_, key)| keys.contains(key)).map(|(row, _)| row as u32).collect();
+            let (rows, matched): (Vec<u32>, Vec<Box<[u8]>>) = crate::foreign_keys::encode(&arrays)?.into_iter().filter(|(_, key)| keys.contains(key)).map(|(row, key)| (row as u32, key)).unzip();
             if rows.is_empty() {
                 continue;
             }
@@ -1111,16 +1173,31 @@ impl Storage {
             change.deleted_addrs.extend(addrs.as_any().downcast_ref::<arrow::array::UInt64Array>().ok_or_else(|| Error::Internal("row addresses".into()))?.values().iter().copied());
             let without_addr = batch.project(&(0..batch.num_columns()).filter(|&i| batch.schema().field(i).name() != crate::ROW_ADDR).collect::<Vec<_>>())?;
             let taken = crate::encoding::to_sql(arrow::compute::take_record_batch(&without_addr, &rows)?, &sql)?;
-            if set_null {
-                if let Some(column) = meta.columns.iter().find(|c| c.not_null && fk.columns.contains(&c.name)) {
-                    return Err(Error::NotNullViolation { table: child.name.clone(), column: column.name.clone() });
+            // The referencing columns' new values, by name.
+            let replaced: Vec<(String, arrow::array::ArrayRef)> = match &action {
+                Referencing::Delete => Vec::new(),
+                Referencing::SetNull => {
+                    if let Some(column) = meta.columns.iter().find(|c| c.not_null && fk.columns.contains(&c.name)) {
+                        return Err(Error::NotNullViolation { table: child.name.clone(), column: column.name.clone() });
+                    }
+                    fk.columns.iter().map(|c| Ok((c.clone(), arrow::array::new_null_array(taken.schema().field_with_name(c)?.data_type(), taken.num_rows())))).collect::<Result<_>>()?
                 }
+                Referencing::Update(new) => {
+                    let at = arrow::array::UInt32Array::from(matched.iter().map(|key| new.rows.get(key).copied().ok_or_else(|| Error::Internal("a cascaded key has no new value".into()))).collect::<Result<Vec<u32>>>()?);
+                    fk.columns
+                        .iter()
+                        .zip(&new.values)
+                        .map(|(c, values)| Ok((c.clone(), arrow::compute::cast(&arrow::compute::take(values, &at, None)?, taken.schema().field_with_name(c)?.data_type())?)))
+                        .collect::<Result<_>>()?
+                }
+            };
+            if rewrites {
                 let columns = taken
                     .schema()
                     .fields()
                     .iter()
                     .zip(taken.columns())
-                    .map(|(f, c)| if fk.columns.contains(f.name()) { arrow::array::new_null_array(f.data_type(), c.len()) } else { c.clone() })
+                    .map(|(f, c)| replaced.iter().find(|(name, _)| name == f.name()).map_or_else(|| c.clone(), |(_, v)| v.clone()))
                     .collect();
                 change.inserted.push(RecordBatch::try_new(taken.schema(), columns)?);
             }
@@ -1129,7 +1206,9 @@ impl Storage {
         if change.deleted_addrs.is_empty() {
             return Ok(());
         }
-        Box::pin(self.commit_rows_checked(txn, db, child, change, !set_null)).await
+        // A rewrite changes no key but the one it sets, which is valid by construction
+        // (PostgreSQL checks only keys a row changed).
+        Box::pin(self.commit_rows_checked(txn, db, child, change, !rewrites)).await
     }
 
     /// Fails when a referencing table still uses a removed key (NO ACTION / RESTRICT).

@@ -10,13 +10,13 @@ use quartzdb_storage::QualifiedName;
 use crate::error::{Error, Result};
 use crate::names;
 
-/// The `pg_constraint` letter of an action QuartzDB enforces: NO ACTION, RESTRICT, SET NULL and
-/// ON DELETE CASCADE; SET DEFAULT and ON UPDATE CASCADE are not done yet.
+/// The `pg_constraint` letter of an action QuartzDB enforces: NO ACTION, RESTRICT, CASCADE and
+/// SET NULL; SET DEFAULT is not done yet.
 fn action(a: Option<ReferentialAction>, what: &str) -> Result<char> {
     match a {
         None | Some(ReferentialAction::NoAction) => Ok('a'),
         Some(ReferentialAction::Restrict) => Ok('r'),
-        Some(ReferentialAction::Cascade) if what == "DELETE" => Ok('c'),
+        Some(ReferentialAction::Cascade) => Ok('c'),
         Some(ReferentialAction::SetNull) => Ok('n'),
         Some(other) => Err(Error::Unsupported(format!("ON {what} {other} in a foreign key"))),
     }

@@ -32,7 +32,7 @@ pub async fn execute(session: &mut Session, txn: &mut Txn, update: Update, param
     crate::check_constraint::enforce(session, &target.qname.name, &meta, &schema, &new).await?;
     if n > 0 {
         let old = if meta.constraints.is_empty() { vec![] } else { columns(&rows, 1 + width..1 + 2 * width, &schema)? };
-        let change = RowChange { deleted_addrs: row_addrs(&rows), deleted_rows: old, inserted: new.clone() };
+        let change = RowChange { deleted_addrs: row_addrs(&rows), deleted_rows: old, inserted: new.clone(), updated_from: Some(0) };
         storage.commit_rows(txn, session.database(), &target.qname, change).await?;
     }
     finish(session, &target, schema, new, returning, CommandTag::new("UPDATE").with_rows(n)).await

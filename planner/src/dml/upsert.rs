@@ -93,7 +93,7 @@ async fn resolve(
             inserted.extend(new);
             // RETURNING lists the rows in the order they were proposed, as PostgreSQL does.
             let written = in_proposal_order(schema, &inserted, &order)?;
-            let change = RowChange { deleted_addrs: crate::dml::row_addrs(&rows), deleted_rows: old, inserted };
+            let change = RowChange { deleted_addrs: crate::dml::row_addrs(&rows), deleted_rows: old, inserted, updated_from: Some(1) };
             Ok(Upsert { change, written: vec![written] })
         }
     }

@@ -230,6 +230,7 @@ fn planner(e: &PlannerError) -> SqlState {
         PlannerError::Vector(e) => vector(e),
         PlannerError::DateTime(e) => datetime(e),
         PlannerError::Copy(_) => BadCopyFileFormat,
+        PlannerError::InCopy { source, .. } => planner(source),
         PlannerError::MalformedArray(_) => InvalidTextRepresentation,
         PlannerError::InvalidBytea(quartzdb_planner::bytea_input::InvalidBytea::Syntax) => InvalidTextRepresentation,
         PlannerError::InvalidBytea(_) => InvalidParameterValue,

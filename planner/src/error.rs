@@ -30,6 +30,10 @@ pub enum Error {
     #[error(transparent)]
     InvalidBytea(#[from] crate::bytea_input::InvalidBytea),
 
+    /// A COPY row's error, with the row in PostgreSQL's CONTEXT (`COPY t, line 3, column a: "x"`).
+    #[error("{source}")]
+    InCopy { context: String, source: Box<Error> },
+
     /// 22003: `integer out of range` and the like.
     #[error("{0}")]
     OutOfRange(String),

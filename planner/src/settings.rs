@@ -52,6 +52,8 @@ const DEFAULTS: &[(&str, &str, bool)] = &[
     ("quartz.nprobes", "0", false),
     ("quartz.refine_factor", "0", false),
     ("quartz.exact_search_below", "10000", false),
+    // Decoded COPY FROM data gathered before it is inserted: what bounds a COPY's memory.
+    ("quartz.copy_batch_size", "32MB", false),
 ];
 
 /// Settings that cannot be changed with SET.
@@ -211,6 +213,11 @@ impl Settings {
         }
     }
 
+    /// `quartz.copy_batch_size` in bytes.
+    pub fn copy_batch_bytes(&self) -> usize {
+        parse_memory_kb(&self.values["quartz.copy_batch_size"]).map_or(32 << 20, |kb| (kb as usize).saturating_mul(1024))
+    }
+
     pub fn statement_timeout_ms(&self) -> u64 {
         parse_duration_ms(&self.values["statement_timeout"]).unwrap_or(0)
     }
@@ -263,6 +270,12 @@ fn normalize(name: &str, value: &str) -> Result<String> {
         "quartz.nprobes" => bounded(name, value, 0, 32768),
         "quartz.refine_factor" => bounded(name, value, 0, 1000),
         "quartz.exact_search_below" => bounded(name, value, 0, i32::MAX as i64),
+        // PostgreSQL's memory units (a bare number is kB, as for work_mem), shown as it shows them.
+        "quartz.copy_batch_size" => match parse_memory_kb(value) {
+            Some(kb) if (64..=64 << 20).contains(&kb) => Ok(show_memory_kb(kb)),
+            Some(kb) => Err(Error::InvalidParameter(format!("{kb} kB is outside the valid range for parameter \"{name}\" (64 .. {})", 64 << 20))),
+            None => Err(Error::InvalidParameter(format!("invalid value for parameter \"{name}\": \"{}\"", value.trim().trim_matches('\'')))),
+        },
         "enable_indexscan" => match value.trim().trim_matches('\'').to_ascii_lowercase().as_str() {
             "on" | "true" | "1" | "yes" => Ok("on".into()),
             "off" | "false" | "0" | "no" => Ok("off".into()),
@@ -298,6 +311,32 @@ fn bounded(name: &str, value: &str, lo: i64, hi: i64) -> Result<String> {
 fn one_of(value: &str, allowed: &[&str], invalid: impl Fn() -> Error) -> Result<String> {
     let v = value.trim().trim_matches('\'').to_ascii_lowercase();
     if allowed.contains(&v.as_str()) { Ok(v) } else { Err(invalid()) }
+}
+
+/// Parses a PostgreSQL memory setting into kB (`64kB`, `32MB`, `1GB`, `1TB`; bare numbers are kB).
+fn parse_memory_kb(value: &str) -> Option<u64> {
+    let v = value.trim().trim_matches('\'');
+    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (num, unit) = v.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    let factor: u64 = match unit.trim() {
+        "" | "kB" => 1,
+        "MB" => 1 << 10,
+        "GB" => 1 << 20,
+        "TB" => 1 << 30,
+        _ => return None,
+    };
+    n.checked_mul(factor)
+}
+
+/// A kB count in the largest unit that divides it, as `SHOW work_mem` prints one.
+fn show_memory_kb(kb: u64) -> String {
+    for (unit, size) in [("TB", 1u64 << 30), ("GB", 1 << 20), ("MB", 1 << 10)] {
+        if kb % size == 0 {
+            return format!("{}{unit}", kb / size);
+        }
+    }
+    format!("{kb}kB")
 }
 
 /// Parses a PostgreSQL duration setting (`0`, `500`, `5s`, `2min`, `1h`; bare numbers are ms).
@@ -342,5 +381,18 @@ mod tests {
         assert!(s.set("statement_timeout", "soon").is_err());
         s.reset("statement_timeout").unwrap();
         assert_eq!(s.statement_timeout_ms(), 0);
+    }
+
+    #[test]
+    fn memory_sizes_parse_and_show_like_work_mem() {
+        let mut s = Settings::default();
+        assert_eq!(s.copy_batch_bytes(), 32 << 20);
+        for (given, shown) in [("2048 kB", "2MB"), ("1025kB", "1025kB"), ("100", "100kB"), ("'1GB'", "1GB")] {
+            s.set("quartz.copy_batch_size", given).unwrap();
+            assert_eq!(s.get("quartz.copy_batch_size").unwrap(), shown);
+        }
+        assert_eq!(s.copy_batch_bytes(), 1 << 30);
+        assert!(matches!(s.set("quartz.copy_batch_size", "10"), Err(Error::InvalidParameter(m)) if m.contains("outside the valid range")));
+        assert!(s.set("quartz.copy_batch_size", "1mb").is_err(), "units are case-sensitive, as in PostgreSQL");
     }
 }

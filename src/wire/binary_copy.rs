@@ -10,6 +10,7 @@ use datafusion::common::ScalarValue;
 use pgwire::api::Type;
 use pgwire::api::results::FieldFormat;
 use pgwire::error::{ErrorInfo, PgWireError};
+use quartzdb_planner::copy::Batch;
 
 use crate::sqlstate::SqlState;
 
@@ -24,6 +25,10 @@ pub struct BinaryDecoder {
     ended: bool,
     /// Rows read (error messages count lines from 1, as PostgreSQL does).
     rows: usize,
+    /// Rows taken in batches so far.
+    taken: usize,
+    /// Memory the values not yet taken hold, roughly.
+    buffered: usize,
 }
 
 fn error(code: SqlState, message: impl Into<String>) -> PgWireError {
@@ -43,7 +48,11 @@ pub fn column_type(oid: u32, name: &str) -> Type {
 impl BinaryDecoder {
     pub fn new(types: Vec<Type>) -> Self {
         let columns = types.iter().map(|_| Vec::new()).collect();
-        Self { types, columns, pending: Vec::new(), header_read: false, ended: false, rows: 0 }
+        Self { types, columns, pending: Vec::new(), header_read: false, ended: false, rows: 0, taken: 0, buffered: 0 }
+    }
+
+    pub fn buffered_bytes(&self) -> usize {
+        self.buffered
     }
 
     /// Reads the complete rows in `data` (and before it).
@@ -106,6 +115,7 @@ impl BinaryDecoder {
             at = end;
         }
         for (i, field) in fields.into_iter().enumerate() {
+            self.buffered += std::mem::size_of::<ScalarValue>() + field.as_ref().map_or(0, |r| r.len());
             let value = match field {
                 None => ScalarValue::Null,
                 Some(range) => value(&self.types[i], &bytes[range]).map_err(|e| in_line(e, line, i))?,
@@ -140,21 +150,33 @@ impl BinaryDecoder {
         Ok(Some(used))
     }
 
-    /// The columns read, each as one Arrow array (NULLs typed as the column's other values).
-    pub fn finish(self) -> Result<Vec<ArrayRef>, PgWireError> {
-        if !self.pending.is_empty() || !self.header_read {
-            return Err(bad_format(if self.header_read { "unexpected EOF in COPY data" } else { "invalid COPY file header (missing flags)" }));
-        }
+    /// The rows read since the last batch, each column as one Arrow array (NULLs typed as the
+    /// column's other values).
+    pub fn take(&mut self) -> Result<Batch, PgWireError> {
         let internal = |e: datafusion::error::DataFusionError| error(SqlState::InternalError, e.to_string());
-        self.columns
-            .into_iter()
-            .map(|values| {
+        let columns = self
+            .columns
+            .iter_mut()
+            .map(|column| {
+                let values = std::mem::take(column);
                 let data_type = values.iter().find(|v| !v.is_null()).map_or(DataType::Utf8, ScalarValue::data_type);
                 let typed_null = ScalarValue::try_from(&data_type).map_err(internal)?;
                 let values = values.into_iter().map(|v| if v.is_null() { typed_null.clone() } else { v });
                 ScalarValue::iter_to_array(values).map_err(internal)
             })
-            .collect()
+            .collect::<Result<Vec<ArrayRef>, _>>()?;
+        let batch = Batch { columns, first_line: self.taken + 1 };
+        self.taken = self.rows;
+        self.buffered = 0;
+        Ok(batch)
+    }
+
+    /// The last batch, once the data is complete.
+    pub fn finish(mut self) -> Result<Batch, PgWireError> {
+        if !self.pending.is_empty() || !self.header_read {
+            return Err(bad_format(if self.header_read { "unexpected EOF in COPY data" } else { "invalid COPY file header (missing flags)" }));
+        }
+        self.take()
     }
 }
 
@@ -222,12 +244,28 @@ mod tests {
             let mut d = BinaryDecoder::new(vec![Type::INT4, Type::TEXT]);
             d.feed(&data[..split]).unwrap();
             d.feed(&data[split..]).unwrap();
-            let cols = d.finish().unwrap();
+            let cols = d.finish().unwrap().columns;
             let ids = cols[0].as_primitive::<Int32Type>();
             assert_eq!((ids.value(0), ids.is_null(1)), (7, true), "split at {split}");
             assert_eq!(cols[1].as_string::<i32>().value(0), "seven");
             assert_eq!(cols[1].as_string::<i32>().value(1), "");
         }
+    }
+
+    #[test]
+    fn batches_are_taken_as_they_fill_and_count_their_rows() {
+        let mut d = BinaryDecoder::new(vec![Type::INT4]);
+        let mut data = header();
+        data.extend(row(&[Some(&1i32.to_be_bytes())]));
+        data.extend(row(&[None]));
+        d.feed(&data).unwrap();
+        assert!(d.buffered_bytes() >= 4);
+        let first = d.take().unwrap();
+        assert_eq!((first.first_line, first.rows(), d.buffered_bytes()), (1, 2, 0));
+        d.feed(&row(&[Some(&3i32.to_be_bytes())])).unwrap();
+        d.feed(&(-1i16).to_be_bytes()).unwrap();
+        let last = d.finish().unwrap();
+        assert_eq!((last.first_line, last.columns[0].as_primitive::<Int32Type>().value(0)), (3, 3));
     }
 
     #[test]

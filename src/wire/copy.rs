@@ -1,9 +1,10 @@
 //! COPY FROM STDIN on the wire: after the CopyInResponse, the client's CopyData messages are
-//! decoded as they arrive and the rows inserted at CopyDone (see `quartzdb_planner::copy`).
+//! decoded as they arrive, and each time the decoded rows reach `quartz.copy_batch_size` they
+//! are inserted (see [`quartzdb_planner::copy::Load`]); CopyDone inserts the rest and commits.
 //!
-//! A malformed line does not end the exchange early: PostgreSQL's clients keep sending until
-//! CopyDone, so the first error is kept, the rest of the data skipped, and the error reported
-//! then, with nothing written.
+//! A malformed line or a failed batch does not end the exchange early: PostgreSQL's clients
+//! keep sending until CopyDone, so the first error is kept (and what was inserted rolled back
+//! at once), the rest of the data skipped, and the error reported then.
 
 use std::fmt::Debug;
 
@@ -14,8 +15,8 @@ use pgwire::api::copy::CopyHandler;
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::copy::{CopyData, CopyDone, CopyFail};
-use quartzdb_planner::copy::{CopyIn, Decoder, Format};
-use quartzdb_planner::{Error as PlannerError, Output};
+use quartzdb_planner::copy::{Batch, CopyIn, Decoder, Format, Load};
+use quartzdb_planner::Output;
 
 use super::Connection;
 use super::binary_copy::BinaryDecoder;
@@ -24,7 +25,7 @@ use crate::sqlstate::SqlState;
 
 /// A COPY FROM STDIN in progress on a connection.
 pub struct CopyInProgress {
-    copy: CopyIn,
+    load: Load,
     decoder: Decoding,
     error: Option<PgWireError>,
 }
@@ -44,7 +45,41 @@ impl CopyInProgress {
         } else {
             Decoding::Text(copy.decoder())
         };
-        Self { decoder, copy, error: None }
+        Self { decoder, load: Load::new(copy), error: None }
+    }
+
+    fn feed(&mut self, data: &[u8]) -> PgWireResult<()> {
+        match &mut self.decoder {
+            Decoding::Text(d) => d.feed(data).map_err(|e| to_pgwire(&self.load.syntax_error(e))),
+            Decoding::Binary(d) => d.feed(data),
+        }
+    }
+
+    /// The rows decoded so far, once they fill a batch.
+    fn full_batch(&mut self) -> PgWireResult<Option<Batch>> {
+        let buffered = match &self.decoder {
+            Decoding::Text(d) => d.buffered_bytes(),
+            Decoding::Binary(d) => d.buffered_bytes(),
+        };
+        if buffered < self.load.copy().batch_bytes() {
+            return Ok(None);
+        }
+        match &mut self.decoder {
+            Decoding::Text(d) => Ok(Some(d.take())),
+            Decoding::Binary(d) => d.take().map(Some),
+        }
+    }
+
+    /// The last rows, once the data is complete.
+    fn finish(self) -> (Load, PgWireResult<Batch>) {
+        let batch = match self.error {
+            Some(e) => Err(e),
+            None => match self.decoder {
+                Decoding::Text(d) => d.finish().map_err(|e| to_pgwire(&self.load.syntax_error(e))),
+                Decoding::Binary(d) => d.finish(),
+            },
+        };
+        (self.load, batch)
     }
 }
 
@@ -62,16 +97,31 @@ impl CopyHandler for Connection {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let mut guard = self.copy.lock().expect("copy lock");
-        if let Some(state) = guard.as_mut()
-            && state.error.is_none()
-        {
-            let fed = match &mut state.decoder {
-                Decoding::Text(d) => d.feed(&data.data).map_err(|e| to_pgwire(&PlannerError::from(e))),
-                Decoding::Binary(d) => d.feed(&data.data),
+        // Taken out while a batch is inserted (the lock is not held across that); messages of
+        // a connection are handled one at a time, so nothing else looks for it meanwhile.
+        let Some(mut state) = self.take_copy() else { return Ok(()) };
+        if state.error.is_none() {
+            let batch = state.feed(&data.data).and_then(|_| state.full_batch());
+            let inserted = match batch {
+                Ok(Some(batch)) => {
+                    let mut guard = self.session.lock().await;
+                    match guard.as_mut() {
+                        Some(session) => session.copy_batch(&mut state.load, batch).await.map_err(|e| to_pgwire(&e)),
+                        None => Err(user_error(SqlState::ProtocolViolation, "no session")),
+                    }
+                }
+                Ok(None) => Ok(()),
+                Err(e) => Err(e),
             };
-            state.error = fed.err();
+            if let Err(e) = inserted {
+                // Roll back now rather than hold the write lock until the client is done.
+                if let Some(session) = self.session.lock().await.as_mut() {
+                    session.copy_abort(&mut state.load).await;
+                }
+                state.error = Some(e);
+            }
         }
+        *self.copy.lock().expect("copy lock") = Some(state);
         Ok(())
     }
 
@@ -86,16 +136,14 @@ impl CopyHandler for Connection {
         };
         let mut guard = self.session.lock().await;
         let session = guard.as_mut().ok_or_else(|| user_error(SqlState::ProtocolViolation, "no session"))?;
-        let columns = match state.error {
-            Some(e) => Err(e),
-            None => match state.decoder {
-                Decoding::Text(d) => d.finish().map_err(|e| to_pgwire(&PlannerError::from(e))),
-                Decoding::Binary(d) => d.finish(),
-            },
-        };
-        let result = match columns {
-            Ok(columns) => session.copy_in(&state.copy, columns).await.map_err(|e| to_pgwire(&e)),
-            Err(e) => Err(e),
+        let (load, last) = state.finish();
+        let result = match last {
+            Ok(batch) => session.copy_end(load, batch).await.map_err(|e| to_pgwire(&e)),
+            Err(e) => {
+                let mut load = load;
+                session.copy_abort(&mut load).await;
+                Err(e)
+            }
         };
         match result {
             Ok(Output::Command(tag)) => {
@@ -122,7 +170,13 @@ impl CopyHandler for Connection {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        self.take_copy();
+        // What the COPY inserted is rolled back; an open block fails, as in PostgreSQL.
+        if let Some(mut state) = self.take_copy()
+            && let Some(session) = self.session.lock().await.as_mut()
+        {
+            session.copy_abort(&mut state.load).await;
+            session.statement_failed();
+        }
         user_error(SqlState::QueryCanceled, format!("COPY from stdin failed: {}", fail.message))
     }
 }

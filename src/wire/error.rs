@@ -25,6 +25,9 @@ pub fn error_info(err: &(dyn StdError + 'static)) -> ErrorInfo {
     }
     let mut info = ErrorInfo::new("ERROR".into(), state.code().into(), message(err));
     info.detail = detail(err);
+    if let Some(PlannerError::InCopy { context, .. }) = err.downcast_ref::<PlannerError>() {
+        info.where_context = Some(context.clone());
+    }
     info
 }
 
@@ -62,6 +65,9 @@ fn message(err: &(dyn StdError + 'static)) -> String {
     }
     if let Some(PlannerError::DataFusion(e)) = err.downcast_ref::<PlannerError>() {
         return message(e);
+    }
+    if let Some(PlannerError::InCopy { source, .. }) = err.downcast_ref::<PlannerError>() {
+        return message(source.as_ref());
     }
     if let Some(PlannerError::Storage(e)) = err.downcast_ref::<PlannerError>() {
         return message(e);
@@ -113,6 +119,7 @@ fn detail(err: &(dyn StdError + 'static)) -> Option<String> {
         Some(PlannerError::CheckViolation { detail, .. }) => detail.clone(),
         Some(PlannerError::Storage(e)) => detail(e),
         Some(PlannerError::DataFusion(e)) => detail(e),
+        Some(PlannerError::InCopy { source, .. }) => detail(source.as_ref()),
         _ => None,
     }
 }

@@ -123,13 +123,86 @@ pub fn decode(value: Option<&Bytes>, format: FieldFormat, ty: &Type) -> PgWireRe
             let array = builder.finish().map_err(|e| invalid(SqlState::InternalError, e.to_string()))?;
             ScalarValue::try_from_array(&array, 0).map_err(|e| invalid(SqlState::InternalError, e.to_string()))?
         }
-        _ => {
-            return Err(invalid(
-                SqlState::FeatureNotSupported,
-                format!("binary format for parameters of type {} is not supported; send it as text", ty.name()),
-            ));
+        // Microseconds since midnight.
+        Type::TIME => ScalarValue::Time64Microsecond(Some(i64::from_sql(&Type::INT8, bytes).map_err(bad)?)),
+        // Microseconds, then days, then months.
+        Type::INTERVAL => {
+            let [m0, m1, m2, m3, m4, m5, m6, m7, d0, d1, d2, d3, n0, n1, n2, n3] = <[u8; 16]>::try_from(bytes.as_ref()).map_err(|_| bad("interval is 16 bytes".into()))?;
+            let micros = i64::from_be_bytes([m0, m1, m2, m3, m4, m5, m6, m7]);
+            let nanos = micros.checked_mul(1000).ok_or_else(|| invalid(SqlState::DatetimeFieldOverflow, "interval out of range".into()))?;
+            ScalarValue::new_interval_mdn(i32::from_be_bytes([n0, n1, n2, n3]), i32::from_be_bytes([d0, d1, d2, d3]), nanos)
         }
+        _ => match ty.kind() {
+            postgres_types::Kind::Array(element) => ScalarValue::Utf8(Some(array_text(element, bytes)?)),
+            _ => return Err(unsupported(ty)),
+        },
     })
+}
+
+fn unsupported(ty: &Type) -> PgWireError {
+    invalid(SqlState::FeatureNotSupported, format!("binary format for parameters of type {} is not supported; send it as text", ty.name()))
+}
+
+/// A one-dimensional array in PostgreSQL's binary form (dimensions, NULL flag, element type,
+/// then each element's length and value) as its text form (`{1,"a b",NULL}`), which the
+/// target column's type reads as it reads a text literal.
+fn array_text(element: &Type, bytes: &[u8]) -> PgWireResult<String> {
+    let bad = || invalid(SqlState::InvalidBinaryRepresentation, "incorrect binary data format in array".into());
+    let mut at = 0;
+    let int = |at: &mut usize| -> PgWireResult<i32> {
+        let v = bytes.get(*at..*at + 4).ok_or_else(bad)?;
+        *at += 4;
+        Ok(i32::from_be_bytes([v[0], v[1], v[2], v[3]]))
+    };
+    let dimensions = int(&mut at)?;
+    let _has_nulls = int(&mut at)?;
+    let _element_oid = int(&mut at)?;
+    let length = match dimensions {
+        0 => 0,
+        1 => {
+            let n = int(&mut at)?;
+            let _lower_bound = int(&mut at)?;
+            usize::try_from(n).map_err(|_| bad())?
+        }
+        d if d < 0 => return Err(bad()),
+        _ => return Err(invalid(SqlState::FeatureNotSupported, "arrays of more than one dimension are not supported".into())),
+    };
+    let textual = matches!(*element, Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UUID | Type::NUMERIC | Type::DATE);
+    if !textual && !matches!(*element, Type::BOOL | Type::INT2 | Type::INT4 | Type::INT8 | Type::FLOAT4 | Type::FLOAT8) {
+        return Err(unsupported(&Type::new(format!("{}[]", element.name()), 0, postgres_types::Kind::Simple, String::new())));
+    }
+    let mut out = String::from("{");
+    for i in 0..length {
+        if i > 0 {
+            out.push(',');
+        }
+        let len = int(&mut at)?;
+        if len == -1 {
+            out.push_str("NULL");
+            continue;
+        }
+        let value = bytes.get(at..at + usize::try_from(len).map_err(|_| bad())?).ok_or_else(bad)?;
+        at += value.len();
+        let text = match decode(Some(&Bytes::copy_from_slice(value)), FieldFormat::Binary, element)? {
+            ScalarValue::Date32(Some(days)) => (chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date") + chrono::TimeDelta::days(days as i64)).to_string(),
+            ScalarValue::Boolean(Some(b)) => if b { "t" } else { "f" }.to_string(),
+            other => other.to_string(),
+        };
+        // Quoted, with quotes and backslashes escaped: the element is always one value.
+        out.push('"');
+        for c in text.chars() {
+            if c == '"' || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out.push('"');
+    }
+    if at != bytes.len() {
+        return Err(bad());
+    }
+    out.push('}');
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -143,6 +216,35 @@ mod tests {
         let v = decode(Some(&Bytes::from_static(b"42")), FieldFormat::Text, &Type::INT4).unwrap();
         assert_eq!(v, ScalarValue::Utf8(Some("42".into())));
         assert_eq!(decode(None, FieldFormat::Binary, &Type::INT4).unwrap(), ScalarValue::Null);
+    }
+
+    #[test]
+    fn decodes_binary_time_interval_and_arrays() {
+        let time = decode(Some(&Bytes::copy_from_slice(&3_723_000_001i64.to_be_bytes())), FieldFormat::Binary, &Type::TIME).unwrap();
+        assert_eq!(time, ScalarValue::Time64Microsecond(Some(3_723_000_001)));
+        let mut interval = 90_000_000i64.to_be_bytes().to_vec();
+        interval.extend_from_slice(&3i32.to_be_bytes());
+        interval.extend_from_slice(&(-14i32).to_be_bytes());
+        let v = decode(Some(&Bytes::from(interval)), FieldFormat::Binary, &Type::INTERVAL).unwrap();
+        assert_eq!(v, ScalarValue::new_interval_mdn(-14, 3, 90_000_000_000));
+        // int4[] {7,NULL,-1}, as PostgreSQL 15's array_send writes it.
+        let mut array = Vec::new();
+        for v in [1i32, 1, 23, 3, 1, 4, 7, -1, 4, -1] {
+            array.extend_from_slice(&v.to_be_bytes());
+        }
+        let v = decode(Some(&Bytes::from(array)), FieldFormat::Binary, &Type::INT4_ARRAY).unwrap();
+        assert_eq!(v, ScalarValue::Utf8(Some("{\"7\",NULL,\"-1\"}".into())));
+        let mut text = Vec::new();
+        for v in [1i32, 0, 25, 1, 1, 3] {
+            text.extend_from_slice(&v.to_be_bytes());
+        }
+        text.extend_from_slice(b"a\"\\");
+        let v = decode(Some(&Bytes::from(text.clone())), FieldFormat::Binary, &Type::TEXT_ARRAY).unwrap();
+        assert_eq!(v, ScalarValue::Utf8(Some("{\"a\\\"\\\\\"}".into())));
+        text.push(0);
+        assert!(decode(Some(&Bytes::from(text)), FieldFormat::Binary, &Type::TEXT_ARRAY).is_err(), "trailing bytes");
+        let empty = [0i32, 0, 23].iter().flat_map(|v| v.to_be_bytes()).collect::<Vec<u8>>();
+        assert_eq!(decode(Some(&Bytes::from(empty)), FieldFormat::Binary, &Type::INT4_ARRAY).unwrap(), ScalarValue::Utf8(Some("{}".into())));
     }
 
     #[test]

@@ -70,18 +70,21 @@ fn bad_copy_data_changes_nothing() {
         let client = server.client().await;
         client.batch_execute(TABLE).await.unwrap();
         copy_in(&client, "COPY items (id, name) FROM STDIN", &["1\ta\n"]).await.unwrap();
-        for (sql, data, code) in [
-            ("COPY items (id, name) FROM STDIN", "2\tb\n3\n", "22P04"),
-            ("COPY items (id, name) FROM STDIN", "2\tb\tc\n", "22P04"),
-            ("COPY items (id, name) FROM STDIN WITH (FORMAT csv)", "2,\"open\n", "22P04"),
-            ("COPY items (id, price) FROM STDIN", "2\t1.5\n3\tabc\n", "22P02"),
-            ("COPY items (id, at) FROM STDIN", "2\tsoon\n", "22007"),
-            ("COPY items (id, v) FROM STDIN", "2\t[1,2,3]\n", "22000"),
-            ("COPY items (id, name) FROM STDIN", "2\tb\n1\tdup\n", "23505"),
-            ("COPY items (id, name) FROM STDIN", "2\t\\N\n", "23502"),
+        // Each error's CONTEXT as PostgreSQL 15 words it (which also shows the whole line of a
+        // NOT NULL violation, and the line of a duplicate key).
+        for (sql, data, code, context) in [
+            ("COPY items (id, name) FROM STDIN", "2\tb\n3\n", "22P04", "COPY items, line 2: \"3\""),
+            ("COPY items (id, name) FROM STDIN", "2\tb\tc\n", "22P04", "COPY items, line 1: \"2\tb\tc\""),
+            ("COPY items (id, name) FROM STDIN WITH (FORMAT csv)", "2,\"open\n", "22P04", "COPY items, line 1: \"2,\"open\n\""),
+            ("COPY items (id, price) FROM STDIN", "2\t1.5\n3\tabc\n", "22P02", "COPY items, line 2, column price: \"abc\""),
+            ("COPY items (id, at) FROM STDIN", "2\tsoon\n", "22007", "COPY items, line 1, column at: \"soon\""),
+            ("COPY items (id, v) FROM STDIN", "2\t[1,2,3]\n", "22000", "COPY items, line 1, column v: \"[1,2,3]\""),
+            ("COPY items (id, name) FROM STDIN", "2\tb\n1\tdup\n", "23505", ""),
+            ("COPY items (id, name) FROM STDIN", "2\t\\N\n", "23502", "COPY items, line 1"),
         ] {
             let err = copy_in(&client, sql, &[data]).await.expect_err(data);
             assert_eq!(sqlstate(&err), code, "{sql} {data:?}: {err}");
+            assert_eq!(err.as_db_error().and_then(|e| e.where_()).unwrap_or(""), context, "{sql} {data:?}");
         }
         // The session goes on, and no row of a failed COPY was written.
         assert_eq!(text_rows(&client, "SELECT id, name FROM items ORDER BY id").await, vec![vec!["1", "a"]]);
@@ -98,6 +101,81 @@ fn bad_copy_data_changes_nothing() {
             let err = client.batch_execute(sql).await.expect_err(sql);
             assert_eq!(sqlstate(&err), code, "{sql}: {err}");
         }
+        server.stop().await;
+    });
+}
+
+/// `rows` lines of `id<TAB>name` from 1, with `bad` in place of line `at`'s id.
+fn numbered(rows: usize, at: usize, bad: &str) -> String {
+    (1..=rows).map(|i| if i == at { format!("{bad}\titem {i}\n") } else { format!("{i}\titem {i}\n") }).collect()
+}
+
+/// A COPY larger than `quartz.copy_batch_size` is inserted a batch at a time but is still one
+/// statement: a bad value or key in a late batch leaves the table unchanged and names its line,
+/// CopyFail rolls back what was inserted, and in a block nothing is seen outside before COMMIT.
+#[test]
+fn copy_in_batches_is_all_or_nothing() {
+    run(async {
+        let server = TestServer::start().await;
+        let client = server.client().await;
+        let other = server.client().await;
+        client.batch_execute("CREATE TABLE items (id int PRIMARY KEY, name varchar(12) NOT NULL); SET quartz.copy_batch_size = '64kB'").await.unwrap();
+        other.batch_execute("SET lock_timeout = '10s'").await.unwrap();
+        assert_eq!(text_rows(&client, "SHOW quartz.copy_batch_size").await, vec![vec!["64kB"]]);
+        copy_in(&client, "COPY items FROM STDIN", &["0\tfirst\n"]).await.unwrap();
+        let unchanged = || async { text_rows(&other, "SELECT count(*), sum(id) FROM items").await };
+        let sql = "COPY items FROM STDIN";
+        // About 20 bytes a row: 20,000 rows are several 64 kB batches.
+        for (data, code, context) in [
+            (numbered(20_000, 15_000, "x"), "22P02", "COPY items, line 15000, column id: \"x\""),
+            (numbered(20_000, 19_999, "99999999999"), "22003", "COPY items, line 19999, column id: \"99999999999\""),
+            (numbered(20_000, 17_000, "5"), "23505", ""),
+            (numbered(20_000, 20_000, "0"), "23505", ""),
+        ] {
+            let err = copy_in(&client, sql, &[&data]).await.expect_err(code);
+            assert_eq!(sqlstate(&err), code, "{err}");
+            let db = err.as_db_error().expect("a server error");
+            assert_eq!(db.where_().unwrap_or(""), context, "{err}");
+            assert_eq!(unchanged().await, vec![vec!["1", "0"]]);
+        }
+        let mut long = numbered(20_000, 0, "");
+        long.push_str("20001\ta name too long\n");
+        let err = copy_in(&client, sql, &[&long]).await.unwrap_err();
+        assert_eq!((sqlstate(&err).as_str(), err.as_db_error().unwrap().where_()), ("22001", Some("COPY items, line 20001, column name: \"a name too long\"")));
+        // Sent in many messages, lines split across them.
+        let data = numbered(20_000, 0, "");
+        let pieces: Vec<&str> = data.as_bytes().chunks(7_000).map(|c| std::str::from_utf8(c).unwrap()).collect();
+        assert_eq!(copy_in(&client, sql, &pieces).await.unwrap(), 20_000);
+        assert_eq!(unchanged().await, vec![vec!["20001", "200010000"]]);
+
+        // CopyFail (the sink dropped unfinished) after batches were inserted: rolled back, and
+        // the write lock is free for the other session.
+        {
+            let sink = client.copy_in("COPY items FROM STDIN").await.unwrap();
+            futures::pin_mut!(sink);
+            for piece in numbered(40_000, 0, "").split_off(data.len()).as_bytes().chunks(50_000) {
+                sink.send(Bytes::copy_from_slice(piece)).await.unwrap();
+            }
+            sink.flush().await.unwrap();
+        }
+        assert!(client.simple_query("SELECT 1").await.is_ok());
+        other.batch_execute("INSERT INTO items VALUES (-1, 'other')").await.unwrap();
+        assert_eq!(unchanged().await, vec![vec!["20002", "200009999"]]);
+
+        // In a block: the batches are the block's, unseen outside until COMMIT.
+        client.batch_execute("BEGIN").await.unwrap();
+        let more = numbered(40_000, 0, "").split_off(data.len());
+        assert_eq!(copy_in(&client, sql, &[&more]).await.unwrap(), 20_000);
+        assert_eq!(text_rows(&client, "SELECT count(*) FROM items").await, vec![vec!["40002"]]);
+        assert_eq!(unchanged().await, vec![vec!["20002", "200009999"]]);
+        client.batch_execute("COMMIT").await.unwrap();
+        assert_eq!(unchanged().await, vec![vec!["40002", "800019999"]]);
+        // A failed COPY fails the block, as in PostgreSQL.
+        client.batch_execute("BEGIN").await.unwrap();
+        copy_in(&client, sql, &[&numbered(20_000, 10, "1")]).await.unwrap_err();
+        assert_eq!(sqlstate(&client.batch_execute("SELECT 1").await.unwrap_err()), "25P02");
+        client.batch_execute("ROLLBACK").await.unwrap();
+        assert_eq!(unchanged().await, vec![vec!["40002", "800019999"]]);
         server.stop().await;
     });
 }
@@ -323,6 +401,33 @@ fn binary_copy_loads_and_writes_every_common_type() {
             assert_eq!(sqlstate(&err), code, "{sql} {data:?}: {err}");
         }
         assert_eq!(text_rows(&client, "SELECT count(*) FROM bin").await, vec![vec!["1002"]]);
+
+        // Times, arrays (one-dimensional, with NULLs, empty) and intervals in binary.
+        client.batch_execute("CREATE TABLE bin2 (id int, t time, n int[], s text[], i interval)").await.unwrap();
+        let types = [Type::INT4, Type::TIME, Type::INT4_ARRAY, Type::TEXT_ARRAY];
+        let sink = client.copy_in("COPY bin2 (id, t, n, s) FROM STDIN (FORMAT binary)").await.unwrap();
+        let writer = BinaryCopyInWriter::new(sink, &types);
+        futures::pin_mut!(writer);
+        let t = chrono::NaiveTime::from_hms_micro_opt(10, 20, 30, 500).unwrap();
+        let (n, s) = (vec![Some(1i32), None, Some(-3)], vec!["a b".to_string(), "q\"\\".to_string()]);
+        writer.as_mut().write(&[&1i32, &t, &n, &s]).await.unwrap();
+        writer.as_mut().write(&[&2i32, &None::<chrono::NaiveTime>, &Vec::<i32>::new(), &None::<Vec<String>>]).await.unwrap();
+        assert_eq!(writer.finish().await.unwrap(), 2);
+        let mut interval = 7_200_500_000i64.to_be_bytes().to_vec();
+        interval.extend_from_slice(&1i32.to_be_bytes());
+        interval.extend_from_slice(&(-1i32).to_be_bytes());
+        let sink = client.copy_in("COPY bin2 (id, i) FROM STDIN (FORMAT binary)").await.unwrap();
+        futures::pin_mut!(sink);
+        sink.send(Bytes::from(binary_copy_data(&[vec![Some(3i32.to_be_bytes().to_vec()), Some(interval)]]))).await.unwrap();
+        assert_eq!(sink.finish().await.unwrap(), 1);
+        assert_eq!(
+            text_rows(&client, "SELECT id, t, n, s, i FROM bin2 ORDER BY id").await,
+            vec![
+                vec!["1", "10:20:30.0005", "{1,NULL,-3}", "{\"a b\",\"q\\\"\\\\\"}", "NULL"],
+                vec!["2", "NULL", "{}", "NULL", "NULL"],
+                vec!["3", "NULL", "NULL", "NULL", "-1 mons +1 day 02:00:00.5"],
+            ]
+        );
         server.stop().await;
     });
 }

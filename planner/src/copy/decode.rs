@@ -3,22 +3,27 @@
 //! character, quoted newlines, an unquoted empty field is NULL, optional header line).
 //!
 //! Data arrives in arbitrary chunks; complete lines are decoded as they come and only a
-//! partial last line is kept, so the raw text is never held whole.
+//! partial last line is kept, so the raw text is never held whole. The decoded rows are taken
+//! a [`Batch`] at a time ([`Decoder::take`]) once [`Decoder::buffered_bytes`] says enough.
 
 use arrow::array::{ArrayRef, StringBuilder};
 use std::sync::Arc;
 
-use super::{CopyError, Format, Options};
+use super::{Batch, CopyError, Format, Options};
 
-/// Fields decoded so far, one text column per target column.
+/// Fields decoded since the last batch was taken, one text column per target column.
 pub struct Decoder {
     options: Options,
+    /// The target columns' names, for messages.
+    names: Vec<String>,
     columns: Vec<StringBuilder>,
     /// Bytes of a line (or, for CSV, a record) not complete yet.
     pending: Vec<u8>,
     /// Lines consumed (for error messages, counted from 1 like PostgreSQL).
     line: usize,
     rows: usize,
+    /// The line of the first row not yet taken.
+    batch_line: usize,
     header_skipped: bool,
     ended: bool,
     /// Per column, CSV only: FORCE_NOT_NULL (the NULL string is a value) and FORCE_NULL (a
@@ -28,13 +33,16 @@ pub struct Decoder {
 }
 
 impl Decoder {
-    pub fn new(options: Options, columns: usize) -> Self {
+    pub fn new(options: Options, names: Vec<String>) -> Self {
+        let columns = names.len();
         Self {
             options,
+            names,
             columns: (0..columns).map(|_| StringBuilder::new()).collect(),
             pending: Vec::new(),
             line: 0,
             rows: 0,
+            batch_line: 1,
             header_skipped: false,
             ended: false,
             force_not_null: vec![false; columns],
@@ -50,6 +58,19 @@ impl Decoder {
 
     pub fn rows(&self) -> usize {
         self.rows
+    }
+
+    /// Memory held by the rows not yet taken: their text and offsets.
+    pub fn buffered_bytes(&self) -> usize {
+        self.columns.iter().map(|b| b.values_slice().len() + b.offsets_slice().len() * 4).sum()
+    }
+
+    /// The rows decoded since the last batch; the decoder goes on with the next line.
+    pub fn take(&mut self) -> Batch {
+        let columns = self.columns.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef).collect();
+        let first_line = self.batch_line;
+        self.batch_line = self.line + 1;
+        Batch { columns, first_line }
     }
 
     /// Decodes the complete lines in `data` (and before it).
@@ -71,16 +92,16 @@ impl Decoder {
         result
     }
 
-    /// The columns decoded; a last line without a newline counts too.
-    pub fn finish(mut self) -> Result<Vec<ArrayRef>, CopyError> {
+    /// The last batch; a last line without a newline counts too.
+    pub fn finish(mut self) -> Result<Batch, CopyError> {
         if !self.pending.is_empty() {
             let record = std::mem::take(&mut self.pending);
             if self.options.format == Format::Csv && csv_record_end(&record, self.options.quote, self.options.escape) == Err(true) {
-                return Err(CopyError::Syntax { line: self.line + 1, message: "unterminated CSV quoted field".into() });
+                return Err(CopyError::Syntax { line: self.line + 1, message: "unterminated CSV quoted field".into(), text: shown(&record) });
             }
             self.record(&record)?;
         }
-        Ok(self.columns.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef).collect())
+        Ok(self.take())
     }
 
     /// Where the first record of `bytes` ends (its newline), if it is complete.
@@ -99,6 +120,7 @@ impl Decoder {
         }
         if self.options.header && !self.header_skipped {
             self.header_skipped = true;
+            self.batch_line = self.line + 1;
             return Ok(());
         }
         if record == b"\\." {
@@ -107,18 +129,30 @@ impl Decoder {
         }
         let line = self.line;
         let fields = match self.options.format {
-            Format::Text | Format::Binary => text_fields(record, self.options.delimiter, &self.options.null).map_err(|message| CopyError::Syntax { line, message })?,
+            Format::Text | Format::Binary => text_fields(record, self.options.delimiter, &self.options.null).map_err(|message| CopyError::Syntax { line, message, text: shown(record) })?,
             Format::Csv => csv_fields(record, &self.options, &self.force_not_null, &self.force_null),
         };
         if fields.len() != self.columns.len() {
-            let message = if fields.len() < self.columns.len() { "missing data for column".to_string() } else { "extra data after last expected column".to_string() };
-            return Err(CopyError::Syntax { line, message });
+            let message = match self.names.get(fields.len()) {
+                Some(name) if fields.len() < self.columns.len() => format!("missing data for column \"{name}\""),
+                _ => "extra data after last expected column".to_string(),
+            };
+            return Err(CopyError::Syntax { line, message, text: shown(record) });
         }
         for (builder, field) in self.columns.iter_mut().zip(fields) {
             builder.append_option(field);
         }
         self.rows += 1;
         Ok(())
+    }
+}
+
+/// A line as an error's context shows it: at most 100 characters, as PostgreSQL shows it.
+pub(crate) fn shown(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    match text.char_indices().nth(100) {
+        Some((at, _)) => format!("{}...", &text[..at]),
+        None => text.into_owned(),
     }
 }
 
@@ -255,12 +289,16 @@ mod tests {
 
     use super::*;
 
+    fn names(columns: usize) -> Vec<String> {
+        (b'a'..).take(columns).map(|c| (c as char).to_string()).collect()
+    }
+
     fn decode(options: Options, columns: usize, chunks: &[&[u8]]) -> Result<Vec<Vec<Option<String>>>, CopyError> {
-        let mut d = Decoder::new(options, columns);
+        let mut d = Decoder::new(options, names(columns));
         for c in chunks {
             d.feed(c)?;
         }
-        let cols = d.finish()?;
+        let cols = d.finish()?.columns;
         let rows = cols[0].len();
         Ok((0..rows).map(|r| cols.iter().map(|c| { let s = c.as_string::<i32>(); (!s.is_null(r)).then(|| s.value(r).to_string()) }).collect()).collect())
     }
@@ -288,9 +326,9 @@ mod tests {
     fn force_not_null_and_force_null_as_postgresql_reads_them() {
         // PostgreSQL 15, `COPY t FROM STDIN (FORMAT csv, FORCE_NOT_NULL (a, c), FORCE_NULL (b, c))`
         // of `,"",""`: a is '', b NULL, c NULL (quoted NULL string), and of `,,` a '', b NULL, c ''.
-        let mut d = Decoder::new(Options::csv(), 3).with_forced(vec![true, false, true], vec![false, true, true]);
+        let mut d = Decoder::new(Options::csv(), names(3)).with_forced(vec![true, false, true], vec![false, true, true]);
         d.feed(b",\"\",\"\"\n,,\n").unwrap();
-        let cols = d.finish().unwrap();
+        let cols = d.finish().unwrap().columns;
         let value = |c: usize, r: usize| { let s = cols[c].as_string::<i32>(); (!s.is_null(r)).then(|| s.value(r).to_string()) };
         assert_eq!([value(0, 0), value(1, 0), value(2, 0)], [s(""), None, None]);
         assert_eq!([value(0, 1), value(1, 1), value(2, 1)], [s(""), None, s("")]);
@@ -299,9 +337,25 @@ mod tests {
     #[test]
     fn wrong_field_counts_name_the_line() {
         let err = decode(Options::text(), 2, &[b"1\t2\n3\n"]).unwrap_err();
-        assert_eq!(err, CopyError::Syntax { line: 2, message: "missing data for column".into() });
+        assert_eq!(err, CopyError::Syntax { line: 2, message: "missing data for column \"b\"".into(), text: "3".into() });
         let err = decode(Options::csv(), 1, &[b"1\n2,3\n"]).unwrap_err();
-        assert_eq!(err, CopyError::Syntax { line: 2, message: "extra data after last expected column".into() });
-        assert!(matches!(decode(Options::csv(), 1, &[b"\"open"]), Err(CopyError::Syntax { .. })));
+        assert_eq!(err, CopyError::Syntax { line: 2, message: "extra data after last expected column".into(), text: "2,3".into() });
+        assert!(matches!(decode(Options::csv(), 1, &[b"\"open"]), Err(CopyError::Syntax { line: 1, .. })));
+        assert_eq!(shown("é".repeat(120).as_bytes()), format!("{}...", "é".repeat(100)));
+    }
+
+    #[test]
+    fn batches_are_taken_as_they_fill_and_know_their_first_line() {
+        let mut d = Decoder::new(Options { header: true, ..Options::csv() }, names(2));
+        d.feed(b"a,b\n1,x\n2,y\n").unwrap();
+        assert!(d.buffered_bytes() >= 4);
+        let first = d.take();
+        assert_eq!((first.first_line, first.columns[0].len()), (2, 2));
+        assert_eq!(d.buffered_bytes(), 8, "one offset per column left");
+        d.feed(b"3,\"multi\nline\"\n4,w").unwrap();
+        let second = d.take();
+        assert_eq!((second.first_line, second.columns[1].as_string::<i32>().value(0)), (4, "multi\nline"));
+        let last = d.finish().unwrap();
+        assert_eq!((last.first_line, last.columns[0].as_string::<i32>().value(0)), (5, "4"));
     }
 }

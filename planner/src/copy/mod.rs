@@ -6,37 +6,52 @@
 //! format and frames the values with [`encode`], so every type reads back through COPY FROM.
 //!
 //! [`start`] checks the statement and says what the client is to send; the wire layer feeds
-//! the data to a [`Decoder`] and, at the end, hands its text columns to [`Session::copy_in`],
-//! which inserts them with `INSERT … SELECT CAST(field AS column type) …`: the same casts,
-//! defaults, constraints and single atomic commit as any INSERT, so a bad value fails the whole
-//! COPY and the table is unchanged, as in PostgreSQL.
+//! the data to a [`Decoder`] and hands each [`Batch`] of text columns to a [`Load`], which
+//! inserts it with `INSERT … SELECT CAST(field AS column type) …` in the COPY's transaction:
+//! the same casts, defaults and constraints as any INSERT, memory bounded by the batch size,
+//! and one commit at the end, so a bad value fails the whole COPY and the table is unchanged,
+//! as in PostgreSQL.
 //!
 //! The binary format is framed and read by the wire layer, which knows PostgreSQL's binary
-//! forms; it hands [`Session::copy_in`] typed columns instead of text ones. Files and programs
+//! forms; its batches hold typed columns instead of text ones. Files and programs
 //! (`COPY … FROM 'file'`) are refused: SQL cannot reach the server's files.
 
 pub mod decode;
 pub mod encode;
+mod load;
 
-use std::sync::Arc;
-
-use arrow::array::{ArrayRef, RecordBatch};
-use arrow::datatypes::{Field, Schema};
+use arrow::array::ArrayRef;
 use datafusion::sql::sqlparser::ast::{CopyLegacyCsvOption, CopyLegacyOption, CopyOption, CopySource, CopyTarget, Statement};
 use quartzdb_storage::QualifiedName;
 
 pub use decode::Decoder;
+pub use load::Load;
 
 use crate::error::{Error, Result};
 use crate::names;
-use crate::output::{CommandTag, Output};
+use crate::output::Output;
 use crate::session::Session;
 
-/// A malformed line of COPY data (22P04, PostgreSQL's bad_copy_file_format).
+/// A malformed line of COPY data (22P04, PostgreSQL's bad_copy_file_format); the line and its
+/// text go to the error's CONTEXT ([`Load::syntax_error`]).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CopyError {
-    #[error("{message} (COPY line {line})")]
-    Syntax { line: usize, message: String },
+    #[error("{message}")]
+    Syntax { line: usize, message: String, text: String },
+}
+
+/// Rows decoded from COPY data, one array per target column (text, or for the binary format
+/// already typed), inserted together.
+pub struct Batch {
+    pub columns: Vec<ArrayRef>,
+    /// The line (row, in the binary format) the first of them came from, counted from 1.
+    pub first_line: usize,
+}
+
+impl Batch {
+    pub fn rows(&self) -> usize {
+        self.columns.first().map_or(0, |c| c.len())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +100,8 @@ pub struct CopyIn {
     columns: Vec<String>,
     types: Vec<String>,
     pub options: Options,
+    /// Decoded bytes to gather before inserting them (`quartz.copy_batch_size`).
+    batch_bytes: usize,
 }
 
 impl CopyIn {
@@ -95,7 +112,12 @@ impl CopyIn {
     /// The decoder of text and CSV data (binary data is the wire layer's to read).
     pub fn decoder(&self) -> Decoder {
         let flags = |names: &[String]| self.columns.iter().map(|c| names.contains(c)).collect();
-        Decoder::new(self.options.clone(), self.columns.len()).with_forced(flags(&self.options.force_not_null), flags(&self.options.force_null))
+        Decoder::new(self.options.clone(), self.columns.clone()).with_forced(flags(&self.options.force_not_null), flags(&self.options.force_null))
+    }
+
+    /// How much decoded data to gather before inserting it: this bounds a COPY's memory.
+    pub fn batch_bytes(&self) -> usize {
+        self.batch_bytes
     }
 
     /// The PostgreSQL type OID of each target column, which binary data is read by.
@@ -222,7 +244,8 @@ pub async fn start(session: &mut Session, stmt: Statement) -> Result<Output> {
             }
         }
     }
-    Ok(Output::CopyIn(CopyIn { table, columns: listed, types, options }))
+    let batch_bytes = session.settings().copy_batch_bytes();
+    Ok(Output::CopyIn(CopyIn { table, columns: listed, types, options, batch_bytes }))
 }
 
 /// A running COPY TO STDOUT: the query's rows, for the wire layer to print.
@@ -259,49 +282,6 @@ async fn copy_out(session: &mut Session, source: CopySource, options: Options) -
     }
     let force_quote = names.iter().map(|n| options.force_quote.iter().any(|c| c == n)).collect();
     Ok(Output::CopyOut(CopyOut { schema, stream, options, force_quote }))
-}
-
-impl Session {
-    /// Inserts the decoded `columns` of a COPY FROM STDIN into its table, atomically: text
-    /// columns (text and CSV format) or values already of a type (binary format), each cast to
-    /// its column's type as INSERT casts.
-    pub async fn copy_in(&mut self, copy: &CopyIn, columns: Vec<ArrayRef>) -> Result<Output> {
-        let rows = columns.first().map_or(0, |c| c.len());
-        if rows == 0 {
-            return Ok(Output::Command(CommandTag::new("COPY").with_rows(0)));
-        }
-        let fields: Vec<Field> = columns.iter().enumerate().map(|(i, c)| Field::new(format!("c{i}"), c.data_type().clone(), true)).collect();
-        let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
-        let registered = crate::dml::register_rows(self, "copy", batch)?;
-        let casts: Vec<String> = copy
-            .types
-            .iter()
-            .enumerate()
-            .map(|(i, t)| crate::types::assignment_sql(t, &format!("c{i}")).unwrap_or_else(|| format!("CAST(c{i} AS {t})")))
-            .collect();
-        let sql = format!(
-            "INSERT INTO {}.{} ({}) SELECT {} FROM {}.copy",
-            names::quote_ident(&copy.table.schema),
-            names::quote_ident(&copy.table.name),
-            copy.columns.iter().map(|c| names::quote_ident(c)).collect::<Vec<_>>().join(", "),
-            casts.join(", "),
-            crate::dml::ROWS_SCHEMA
-        );
-        let result = async {
-            let Some(Statement::Insert(insert)) = quartzdb_sql::parse(&sql)?.pop() else {
-                return Err(Error::Internal("COPY produced a statement that is not an INSERT".into()));
-            };
-            let mut txn = self.begin_write().await?;
-            let result = crate::dml::insert::execute(self, &mut txn, insert, None).await;
-            self.end_write(txn, result).await
-        }
-        .await;
-        let _ = registered.deregister_table("copy");
-        match result? {
-            Output::Command(tag) => Ok(Output::Command(CommandTag::new("COPY").with_rows(tag.rows.unwrap_or(rows)))),
-            other => Ok(other),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Schema};
-use quartzdb_storage::{StorageError, TableMeta};
+use quartzdb_storage::{ColumnMeta, StorageError, TableMeta};
 
 use crate::error::{Error, Result};
 
@@ -21,18 +21,23 @@ pub fn conform(table: &str, meta: &TableMeta, schema: &Schema, batches: Vec<Reco
         for (i, (field, col)) in schema.fields().iter().zip(&meta.columns).enumerate() {
             let array = batch.column(i);
             let array = if array.data_type() == field.data_type() { array.clone() } else { cast(array, field.data_type())? };
-            if col.not_null && array.null_count() > 0 {
-                return Err(StorageError::NotNullViolation { table: table.to_string(), column: col.name.clone() }.into());
-            }
-            let array = match crate::types::char_limit(&col.type_name) {
-                Some(limit) => fit_length(array, limit, col.type_name.starts_with("character("), &col.type_name)?,
-                None => array,
-            };
-            columns.push(array);
+            columns.push(conform_column(table, col, array)?);
         }
         out.push(RecordBatch::try_new(schema.clone(), columns)?);
     }
     Ok(out)
+}
+
+/// One column's checks: NOT NULL, and the length of `character(n)` / `varchar(n)` values
+/// (those of `character(n)` come back without trailing spaces).
+pub fn conform_column(table: &str, col: &ColumnMeta, array: ArrayRef) -> Result<ArrayRef> {
+    if col.not_null && array.null_count() > 0 {
+        return Err(StorageError::NotNullViolation { table: table.to_string(), column: col.name.clone() }.into());
+    }
+    match crate::types::char_limit(&col.type_name) {
+        Some(limit) => fit_length(array, limit, col.type_name.starts_with("character("), &col.type_name),
+        None => Ok(array),
+    }
 }
 
 

@@ -461,7 +461,8 @@ pub fn response(output: Output, format: &Format, delivery: Delivery) -> PgWireRe
         Output::Command(t) => Ok(Response::Execution(tag(&t))),
         // The connection starts the COPY itself (it keeps the decoder); never reaches here.
         Output::CopyIn(_) => Err(pgwire::error::PgWireError::ApiError("COPY FROM STDIN outside the connection's handler".into())),
-        Output::CopyOut(copy) => copy_out(copy, delivery),
+        // The connection sends COPY TO itself (see `copy_out::send`), to count its rows.
+        Output::CopyOut(_) => Err(pgwire::error::PgWireError::ApiError("COPY TO STDOUT outside the connection's handler".into())),
         Output::Rows { schema, stream, command } => {
             let fields = Arc::new(fields(&schema, format)?);
             let text: Vec<bool> = (0..schema.fields().len()).map(|i| format.format_for(i) == FieldFormat::Text).collect();
@@ -477,7 +478,7 @@ pub fn response(output: Output, format: &Format, delivery: Delivery) -> PgWireRe
 
 /// How arrow-pg encodes each column. Columns QuartzDB formats itself are handed to it as plain
 /// text, which it writes as is (for an array type it would quote the string).
-fn encoding(fields: &[FieldInfo], schema: &Schema, text: &[bool]) -> Arc<Vec<FieldInfo>> {
+pub(super) fn encoding(fields: &[FieldInfo], schema: &Schema, text: &[bool]) -> Arc<Vec<FieldInfo>> {
     let encoding = fields
         .iter()
         .zip(schema.fields())
@@ -491,88 +492,6 @@ fn encoding(fields: &[FieldInfo], schema: &Schema, text: &[bool]) -> Arc<Vec<Fie
         })
         .collect();
     Arc::new(encoding)
-}
-
-/// COPY TO STDOUT: each row printed as a text-format result row would be, then framed as a
-/// line of COPY text or CSV, one CopyData message per row (pgwire counts them for the tag).
-fn copy_out(copy: quartzdb_planner::copy::CopyOut, delivery: Delivery) -> PgWireResult<Response> {
-    use quartzdb_planner::copy::encode;
-    if copy.options.format == quartzdb_planner::copy::Format::Binary {
-        return binary_copy_out(copy, delivery);
-    }
-    let quartzdb_planner::copy::CopyOut { schema, stream, options, force_quote } = copy;
-    let columns = schema.fields().len();
-    let fields = fields(&schema, &text())?;
-    let all_text = vec![true; columns];
-    let encoding = encoding(&fields, &schema, &all_text);
-    let rows = rows(stream, wire_schema(&schema), all_text, encoding, delivery);
-    // The header goes out with the first row (or alone at the end when there is none).
-    let header = Arc::new(std::sync::Mutex::new(options.header.then(|| {
-        let names: Vec<String> = fields.iter().map(|f| f.name().to_string()).collect();
-        let mut out = Vec::new();
-        encode::header(&names, &options, &mut out);
-        out
-    })));
-    let pending = header.clone();
-    let lines = rows.map(move |row| {
-        let row = row?;
-        let mut out = header.lock().expect("header").take().unwrap_or_default();
-        encode::line(&data_row_values(&row)?, &options, &force_quote, &mut out);
-        Ok(pgwire::messages::copy::CopyData::new(out.into()))
-    });
-    let trailer = futures::stream::once(async move { pending.lock().expect("header").take() })
-        .filter_map(|h| async move { h.map(|h| Ok(pgwire::messages::copy::CopyData::new(h.into()))) });
-    Ok(Response::CopyOut(pgwire::api::results::CopyResponse::new(0, columns, lines.chain(trailer))))
-}
-
-/// COPY TO STDOUT in binary format: a binary-format result row's fields are already COPY's
-/// field framing (32-bit length, -1 for NULL, then the value), so each row is its field count
-/// and those bytes; the signature and header go out with the first row, and pgwire appends
-/// the -1 trailer.
-fn binary_copy_out(copy: quartzdb_planner::copy::CopyOut, delivery: Delivery) -> PgWireResult<Response> {
-    let quartzdb_planner::copy::CopyOut { schema, stream, .. } = copy;
-    let columns = schema.fields().len();
-    let format = Format::UnifiedBinary;
-    let fields = fields(&schema, &format)?;
-    let binary = vec![false; columns];
-    let encoding = encoding(&fields, &schema, &binary);
-    let rows = rows(stream, wire_schema(&schema), binary, encoding, delivery);
-    let header = || {
-        let mut out = b"PGCOPY\n\xff\r\n\0".to_vec();
-        out.extend_from_slice(&[0; 8]);
-        out
-    };
-    let pending = Arc::new(std::sync::Mutex::new(Some(header())));
-    let first = pending.clone();
-    let tuples = rows.map(move |row| {
-        let row = row?;
-        let mut out = first.lock().expect("header").take().unwrap_or_default();
-        out.extend_from_slice(&row.field_count.to_be_bytes());
-        out.extend_from_slice(&row.data);
-        Ok(pgwire::messages::copy::CopyData::new(out.into()))
-    });
-    let header_alone = futures::stream::once(async move { pending.lock().expect("header").take() })
-        .filter_map(|h| async move { h.map(|h| Ok(pgwire::messages::copy::CopyData::new(h.into()))) });
-    Ok(Response::CopyOut(pgwire::api::results::CopyResponse::new(1, columns, tuples.chain(header_alone))))
-}
-
-/// The values of an encoded DataRow: `None` for NULL.
-fn data_row_values(row: &DataRow) -> PgWireResult<Vec<Option<&[u8]>>> {
-    let data = &row.data[..];
-    let mut values = Vec::with_capacity(row.field_count.max(0) as usize);
-    let mut at = 0;
-    for _ in 0..row.field_count {
-        let len = data.get(at..at + 4).map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]])).ok_or_else(|| pgwire::error::PgWireError::ApiError("short DataRow".into()))?;
-        at += 4;
-        if len < 0 {
-            values.push(None);
-        } else {
-            let end = at + len as usize;
-            values.push(Some(data.get(at..end).ok_or_else(|| pgwire::error::PgWireError::ApiError("short DataRow".into()))?));
-            at = end;
-        }
-    }
-    Ok(values)
 }
 
 type RowIter = Box<dyn Iterator<Item = PgWireResult<DataRow>> + Send>;
@@ -591,7 +510,7 @@ pub struct Delivery {
     pub busy: quartzdb_planner::activity::Busy,
 }
 
-fn rows(
+pub(super) fn rows(
     stream: SendableRecordBatchStream,
     schema: SchemaRef,
     text: Vec<bool>,

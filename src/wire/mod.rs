@@ -8,6 +8,7 @@
 pub mod binary_copy;
 pub mod cancel;
 pub mod copy;
+pub mod copy_out;
 pub mod encode;
 pub mod error;
 pub mod params;

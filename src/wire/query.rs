@@ -133,6 +133,9 @@ impl Connection {
             return Ok(Response::CopyIn(pgwire::api::results::CopyResponse::new(format, columns, futures::stream::empty())));
         }
         let delivery = encode::Delivery { tz: session.settings().time_zone(), cancel: self.cancel.clone(), generation, deadline, failed: session.stream_failure_flag(), busy };
+        if let quartzdb_planner::Output::CopyOut(copy) = output {
+            return super::copy_out::send(client, copy, delivery).await;
+        }
         encode::response(output, format, delivery)
     }
 }

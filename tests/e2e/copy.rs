@@ -283,6 +283,13 @@ fn psql_copy_writes_a_file_that_loads_back() {
         let read = out(format!("\\copy dst from '{}' with (format csv, header)", file.display())).unwrap();
         assert_eq!(read.trim(), "COPY 3000");
         assert_eq!(text_rows(&client, "SELECT count(*), sum(id), max(note), min(v::text) FROM dst").await, vec![vec!["3000", "4501500", "note 999", "[1,2,3]"]]);
+        // No rows: the header (or binary signature) alone, and `COPY 0`, as PostgreSQL says.
+        let empty = dir.path().join("empty.csv");
+        let written = out(format!("\\copy (SELECT * FROM src WHERE id < 0) to '{}' with (format csv, header)", empty.display())).unwrap();
+        assert_eq!((written.trim(), std::fs::read_to_string(&empty).unwrap().as_str()), ("COPY 0", "id,note,v\n"));
+        let written = out(format!("\\copy (SELECT id FROM src WHERE id < 0) to '{}' with (format binary)", empty.display())).unwrap();
+        assert_eq!(written.trim(), "COPY 0");
+        assert_eq!(std::fs::read(&empty).unwrap(), b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0\xff\xff");
         server.stop().await;
     });
 }

@@ -305,7 +305,7 @@ fn storage(e: &StorageError) -> SqlState {
         StorageError::NotNullViolation { .. } | StorageError::ColumnContainsNulls { .. } => NotNullViolation,
         StorageError::ValueTooLong(_) => StringDataRightTruncation,
         StorageError::InvalidTableDefinition(_) => InvalidTableDefinition,
-        StorageError::UnknownConstraint { .. } => UndefinedObject,
+        StorageError::UnknownConstraint { .. } | StorageError::NoConstraintFor { .. } => UndefinedObject,
         StorageError::SerializationFailure(_) => SerializationFailure,
         StorageError::Unsupported(_) => FeatureNotSupported,
         StorageError::UnknownIndex(_) | StorageError::UnknownIndexObject(_) | StorageError::UnknownRole(_) => UndefinedObject,

@@ -13,4 +13,4 @@ pub mod vector_search;
 pub use datafusion::sql::sqlparser::ast;
 pub use error::{Error, Result};
 pub use compat::EXPAND_ARRAY;
-pub use parser::{is_move, parse, parse_expr, parse_object_name};
+pub use parser::{CONSTRAINT_MARKER, is_move, parse, parse_expr, parse_object_name};

@@ -61,6 +61,8 @@ fn statements(parser: &mut Parser) -> std::result::Result<Vec<Statement>, Parser
             fetch?
         } else if starts_set_constraints(parser) {
             set_constraints(parser)?
+        } else if starts_comment_on_constraint(parser) {
+            comment_on_constraint(parser)?
         } else {
             parser.parse_statement()?
         };
@@ -99,6 +101,34 @@ fn set_constraints(parser: &mut Parser) -> std::result::Result<Statement, Parser
     };
     let values = std::iter::once(Expr::Identifier(Ident::new(mode))).chain(names).collect();
     Ok(Statement::Set(Set::SingleAssignment { scope: None, hivevar: false, variable: ObjectName::from(vec![Ident::new(SET_CONSTRAINTS)]), values }))
+}
+
+/// The first part of the name a `COMMENT ON CONSTRAINT c ON t` carries as a `COMMENT ON TABLE`
+/// of `__quartz_constraint.[schema.]t.c` (sqlparser has no constraint comments).
+pub const CONSTRAINT_MARKER: &str = "__quartz_constraint";
+
+fn starts_comment_on_constraint(parser: &Parser) -> bool {
+    matches!(&parser.peek_token().token, Token::Word(w) if w.keyword == Keyword::COMMENT)
+        && matches!(&parser.peek_nth_token(1).token, Token::Word(w) if w.keyword == Keyword::ON)
+        && matches!(&parser.peek_nth_token(2).token, Token::Word(w) if w.keyword == Keyword::CONSTRAINT)
+}
+
+/// `COMMENT ON CONSTRAINT name ON table IS 'text' | NULL`, as a [`CONSTRAINT_MARKER`] comment.
+fn comment_on_constraint(parser: &mut Parser) -> std::result::Result<Statement, ParserError> {
+    use datafusion::sql::sqlparser::ast::{CommentObject, Ident, ObjectName, ObjectNamePart};
+    for _ in 0..3 {
+        parser.next_token();
+    }
+    let constraint = parser.parse_identifier()?;
+    parser.expect_keyword_is(Keyword::ON)?;
+    if parser.parse_keyword(Keyword::DOMAIN) {
+        return parser.expected("a table (constraints of domains are not supported)", parser.peek_token());
+    }
+    let table = parser.parse_object_name(false)?;
+    parser.expect_keyword_is(Keyword::IS)?;
+    let comment = if parser.parse_keyword(Keyword::NULL) { None } else { Some(parser.parse_literal_string()?) };
+    let parts = std::iter::once(ObjectNamePart::Identifier(Ident::new(CONSTRAINT_MARKER))).chain(table.0).chain(std::iter::once(ObjectNamePart::Identifier(constraint)));
+    Ok(Statement::Comment { object_type: CommentObject::Table, object_name: ObjectName(parts.collect()), comment, if_exists: false })
 }
 
 /// What `FETCH … INTO` carries for a `MOVE`: sqlparser has no MOVE statement, and PostgreSQL's
@@ -294,6 +324,15 @@ mod tests {
         let datafusion::sql::sqlparser::ast::SetExpr::Select(s) = q.body.as_ref() else { panic!() };
         let datafusion::sql::sqlparser::ast::SelectItem::UnnamedExpr(Expr::BinaryOp { op, .. }) = &s.projection[0] else { panic!() };
         assert_eq!(op.to_string(), "=", "<=> binds tighter than =");
+    }
+
+    #[test]
+    fn comments_on_constraints_are_marked_table_comments() {
+        let stmt = parse("COMMENT ON CONSTRAINT \"Pk\" ON s.t IS 'the key'").unwrap().pop().unwrap();
+        assert_eq!(stmt.to_string(), format!("COMMENT ON TABLE {CONSTRAINT_MARKER}.s.t.\"Pk\" IS 'the key'"));
+        assert!(parse("COMMENT ON CONSTRAINT c ON t IS NULL; SELECT 1").is_ok());
+        assert!(parse("COMMENT ON CONSTRAINT c ON DOMAIN d IS 'x'").is_err());
+        assert!(parse("COMMENT ON CONSTRAINT c IS 'x'").is_err());
     }
 
     #[test]

@@ -148,11 +148,14 @@ pub struct ConstraintMeta {
     /// `COMMENT ON INDEX` of the unique index behind the constraint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index_comment: Option<String>,
+    /// `COMMENT ON CONSTRAINT`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 impl ConstraintMeta {
     pub fn new(name: String, kind: ConstraintKind, columns: Vec<String>) -> Self {
-        Self { name, kind, columns, oid: 0, index_oid: 0, index_comment: None }
+        Self { name, kind, columns, oid: 0, index_oid: 0, index_comment: None, comment: None }
     }
 }
 
@@ -167,12 +170,15 @@ pub struct ForeignKeyMeta {
     pub columns: Vec<String>,
     pub ref_table: u32,
     pub ref_columns: Vec<String>,
-    /// `ON DELETE` / `ON UPDATE`: NO ACTION, RESTRICT, CASCADE (on DELETE), SET NULL (`a`, `r`,
-    /// `c`, `n`, as `pg_constraint.confdeltype` spells them).
+    /// `ON DELETE` / `ON UPDATE`: NO ACTION, RESTRICT, CASCADE, SET NULL (`a`, `r`, `c`, `n`,
+    /// as `pg_constraint.confdeltype` spells them).
     pub on_delete: char,
     pub on_update: char,
     pub deferrable: bool,
     pub initially_deferred: bool,
+    /// `COMMENT ON CONSTRAINT`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -23,11 +23,14 @@ pub struct CheckMeta {
     /// `pg_constraint.oid`; zero until the catalog assigns it.
     #[serde(default)]
     pub oid: u32,
+    /// `COMMENT ON CONSTRAINT`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 impl CheckMeta {
     pub fn new(name: String, expr: String, columns: Vec<String>) -> Self {
-        Self { name, expr, columns, oid: 0 }
+        Self { name, expr, columns, oid: 0, comment: None }
     }
 
     /// `ALTER TABLE … RENAME COLUMN from TO to`: the expression's references follow.

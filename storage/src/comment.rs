@@ -15,6 +15,8 @@ pub enum CommentTarget {
     Column(QualifiedName, String),
     /// A column of a view, by number from 1 (the SQL layer resolves it by planning the view).
     ViewColumn(QualifiedName, i16),
+    /// A table's constraint (PRIMARY KEY, UNIQUE, FOREIGN KEY or CHECK), by name.
+    Constraint(QualifiedName, String),
     Schema(String),
     Database(String),
     Role(String),
@@ -63,6 +65,19 @@ impl Catalog {
                 } else {
                     return Err(Error::UnknownTable(name.name.clone()));
                 }
+            }
+            CommentTarget::Constraint(name, constraint) => {
+                let table = self.schema_mut(db, &name.schema)?.tables.get_mut(&name.name).ok_or_else(|| Error::UnknownTable(name.name.clone()))?;
+                let slot = if let Some(c) = table.constraints.iter_mut().find(|c| c.name == *constraint) {
+                    &mut c.comment
+                } else if let Some(f) = table.foreign_keys.iter_mut().find(|f| f.name == *constraint) {
+                    &mut f.comment
+                } else if let Some(c) = table.checks.iter_mut().find(|c| c.name == *constraint) {
+                    &mut c.comment
+                } else {
+                    return Err(Error::NoConstraintFor { table: name.name.clone(), name: constraint.clone() });
+                };
+                *slot = comment;
             }
             CommentTarget::ViewColumn(name, number) => {
                 let view = self.schema_mut(db, &name.schema)?.views.get_mut(&name.name).ok_or_else(|| Error::UnknownView(name.name.clone()))?;

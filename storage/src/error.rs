@@ -115,6 +115,10 @@ pub enum Error {
     #[error("constraint \"{name}\" of relation \"{table}\" does not exist")]
     UnknownConstraint { table: String, name: String },
 
+    /// 42704, as `COMMENT ON CONSTRAINT` words it.
+    #[error("constraint \"{name}\" for table \"{table}\" does not exist")]
+    NoConstraintFor { table: String, name: String },
+
     /// 42704: an access method or operator class QuartzDB does not know.
     #[error("{0}")]
     UnknownIndexObject(String),

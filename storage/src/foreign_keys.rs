@@ -76,6 +76,7 @@ pub fn resolve(catalog: &Catalog, db: &str, table: &QualifiedName, schema: &Sche
         on_update: fk.on_update,
         deferrable: fk.deferrable,
         initially_deferred: fk.initially_deferred,
+        comment: None,
     })
 }
 

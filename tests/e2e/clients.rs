@@ -131,5 +131,5 @@ fn jdbc_clients_work() {
     });
     let mut command = Command::new("java");
     command.arg("-cp").arg(format!("{}:{}", jar.display(), classes.display())).arg("ClientTest");
-    run_client(command, |server| format!("jdbc:postgresql://{}:{}/quartz?user=quartz", server.addr.ip(), server.addr.port()), "7 passed, 0 failed");
+    run_client(command, |server| format!("jdbc:postgresql://{}:{}/quartz?user=quartz", server.addr.ip(), server.addr.port()), "8 passed, 0 failed");
 }

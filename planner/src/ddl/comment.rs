@@ -1,4 +1,5 @@
-//! `COMMENT ON TABLE | VIEW | SEQUENCE | INDEX | COLUMN | SCHEMA | DATABASE | ROLE … IS 'text' | NULL`.
+//! `COMMENT ON TABLE | VIEW | SEQUENCE | INDEX | COLUMN | SCHEMA | DATABASE | ROLE … IS 'text' | NULL`
+//! and `COMMENT ON CONSTRAINT c ON t …`.
 //! The comments show in `pg_description` / `pg_shdescription` and through `obj_description`,
 //! `col_description` and `shobj_description`, where psql's `\d+`, JDBC and SQLAlchemy read them.
 
@@ -12,6 +13,12 @@ use crate::session::Session;
 
 pub async fn execute(session: &mut Session, txn: &mut Txn, object_type: CommentObject, name: ObjectName, comment: Option<String>) -> Result<Output> {
     let target = match object_type {
+        CommentObject::Table if name.0.first().and_then(|p| p.as_ident()).is_some_and(|i| i.value == quartzdb_sql::CONSTRAINT_MARKER) => {
+            let mut parts = name.0;
+            parts.remove(0);
+            let constraint = parts.pop().and_then(|p| p.as_ident().map(names::ident)).ok_or_else(|| Error::Syntax("constraint name expected".into()))?;
+            CommentTarget::Constraint(session.qualify(&ObjectName(parts))?, constraint)
+        }
         CommentObject::Table => CommentTarget::Table(session.qualify(&name)?),
         CommentObject::View => CommentTarget::View(session.qualify(&name)?),
         CommentObject::Sequence => CommentTarget::Sequence(session.qualify(&name)?),

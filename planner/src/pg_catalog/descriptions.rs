@@ -1,5 +1,5 @@
 //! `pg_description` and `pg_shdescription`: the comments `COMMENT ON` keeps on tables, views,
-//! sequences, indexes, columns, schemas, databases and roles, with PostgreSQL's own comments on
+//! sequences, indexes, columns, constraints, schemas, databases and roles, with PostgreSQL's own comments on
 //! the two extensions every QuartzDB has. `obj_description`, `col_description` and
 //! `shobj_description` read the same rows.
 
@@ -16,6 +16,7 @@ pub const PG_NAMESPACE: u32 = 2615;
 pub const PG_EXTENSION: u32 = 3079;
 pub const PG_DATABASE: u32 = 1262;
 pub const PG_AUTHID: u32 = 1260;
+pub const PG_CONSTRAINT: u32 = 2606;
 
 /// One comment: the object's OID, the catalog it lives in, the column number (0 for the
 /// object itself) and the text.
@@ -52,6 +53,11 @@ pub fn descriptions(catalog: &Catalog, database: &str) -> Vec<Description> {
                     IndexRef::Lance(l) => &l.comment,
                 };
                 add(i.oid, PG_CLASS, 0, comment);
+            }
+            let constraints = t.constraints.iter().map(|c| (c.oid, &c.comment));
+            let keys = t.foreign_keys.iter().map(|f| (f.oid, &f.comment));
+            for (oid, comment) in constraints.chain(keys).chain(t.checks.iter().map(|c| (c.oid, &c.comment))) {
+                add(oid, PG_CONSTRAINT, 0, comment);
             }
         }
         for v in s.views.values() {

@@ -145,6 +145,32 @@ public class ToolReplay {
                 expect(r.next() && r.getString(3).equals("P1  ") && r.getObject(4).toString().equals("[1,2,3]"), "char(4) is blank-padded, a vector reads as pgvector prints it");
             }
         });
+        // DBeaver's SQL editor autocompletion and "Find objects" dialog (PostgreStructureAssistant:
+        // a name mask bound as text, schema OIDs as int8, LIMIT spelled out) and its Functions
+        // folder (PostgreSchema.ProceduresCache).
+        checks.put("dbeaver_autocompletion_and_search", c -> {
+            schema(c);
+            try (Statement s = c.createStatement()) {
+                s.execute("COMMENT ON CONSTRAINT items_price_check ON tools.items IS 'never negative'");
+            }
+            long tools = ((Number) rows(c, "SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = ?", "tools").get(0).get("oid")).longValue();
+            List<Map<String, Object>> tables = rows(c, "SELECT pc.oid,pc.relname,pc.relnamespace,pc.relkind FROM pg_catalog.pg_class pc WHERE pc.relkind in('r','v','m','f','p') AND pc.relname ILIKE ? AND pc.relnamespace IN (?) ORDER BY pc.relname LIMIT 100", "%ite%", tools);
+            expect(column(tables, "relname").equals(List.of("items")) && "r".equals(String.valueOf(tables.get(0).get("relkind"))), "tables " + tables);
+            expect(column(rows(c, "SELECT pc.oid,pc.relname,pc.relnamespace,pc.relkind FROM pg_catalog.pg_class pc WHERE pc.relkind in('r','v','m','f','p') AND pc.relname ILIKE ? AND pc.relnamespace IN (?,?) ORDER BY pc.relname LIMIT 100", "%CHEA%", tools, 11L), "relname").equals(List.of("cheap")), "a view, case-insensitively");
+            expect(rows(c, "SELECT pp.oid as poid, pp.* FROM pg_catalog.pg_proc pp WHERE pp.proname ILIKE ? AND pp.pronamespace IN (?) ORDER BY pp.proname LIMIT 99", "%ite%", tools).isEmpty(), "no functions in tools");
+            List<Map<String, Object>> constraints = rows(c, "SELECT pc.oid, pc.conname, pc.connamespace FROM pg_catalog.pg_constraint pc WHERE pc.conname ILIKE ? AND pc.connamespace IN (?) ORDER BY pc.conname LIMIT 100", "%ite%", tools);
+            expect(column(constraints, "conname").equals(List.of("items_owner_id_fkey", "items_pkey", "items_price_check")), "constraints " + constraints);
+            List<Map<String, Object>> columns = rows(c, "SELECT x.attname,x.attrelid,x.atttypid,c.relnamespace FROM pg_catalog.pg_attribute x, pg_catalog.pg_class c WHERE c.oid=x.attrelid AND x.attname ILIKE ? AND c.relnamespace IN (?) ORDER BY x.attname LIMIT 100", "%tit%", tools);
+            // The table's, the view's and the index items_title's, as in PostgreSQL 15.
+            expect(column(columns, "attname").equals(List.of("title", "title", "title")) && ((Number) columns.get(0).get("atttypid")).longValue() == 25, "columns " + columns);
+            expect(column(rows(c, "SELECT n.oid AS oid, n.nspname AS schema_name FROM pg_namespace n WHERE has_schema_privilege(n.nspname, 'USAGE') AND n.nspname ILIKE ? ORDER BY n.nspname LIMIT 100", "%ool%"), "schema_name").equals(List.of("tools")), "schemas");
+            // With "search in comments / definitions" ticked.
+            expect(column(rows(c, "SELECT pc.oid,pc.relname,pc.relnamespace,pc.relkind FROM pg_catalog.pg_class pc WHERE pc.relkind in('r','v','m','f','p') AND (pc.relname ILIKE ? OR obj_description(pc.oid, 'pg_class') ILIKE ? OR (pc.relkind = 'v' AND pg_get_viewdef(pc.\"oid\") ILIKE ?))AND pc.relnamespace IN (?) ORDER BY pc.relname LIMIT 100", "%sale%", "%sale%", "%sale%", tools), "relname").equals(List.of("items")), "a table by its comment");
+            expect(column(rows(c, "SELECT pc.oid, pc.conname, pc.connamespace FROM pg_catalog.pg_constraint pc WHERE (pc.conname ILIKE ? OR obj_description(pc.oid, 'pg_constraint') ILIKE ? OR (pg_get_constraintdef(pc.\"oid\") ILIKE ?))AND pc.connamespace IN (?) ORDER BY pc.conname LIMIT 100", "%negative%", "%negative%", "%negative%", tools), "conname").equals(List.of("items_price_check")), "a constraint by its comment");
+            expect(column(rows(c, "SELECT pc.oid, pc.conname, pc.connamespace FROM pg_catalog.pg_constraint pc WHERE (pc.conname ILIKE ? OR obj_description(pc.oid, 'pg_constraint') ILIKE ? OR (pg_get_constraintdef(pc.\"oid\") ILIKE ?))AND pc.connamespace IN (?) ORDER BY pc.conname LIMIT 100", "%cascade%", "%cascade%", "%cascade%", tools), "conname").equals(List.of("items_owner_id_fkey")), "a constraint by its definition");
+            expect(column(rows(c, "SELECT x.attname,x.attrelid,x.atttypid,c.relnamespace FROM pg_catalog.pg_attribute x, pg_catalog.pg_class c WHERE c.oid=x.attrelid AND (x.attname ILIKE ? OR col_description(c.oid, x.attnum) ILIKE ?)AND c.relnamespace IN (?) ORDER BY x.attname LIMIT 100", "%called%", "%called%", tools), "attname").equals(List.of("title")), "a column by its comment");
+            expect(rows(c, "SELECT p.oid as poid,p.*,pg_catalog.pg_get_expr(p.proargdefaults, 0) as arg_defaults,d.description\nFROM pg_catalog.pg_proc p\nLEFT OUTER JOIN pg_catalog.pg_description d ON d.objoid=p.oid and d.classoid='pg_proc'::regclass  AND d.objsubid = 0\nWHERE p.pronamespace=?\nORDER BY p.proname", tools).isEmpty(), "Functions folder of tools");
+        });
         checks.put("metabase_connection_and_sync", c -> {
             schema(c);
             try (Statement s = c.createStatement()) {

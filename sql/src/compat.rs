@@ -14,6 +14,10 @@
 //!   string_to_array(t, ',') AS s) s`;
 //! - `FROM generate_series(1, 3) i` and `FROM unnest(a) x` name the column too (`i`, `x`), as a
 //!   table alias does in PostgreSQL for a function returning one column: `… AS i(i)`;
+//!   unaliased, `generate_series`'s column is `generate_series`;
+//! - `SELECT generate_series(…)` is `SELECT unnest(generate_series(…)) AS generate_series` (a
+//!   row per value); `generate_series(d1::date, d2::date, '1 day')` takes the dates as
+//!   timestamptz and the step as an interval, as PostgreSQL does;
 //!   `FROM pg_catalog.unnest(…)` is `FROM unnest(…)`;
 //! - `generate_subscripts(a, d)`, `information_schema._pg_expandarray(a)` and
 //!   `regexp_split_to_table(t, p)` are `unnest` of an array of the subscripts / of `(x, n)`
@@ -29,7 +33,7 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    AccessExpr, ArrayElemTypeDef, BinaryOperator, CastKind, DataType, Expr, GroupByExpr, FunctionArguments, Ident, OrderByKind, Query, SelectItem, SetExpr, Statement, TableAlias, TableAliasColumnDef,
+    AccessExpr, ArrayElemTypeDef, BinaryOperator, CastKind, DataType, Expr, FunctionArg, FunctionArgExpr, GroupByExpr, FunctionArguments, Ident, OrderByKind, Query, SelectItem, SetExpr, Statement, TableAlias, TableAliasColumnDef,
     TableFactor, VisitMut, VisitorMut, visit_expressions_mut,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
@@ -37,6 +41,7 @@ use datafusion::sql::sqlparser::parser::Parser;
 
 pub fn rewrite(stmt: &mut Statement) {
     name_unnested_subqueries(stmt);
+    let _ = stmt.visit(&mut SetReturningSelectItems);
     let _ = stmt.visit(&mut ScalarFunctionAliases);
     let _ = stmt.visit(&mut ExistsInSelectLists);
     let _ = visit_expressions_mut(stmt, |e| {
@@ -67,6 +72,15 @@ pub fn rewrite(stmt: &mut Statement) {
             Expr::AtTimeZone { timestamp, time_zone } => {
                 if let Ok(call) = crate::parser::parse_expr(&format!("timezone({time_zone}, {timestamp})")) {
                     *e = call;
+                }
+            }
+            // `generate_series(date, date, '1 day')`, as PostgreSQL resolves the call.
+            Expr::Function(f) if unqualified_name(&f.name.to_string()) == "generate_series" => {
+                if let FunctionArguments::List(list) = &mut f.args
+                    && let Some(mut args) = positional(&list.args)
+                    && series_arguments(&mut args)
+                {
+                    list.args = args.into_iter().map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a))).collect();
                 }
             }
             // `array_lower(a, d)`: 1 for a dimension a one-dimensional array has, else NULL.
@@ -199,6 +213,35 @@ fn positional(args: &[datafusion::sql::sqlparser::ast::FunctionArg]) -> Option<V
         .collect()
 }
 
+/// Whether an expression is a number: numeric literals and parameters, and arithmetic of them.
+fn is_number(e: &Expr) -> bool {
+    match e {
+        Expr::Value(v) => matches!(v.value, datafusion::sql::sqlparser::ast::Value::Number(..) | datafusion::sql::sqlparser::ast::Value::Placeholder(_)),
+        Expr::UnaryOp { expr, .. } | Expr::Nested(expr) => is_number(expr),
+        Expr::BinaryOp { left, right, .. } => is_number(left) && is_number(right),
+        _ => false,
+    }
+}
+
+/// The arguments of `generate_series(start, stop, step)` as PostgreSQL resolves them where
+/// DataFusion would not: a quoted step is an interval, and dates are timestamptz (so is the
+/// result, as in PostgreSQL). Whether any changed.
+fn series_arguments(args: &mut [Expr]) -> bool {
+    let [start, stop, step] = args else { return false };
+    let mut changed = false;
+    if matches!(step, Expr::Value(v) if matches!(v.value, datafusion::sql::sqlparser::ast::Value::SingleQuotedString(_))) {
+        *step = Expr::Cast { kind: CastKind::Cast, expr: Box::new(step.clone()), data_type: DataType::Interval { fields: None, precision: None }, array: false, format: None };
+        changed = true;
+    }
+    for bound in [start, stop] {
+        if matches!(bound, Expr::Cast { data_type: DataType::Date, .. }) {
+            *bound = Expr::Cast { kind: CastKind::Cast, expr: Box::new(bound.clone()), data_type: DataType::Timestamp(None, datafusion::sql::sqlparser::ast::TimezoneInfo::WithTimeZone), array: false, format: None };
+            changed = true;
+        }
+    }
+    changed
+}
+
 /// A numeric literal with an exponent as SQL DataFusion reads: the digits spelled out (a whole
 /// number as a `numeric` cast, so it stays numeric as in PostgreSQL), or, past the 38 digits a
 /// numeric holds here, a `double precision` when one holds it (PostgreSQL's numeric would keep
@@ -290,12 +333,42 @@ impl VisitorMut for ScalarFunctionAliases {
                 *table = TableFactor::UNNEST { alias: alias.take(), array_exprs, with_offset: false, with_offset_alias: None, with_ordinality: *with_ordinality };
             }
         }
+        // `FROM generate_series(date, date, '1 day')`, as in a SELECT list.
+        if let TableFactor::Table { name, args: Some(args), .. } = table
+            && unqualified_name(&name.to_string()) == "generate_series"
+            && let Some(mut values) = positional(&args.args)
+            && series_arguments(&mut values)
+        {
+            args.args = values.into_iter().map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a))).collect();
+        }
+        // `FROM t, generate_series(1, t.n) g` (LATERAL or not), a series of timestamps, or one
+        // WITH ORDINALITY: the UNNEST of the series, which runs per outer row as `LATERAL
+        // unnest(…)` does, takes timestamptz and numbers its rows. (Over numbers it stays the
+        // table function, which streams.)
+        let series = match table {
+            TableFactor::Table { name, args: Some(args), alias, with_ordinality, .. } => Some((name, &args.args, alias, *with_ordinality)),
+            TableFactor::Function { name, args, alias, with_ordinality, .. } => Some((name, &*args, alias, *with_ordinality)),
+            _ => None,
+        };
+        if let Some((name, args, alias, with_ordinality)) = series
+            && unqualified_name(&name.to_string()) == "generate_series"
+            && let Some(values) = positional(args)
+            && (with_ordinality || !values.iter().all(is_number))
+            && let Ok(array) = crate::parser::parse_expr(&format!("generate_series({})", values.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ")))
+        {
+            let alias = alias.take().or_else(|| Some(TableAlias { explicit: false, name: Ident::new("generate_series"), columns: vec![], at: None }));
+            *table = TableFactor::UNNEST { alias, array_exprs: vec![array], with_offset: false, with_offset_alias: None, with_ordinality };
+        }
         with_ordinality_as_last_array(table);
         let alias = match table {
             TableFactor::Table { name, args: Some(_), alias: Some(alias), .. }
                 if matches!(name.to_string().to_ascii_lowercase().as_str(), "generate_series" | "pg_catalog.generate_series" | "range") =>
             {
                 alias
+            }
+            // Unaliased, its column is `generate_series`, as in PostgreSQL.
+            TableFactor::Table { name, args: Some(_), alias: alias @ None, .. } if matches!(name.to_string().to_ascii_lowercase().as_str(), "generate_series" | "pg_catalog.generate_series") => {
+                alias.insert(TableAlias { explicit: false, name: Ident::new("generate_series"), columns: vec![], at: None })
             }
             TableFactor::UNNEST { alias: Some(alias), array_exprs, with_offset: false, with_ordinality: false, .. } if array_exprs.len() == 1 => alias,
             // Unaliased, its column is `unnest` (pgcli's `SELECT * FROM unnest(current_schemas(true))`).
@@ -376,6 +449,37 @@ impl VisitorMut for ExistsInSelectLists {
                 }
                 ControlFlow::<()>::Continue(())
             });
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// `generate_series(…)` as a SELECT item (or cast), which in PostgreSQL returns a row per value,
+/// is `unnest(generate_series(…))` (DataFusion's returns one array), named `generate_series`;
+/// several side by side are zipped, as PostgreSQL does.
+struct SetReturningSelectItems;
+
+impl VisitorMut for SetReturningSelectItems {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        let SetExpr::Select(select) = query.body.as_mut() else { return ControlFlow::Continue(()) };
+        for item in &mut select.projection {
+            let unnamed = matches!(item, SelectItem::UnnamedExpr(_));
+            let (SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. }) = item else { continue };
+            let mut call = &mut *e;
+            while let Expr::Cast { expr, .. } | Expr::Nested(expr) = call {
+                call = expr.as_mut();
+            }
+            let Expr::Function(f) = call else { continue };
+            if unqualified_name(&f.name.to_string()) != "generate_series" {
+                continue;
+            }
+            let Ok(unnested) = crate::parser::parse_expr(&format!("unnest({f})")) else { continue };
+            *call = unnested;
+            if unnamed {
+                *item = SelectItem::ExprWithAlias { expr: e.clone(), alias: Ident::new("generate_series") };
+            }
         }
         ControlFlow::Continue(())
     }
@@ -551,6 +655,22 @@ mod tests {
         assert_eq!(sql("SELECT x FROM unnest(ARRAY[1]) AS x"), "SELECT x FROM UNNEST(ARRAY[1]) AS x (x)");
         assert_eq!(sql("SELECT * FROM generate_series(1, 3) AS g(n)"), "SELECT * FROM generate_series(1, 3) AS g (n)");
         assert_eq!(sql("SELECT s.a FROM t s"), "SELECT s.a FROM t s", "a table's alias names only the table");
+    }
+
+    #[test]
+    fn generate_series_returns_rows_as_in_postgresql() {
+        assert_eq!(sql("SELECT generate_series(1, 3)"), "SELECT unnest(generate_series(1, 3)) AS generate_series");
+        assert_eq!(sql("SELECT generate_series(1, 3)::text AS n, x FROM t"), "SELECT unnest(generate_series(1, 3))::TEXT AS n, x FROM t");
+        assert_eq!(sql("SELECT * FROM generate_series(1, 2)"), "SELECT * FROM generate_series(1, 2) generate_series (generate_series)");
+        assert_eq!(
+            sql("SELECT * FROM generate_series('2024-01-01'::date, '2024-01-03'::date, '1 day') d"),
+            "SELECT * FROM UNNEST(generate_series(CAST('2024-01-01'::DATE AS TIMESTAMP WITH TIME ZONE), CAST('2024-01-03'::DATE AS TIMESTAMP WITH TIME ZONE), CAST('1 day' AS INTERVAL))) d (d)"
+        );
+        assert_eq!(sql("SELECT * FROM generate_series(1, -2 * $1)"), "SELECT * FROM generate_series(1, -2 * $1) generate_series (generate_series)");
+        assert_eq!(sql("SELECT array_agg(x) FROM generate_series(1, 3, 1) x"), "SELECT array_agg(x) FROM generate_series(1, 3, 1) x (x)");
+        assert_eq!(sql("SELECT * FROM t, LATERAL generate_series(1, t.n) g"), "SELECT * FROM t, UNNEST(generate_series(1, t.n)) g (g)");
+        assert_eq!(sql("SELECT * FROM t CROSS JOIN generate_series(1, n)"), "SELECT * FROM t CROSS JOIN UNNEST(generate_series(1, n)) generate_series (generate_series)");
+        assert_eq!(sql("SELECT generate_series(now() - interval '2 days', now(), '1 day')::date"), "SELECT unnest(generate_series(now() - CAST('2 days' AS INTERVAL), now(), CAST('1 day' AS INTERVAL)))::DATE AS generate_series");
     }
 
     #[test]

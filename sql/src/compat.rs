@@ -213,12 +213,21 @@ fn positional(args: &[datafusion::sql::sqlparser::ast::FunctionArg]) -> Option<V
         .collect()
 }
 
-/// Whether an expression is a number: numeric literals and parameters, and arithmetic of them.
-fn is_number(e: &Expr) -> bool {
+/// Whether an expression reads a column (or a subquery's).
+fn reads_columns(e: &Expr) -> bool {
+    let mut found = false;
+    let _ = datafusion::sql::sqlparser::ast::visit_expressions(e, |e| {
+        found |= matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_) | Expr::Subquery(_));
+        ControlFlow::<()>::Continue(())
+    });
+    found
+}
+
+/// Whether an expression is written as an interval (a series of timestamps steps by one).
+fn is_interval(e: &Expr) -> bool {
     match e {
-        Expr::Value(v) => matches!(v.value, datafusion::sql::sqlparser::ast::Value::Number(..) | datafusion::sql::sqlparser::ast::Value::Placeholder(_)),
-        Expr::UnaryOp { expr, .. } | Expr::Nested(expr) => is_number(expr),
-        Expr::BinaryOp { left, right, .. } => is_number(left) && is_number(right),
+        Expr::Interval(_) | Expr::Cast { data_type: DataType::Interval { .. }, .. } => true,
+        Expr::Nested(e) => is_interval(e),
         _ => false,
     }
 }
@@ -341,10 +350,10 @@ impl VisitorMut for ScalarFunctionAliases {
         {
             args.args = values.into_iter().map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a))).collect();
         }
-        // `FROM t, generate_series(1, t.n) g` (LATERAL or not), a series of timestamps, or one
-        // WITH ORDINALITY: the UNNEST of the series, which runs per outer row as `LATERAL
-        // unnest(…)` does, takes timestamptz and numbers its rows. (Over numbers it stays the
-        // table function, which streams.)
+        // `FROM t, generate_series(1, t.n) g` (LATERAL or not), a series of timestamps (its
+        // step an interval), or one WITH ORDINALITY: the UNNEST of the series, which runs per
+        // outer row as `LATERAL unnest(…)` does, takes timestamptz and numbers its rows. Else
+        // it stays the table function, which streams (`generate_series(1, 100000000)`).
         let series = match table {
             TableFactor::Table { name, args: Some(args), alias, with_ordinality, .. } => Some((name, &args.args, alias, *with_ordinality)),
             TableFactor::Function { name, args, alias, with_ordinality, .. } => Some((name, &*args, alias, *with_ordinality)),
@@ -353,7 +362,7 @@ impl VisitorMut for ScalarFunctionAliases {
         if let Some((name, args, alias, with_ordinality)) = series
             && unqualified_name(&name.to_string()) == "generate_series"
             && let Some(values) = positional(args)
-            && (with_ordinality || !values.iter().all(is_number))
+            && (with_ordinality || values.iter().any(reads_columns) || values.get(2).is_some_and(is_interval))
             && let Ok(array) = crate::parser::parse_expr(&format!("generate_series({})", values.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ")))
         {
             let alias = alias.take().or_else(|| Some(TableAlias { explicit: false, name: Ident::new("generate_series"), columns: vec![], at: None }));
@@ -667,6 +676,7 @@ mod tests {
             "SELECT * FROM UNNEST(generate_series(CAST('2024-01-01'::DATE AS TIMESTAMP WITH TIME ZONE), CAST('2024-01-03'::DATE AS TIMESTAMP WITH TIME ZONE), CAST('1 day' AS INTERVAL))) d (d)"
         );
         assert_eq!(sql("SELECT * FROM generate_series(1, -2 * $1)"), "SELECT * FROM generate_series(1, -2 * $1) generate_series (generate_series)");
+        assert_eq!(sql("SELECT * FROM generate_series(1, 100000000::bigint) g"), "SELECT * FROM generate_series(1, 100000000::BIGINT) g (g)", "streams");
         assert_eq!(sql("SELECT array_agg(x) FROM generate_series(1, 3, 1) x"), "SELECT array_agg(x) FROM generate_series(1, 3, 1) x (x)");
         assert_eq!(sql("SELECT * FROM t, LATERAL generate_series(1, t.n) g"), "SELECT * FROM t, UNNEST(generate_series(1, t.n)) g (g)");
         assert_eq!(sql("SELECT * FROM t CROSS JOIN generate_series(1, n)"), "SELECT * FROM t CROSS JOIN UNNEST(generate_series(1, n)) generate_series (generate_series)");

@@ -3,7 +3,9 @@
 //!
 //! The connection sends these itself rather than hand pgwire a `Response::CopyOut`: pgwire's
 //! tag counts data messages, so a header with no rows would say `COPY 1`. An error while rows
-//! are produced ends the COPY with an ErrorResponse, as PostgreSQL's does.
+//! are produced ends the COPY with an ErrorResponse, as PostgreSQL's does. (A COPY TO after
+//! other statements of one simple query is left to pgwire, so that it follows their results:
+//! there the tag of a header alone is `COPY 1`.)
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -25,7 +27,7 @@ where
     PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
 {
     let counted = Arc::new(AtomicUsize::new(0));
-    let response = if copy.options.format == CopyFormat::Binary { binary(copy, delivery, counted.clone())? } else { textual(copy, delivery, counted.clone())? };
+    let response = encoded(copy, delivery, counted.clone())?;
     let column_formats = response.column_formats();
     client.send(PgWireBackendMessage::CopyOutResponse(CopyOutResponse::new(response.format, response.columns as i16, column_formats))).await?;
     let mut data = response.data_stream;
@@ -34,6 +36,16 @@ where
     }
     client.send(PgWireBackendMessage::CopyDone(CopyDone::new())).await?;
     Ok(Response::Execution(Tag::new("COPY").with_rows(counted.load(Ordering::Acquire))))
+}
+
+/// The COPY as a response for pgwire to send (see the module comment).
+pub fn response(copy: CopyOut, delivery: Delivery) -> PgWireResult<Response> {
+    Ok(Response::CopyOut(encoded(copy, delivery, Arc::default())?))
+}
+
+/// The COPY's data messages, counting its rows into `counted`.
+fn encoded(copy: CopyOut, delivery: Delivery, counted: Arc<AtomicUsize>) -> PgWireResult<CopyResponse> {
+    if copy.options.format == CopyFormat::Binary { binary(copy, delivery, counted) } else { textual(copy, delivery, counted) }
 }
 
 /// Text or CSV: each row printed as a text-format result row would be, then framed as a line.

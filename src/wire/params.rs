@@ -124,7 +124,10 @@ pub fn decode(value: Option<&Bytes>, format: FieldFormat, ty: &Type) -> PgWireRe
             ScalarValue::try_from_array(&array, 0).map_err(|e| invalid(SqlState::InternalError, e.to_string()))?
         }
         // Microseconds since midnight.
-        Type::TIME => ScalarValue::Time64Microsecond(Some(i64::from_sql(&Type::INT8, bytes).map_err(bad)?)),
+        Type::TIME => match i64::from_sql(&Type::INT8, bytes).map_err(bad)? {
+            micros @ 0..=86_400_000_000 => ScalarValue::Time64Microsecond(Some(micros)),
+            _ => return Err(invalid(SqlState::DatetimeFieldOverflow, "time out of range".into())),
+        },
         // Microseconds, then days, then months.
         Type::INTERVAL => {
             let [m0, m1, m2, m3, m4, m5, m6, m7, d0, d1, d2, d3, n0, n1, n2, n3] = <[u8; 16]>::try_from(bytes.as_ref()).map_err(|_| bad("interval is 16 bytes".into()))?;
@@ -222,6 +225,8 @@ mod tests {
     fn decodes_binary_time_interval_and_arrays() {
         let time = decode(Some(&Bytes::copy_from_slice(&3_723_000_001i64.to_be_bytes())), FieldFormat::Binary, &Type::TIME).unwrap();
         assert_eq!(time, ScalarValue::Time64Microsecond(Some(3_723_000_001)));
+        let late = decode(Some(&Bytes::copy_from_slice(&86_400_000_001i64.to_be_bytes())), FieldFormat::Binary, &Type::TIME).unwrap_err();
+        assert!(late.to_string().contains("time out of range"), "{late}");
         let mut interval = 90_000_000i64.to_be_bytes().to_vec();
         interval.extend_from_slice(&3i32.to_be_bytes());
         interval.extend_from_slice(&(-14i32).to_be_bytes());

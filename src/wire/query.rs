@@ -105,8 +105,9 @@ impl QueryParser for StatementParser {
 
 impl Connection {
     /// Runs one statement under the connection's cancel signal and `statement_timeout`, and
-    /// turns its output into a response.
-    async fn run<C>(&self, client: &mut C, session: &mut Session, statement: Statement, params: Option<datafusion::common::ParamValues>, format: &Format) -> PgWireResult<Response>
+    /// turns its output into a response. A COPY TO is sent at once when `first` (no earlier
+    /// result of the same query waits to be sent), else left to pgwire, in order.
+    async fn run<C>(&self, client: &mut C, session: &mut Session, statement: Statement, params: Option<datafusion::common::ParamValues>, format: &Format, first: bool) -> PgWireResult<Response>
     where
         C: Sink<PgWireBackendMessage> + Unpin + Send,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
@@ -134,7 +135,10 @@ impl Connection {
         }
         let delivery = encode::Delivery { tz: session.settings().time_zone(), cancel: self.cancel.clone(), generation, deadline, failed: session.stream_failure_flag(), busy };
         if let quartzdb_planner::Output::CopyOut(copy) = output {
-            return super::copy_out::send(client, copy, delivery).await;
+            return match first {
+                true => super::copy_out::send(client, copy, delivery).await,
+                false => super::copy_out::response(copy, delivery),
+            };
         }
         encode::response(output, format, delivery)
     }
@@ -252,7 +256,7 @@ impl SimpleQueryHandler for Connection {
                 continue;
             }
             let cursors = cursor_names(&statement);
-            let response = match self.run(client, session, statement, None, &encode::text()).await {
+            let response = match self.run(client, session, statement, None, &encode::text(), responses.is_empty()).await {
                 Ok(r) if several => materialize(r).await,
                 Ok(r) => r,
                 Err(e) => into_error_response(e),
@@ -363,7 +367,7 @@ impl ExtendedQueryHandler for Connection {
         let session = guard.as_mut().ok_or_else(no_session)?;
         let values = quartzdb_planner::params::coerce(values, &prepared.param_arrow, session.settings().time_zone()).map_err(|e| to_pgwire(&e))?;
         let params = if prepared.param_types.is_empty() { None } else { Some(values) };
-        let response = self.run(client, session, statement, params, &portal.result_column_format).await;
+        let response = self.run(client, session, statement, params, &portal.result_column_format, true).await;
         if matches!(response, Err(_) | Ok(Response::Error(_))) {
             session.statement_failed();
         } else {

@@ -290,6 +290,10 @@ fn psql_copy_writes_a_file_that_loads_back() {
         let written = out(format!("\\copy (SELECT id FROM src WHERE id < 0) to '{}' with (format binary)", empty.display())).unwrap();
         assert_eq!(written.trim(), "COPY 0");
         assert_eq!(std::fs::read(&empty).unwrap(), b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0\xff\xff");
+        // Between other statements of one query, the COPY's data comes in its place.
+        let mixed = out("SELECT 1 AS one; COPY (SELECT 2 AS two) TO STDOUT WITH (FORMAT csv, HEADER); SELECT 3 AS three".into()).unwrap();
+        let at = |s: &str| mixed.find(s).unwrap_or_else(|| panic!("{s} in {mixed}"));
+        assert!(at(" one") < at("two\n2\n") && at("two\n2\n") < at(" three"), "{mixed}");
         server.stop().await;
     });
 }

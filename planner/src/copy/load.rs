@@ -71,11 +71,11 @@ impl Session {
         if batch.rows() == 0 {
             return Ok(());
         }
+        let rows = record_batch(batch.columns.clone())?;
         let mut txn = match load.txn.take() {
             Some(txn) => txn,
             None => self.begin_write().await?,
         };
-        let rows = record_batch(batch.columns.clone())?;
         match self.insert_batch(load, &mut txn, rows.clone()).await {
             Ok(n) => {
                 load.txn = Some(txn);

@@ -10,6 +10,7 @@ pub mod check;
 pub mod delete;
 pub mod insert;
 pub mod returning;
+mod set_default;
 pub mod update;
 pub mod upsert;
 

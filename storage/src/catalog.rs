@@ -398,6 +398,12 @@ impl Catalog {
             .collect()
     }
 
+    /// Every FOREIGN KEY of database `db`, with its table.
+    pub fn foreign_keys(&self, db: &str) -> Vec<(&TableMeta, &ForeignKeyMeta)> {
+        let Ok(d) = self.database(db) else { return Vec::new() };
+        d.schemas.values().flat_map(|s| s.tables.values()).flat_map(|t| t.foreign_keys.iter().map(move |f| (t, f))).collect()
+    }
+
     /// Every table directory the catalog references, for sweeping orphans at startup.
     pub fn table_dirs(&self) -> impl Iterator<Item = &TableMeta> {
         self.databases.values().flat_map(|d| d.schemas.values()).flat_map(|s| s.tables.values())

@@ -105,6 +105,15 @@ enum Referencing {
     SetNull,
     /// ON UPDATE CASCADE: the keys' new values.
     Update(NewKeys),
+    /// ON DELETE | UPDATE SET DEFAULT: the referencing columns' defaults (one row).
+    SetDefault(RecordBatch),
+}
+
+/// `values` as column `column` of `rows` holds them: a value that does not fit is an error
+/// (22003), not NULL.
+fn fitted(values: &arrow::array::ArrayRef, rows: &RecordBatch, column: &str) -> Result<arrow::array::ArrayRef> {
+    let options = arrow::compute::CastOptions { safe: false, ..Default::default() };
+    Ok(arrow::compute::cast_with_options(values, rows.schema().field_with_name(column)?.data_type(), &options)?)
 }
 
 /// The new values of updated keys: `values` (the referenced columns) at `rows[old key]`.
@@ -114,30 +123,33 @@ struct NewKeys {
 }
 
 impl NewKeys {
-    /// Pairs each of `removed` (keys of `fk`'s referenced columns, as [`crate::foreign_keys::
-    /// encode`] encodes them) with its new value in the updated rows of `change`.
-    fn of(change: &RowChange, fk: &ForeignKeyMeta, removed: &std::collections::HashSet<Box<[u8]>>) -> Result<Self> {
-        let missing = || Error::Internal("ON UPDATE CASCADE of a change that is not an update".into());
+    /// The keys of `fk`'s referenced columns that the updated rows of `change` changed (as
+    /// [`crate::foreign_keys::encode`] encodes them), each with its new value (NULL too).
+    fn changed(change: &RowChange, fk: &ForeignKeyMeta) -> Result<Self> {
+        let missing = || Error::Internal("an ON UPDATE action of a change that is not an update".into());
         let from = change.updated_from.ok_or_else(missing)?;
-        let concat = |batches: &[RecordBatch]| -> Result<RecordBatch> {
-            let first = batches.first().ok_or_else(missing)?;
-            Ok(arrow::compute::concat_batches(&first.schema(), batches)?)
+        let concat = |batches: &[RecordBatch]| -> Result<Option<RecordBatch>> {
+            let Some(first) = batches.first() else { return Ok(None) };
+            Ok(Some(arrow::compute::concat_batches(&first.schema(), batches)?))
         };
-        let old = concat(&change.deleted_rows)?;
-        let new = concat(change.inserted.get(from..).unwrap_or_default())?;
+        let (Some(old), Some(new)) = (concat(&change.deleted_rows)?, concat(change.inserted.get(from..).unwrap_or_default())?) else {
+            return Ok(Self { rows: Default::default(), values: Vec::new() });
+        };
         if old.num_rows() != new.num_rows() {
             return Err(missing());
         }
+        let new_columns = crate::foreign_keys::key_columns(&new, &fk.ref_columns)?;
+        let new_keys: std::collections::HashMap<usize, Box<[u8]>> = crate::foreign_keys::encode(&new_columns)?.into_iter().collect();
         let mut rows = std::collections::HashMap::new();
         let mut picked = Vec::new();
         for (row, key) in crate::foreign_keys::encode(&crate::foreign_keys::key_columns(&old, &fk.ref_columns)?)? {
-            if removed.contains(&key) && !rows.contains_key(&key) {
+            if new_keys.get(&row) != Some(&key) && !rows.contains_key(&key) {
                 rows.insert(key, picked.len() as u32);
                 picked.push(row as u32);
             }
         }
         let picked = arrow::array::UInt32Array::from(picked);
-        let values = crate::foreign_keys::key_columns(&new, &fk.ref_columns)?.iter().map(|a| arrow::compute::take(a, &picked, None)).collect::<std::result::Result<_, _>>()?;
+        let values = new_columns.iter().map(|a| arrow::compute::take(a, &picked, None)).collect::<std::result::Result<_, _>>()?;
         Ok(Self { rows, values })
     }
 }
@@ -1009,22 +1021,41 @@ impl Storage {
             let mut removed = self.removed_keys(txn, db, &meta, &change)?;
             // Referential actions, once this change is recorded: ON DELETE CASCADE (a DELETE is
             // a change that inserts nothing) takes the referencing rows with it, ON UPDATE
-            // CASCADE gives them the new key, ON DELETE | UPDATE SET NULL clears it. None waits
-            // for COMMIT, even when DEFERRABLE.
+            // CASCADE gives them the new key, SET NULL | DEFAULT clears it. A DELETE acts on the
+            // keys no longer there; an UPDATE on every key a row changed, also one another row
+            // took over (`SET id = id - 1`). None waits for COMMIT, even when DEFERRABLE.
             let deleting = change.inserted.iter().all(|b| b.num_rows() == 0);
-            let acts = |fk: &ForeignKeyMeta| matches!(if deleting { fk.on_delete } else { fk.on_update }, 'c' | 'n');
-            let cascades: Vec<_> = removed
-                .iter()
-                .filter(|(_, fk, _)| acts(fk))
-                .map(|(child, fk, keys)| {
-                    let action = match if deleting { fk.on_delete } else { fk.on_update } {
-                        'n' => Referencing::SetNull,
-                        _ if deleting => Referencing::Delete,
-                        _ => Referencing::Update(NewKeys::of(&change, fk, keys)?),
-                    };
-                    Ok((child.clone(), fk.clone(), keys.clone(), action))
-                })
-                .collect::<Result<_>>()?;
+            let acts = |fk: &ForeignKeyMeta| matches!(if deleting { fk.on_delete } else { fk.on_update }, 'c' | 'n' | 'd');
+            let acting: Vec<(QualifiedName, ForeignKeyMeta, std::collections::HashSet<Box<[u8]>>, Option<NewKeys>)> = if deleting {
+                removed.iter().filter(|(_, fk, _)| acts(fk)).map(|(child, fk, keys)| (child.clone(), fk.clone(), keys.clone(), None)).collect()
+            } else if change.updated_from.is_some() {
+                let mut out = Vec::new();
+                for (child, _, fk) in txn.catalog().referencing(db, meta.oid).into_iter().filter(|(_, _, fk)| acts(fk)) {
+                    let new = NewKeys::changed(&change, fk)?;
+                    if !new.rows.is_empty() {
+                        out.push((child, fk.clone(), new.rows.keys().cloned().collect(), Some(new)));
+                    }
+                }
+                out
+            } else {
+                Vec::new()
+            };
+            let mut cascades = Vec::with_capacity(acting.len());
+            for (child, fk, keys, new) in acting {
+                let action = match if deleting { fk.on_delete } else { fk.on_update } {
+                    'n' => Referencing::SetNull,
+                    'd' => {
+                        let child_oid = txn.catalog().table(db, &child)?.oid;
+                        let values = txn.fk_defaults.get(&(child_oid, fk.name.clone())).cloned();
+                        Referencing::SetDefault(values.ok_or_else(|| Error::Internal(format!("no default values for foreign key {}", fk.name)))?)
+                    }
+                    _ => match new {
+                        Some(new) => Referencing::Update(new),
+                        None => Referencing::Delete,
+                    },
+                };
+                cascades.push((child, fk, keys, action));
+            }
             removed.retain(|(_, fk, _)| !acts(fk));
             removed.retain(|(child, fk, keys)| {
                 let Some(child) = txn.catalog().table(db, child).ok().map(|t| t.oid) else { return true };
@@ -1141,8 +1172,9 @@ impl Storage {
 
     /// Applies `action` to the rows of `child` whose key of `fk` is one of `keys`: deletes them
     /// (ON DELETE CASCADE), or writes them again with the key NULL (SET NULL; 23502 for a NOT
-    /// NULL key column) or the key's new value (ON UPDATE CASCADE), as a change of its own: its
-    /// own referencing tables, keys and checks follow.
+    /// NULL key column), the key's new value (ON UPDATE CASCADE) or the columns' defaults (SET
+    /// DEFAULT; 23503 unless the referenced table has that key), as a change of its own: its own
+    /// referencing tables, keys and checks follow.
     #[allow(clippy::too_many_arguments)]
     async fn change_referencing(
         &self,
@@ -1176,21 +1208,19 @@ impl Storage {
             // The referencing columns' new values, by name.
             let replaced: Vec<(String, arrow::array::ArrayRef)> = match &action {
                 Referencing::Delete => Vec::new(),
-                Referencing::SetNull => {
-                    if let Some(column) = meta.columns.iter().find(|c| c.not_null && fk.columns.contains(&c.name)) {
-                        return Err(Error::NotNullViolation { table: child.name.clone(), column: column.name.clone() });
-                    }
-                    fk.columns.iter().map(|c| Ok((c.clone(), arrow::array::new_null_array(taken.schema().field_with_name(c)?.data_type(), taken.num_rows())))).collect::<Result<_>>()?
-                }
+                Referencing::SetNull => fk.columns.iter().map(|c| Ok((c.clone(), arrow::array::new_null_array(taken.schema().field_with_name(c)?.data_type(), taken.num_rows())))).collect::<Result<_>>()?,
                 Referencing::Update(new) => {
                     let at = arrow::array::UInt32Array::from(matched.iter().map(|key| new.rows.get(key).copied().ok_or_else(|| Error::Internal("a cascaded key has no new value".into()))).collect::<Result<Vec<u32>>>()?);
-                    fk.columns
-                        .iter()
-                        .zip(&new.values)
-                        .map(|(c, values)| Ok((c.clone(), arrow::compute::cast(&arrow::compute::take(values, &at, None)?, taken.schema().field_with_name(c)?.data_type())?)))
-                        .collect::<Result<_>>()?
+                    fk.columns.iter().zip(&new.values).map(|(c, values)| Ok((c.clone(), fitted(&arrow::compute::take(values, &at, None)?, &taken, c)?))).collect::<Result<_>>()?
+                }
+                Referencing::SetDefault(defaults) => {
+                    let first = arrow::array::UInt32Array::from(vec![0u32; taken.num_rows()]);
+                    fk.columns.iter().zip(defaults.columns()).map(|(c, value)| Ok((c.clone(), fitted(&arrow::compute::take(value, &first, None)?, &taken, c)?))).collect::<Result<_>>()?
                 }
             };
+            if let Some(column) = meta.columns.iter().find(|c| c.not_null && replaced.iter().any(|(name, values)| *name == c.name && values.null_count() > 0)) {
+                return Err(Error::NotNullViolation { table: child.name.clone(), column: column.name.clone() });
+            }
             if rewrites {
                 let columns = taken
                     .schema()
@@ -1207,8 +1237,9 @@ impl Storage {
             return Ok(());
         }
         // A rewrite changes no key but the one it sets, which is valid by construction
-        // (PostgreSQL checks only keys a row changed).
-        Box::pin(self.commit_rows_checked(txn, db, child, change, !rewrites)).await
+        // (PostgreSQL checks only keys a row changed), except a default, which must exist.
+        let check_keys = !rewrites || matches!(action, Referencing::SetDefault(_));
+        Box::pin(self.commit_rows_checked(txn, db, child, change, check_keys)).await
     }
 
     /// Fails when a referencing table still uses a removed key (NO ACTION / RESTRICT).

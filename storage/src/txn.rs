@@ -46,6 +46,9 @@ pub struct Txn {
     /// `SET CONSTRAINTS` choices, and the foreign key checks left for COMMIT.
     pub modes: crate::ConstraintModes,
     pub(crate) deferred: Vec<crate::deferred::DeferredCheck>,
+    /// For ON DELETE | UPDATE SET DEFAULT: the referencing columns' defaults, one row per
+    /// (referencing table OID, key name), evaluated by the SQL layer for the running statement.
+    pub fk_defaults: HashMap<(u32, String), arrow::array::RecordBatch>,
     /// Set once published; a finished transaction's drop undoes nothing.
     done: bool,
 }
@@ -117,6 +120,7 @@ impl Txn {
             savepoints: Vec::new(),
             modes: Default::default(),
             deferred: Vec::new(),
+            fk_defaults: HashMap::new(),
             done: false,
         }
     }

@@ -10,15 +10,14 @@ use quartzdb_storage::QualifiedName;
 use crate::error::{Error, Result};
 use crate::names;
 
-/// The `pg_constraint` letter of an action QuartzDB enforces: NO ACTION, RESTRICT, CASCADE and
-/// SET NULL; SET DEFAULT is not done yet.
-fn action(a: Option<ReferentialAction>, what: &str) -> Result<char> {
+/// The `pg_constraint` letter of an action: NO ACTION, RESTRICT, CASCADE, SET NULL, SET DEFAULT.
+fn action(a: Option<ReferentialAction>) -> char {
     match a {
-        None | Some(ReferentialAction::NoAction) => Ok('a'),
-        Some(ReferentialAction::Restrict) => Ok('r'),
-        Some(ReferentialAction::Cascade) => Ok('c'),
-        Some(ReferentialAction::SetNull) => Ok('n'),
-        Some(other) => Err(Error::Unsupported(format!("ON {what} {other} in a foreign key"))),
+        None | Some(ReferentialAction::NoAction) => 'a',
+        Some(ReferentialAction::Restrict) => 'r',
+        Some(ReferentialAction::Cascade) => 'c',
+        Some(ReferentialAction::SetNull) => 'n',
+        Some(ReferentialAction::SetDefault) => 'd',
     }
 }
 
@@ -47,8 +46,8 @@ pub fn declared(session_schema: impl Fn(&datafusion::sql::sqlparser::ast::Object
         columns,
         ref_table: session_schema(&fk.foreign_table)?,
         ref_columns: fk.referred_columns.iter().map(names::ident).collect(),
-        on_delete: action(fk.on_delete, "DELETE")?,
-        on_update: action(fk.on_update, "UPDATE")?,
+        on_delete: action(fk.on_delete),
+        on_update: action(fk.on_update),
         // PostgreSQL: INITIALLY DEFERRED implies DEFERRABLE.
         deferrable: deferrable || initially_deferred,
         initially_deferred,

@@ -21,7 +21,7 @@ pub async fn execute(session: &mut Session, txn: &mut Txn, delete: Delete, param
     let n = row_count(&rows);
     let old = columns(&rows, 1..1 + schema.fields().len(), &schema)?;
     if n > 0 {
-        crate::dml::set_default::prepare(session, txn).await?;
+        Box::pin(crate::dml::set_default::prepare(session, txn)).await?;
         let change = RowChange { deleted_addrs: row_addrs(&rows), deleted_rows: old.clone(), ..Default::default() };
         storage.commit_rows(txn, session.database(), &target.qname, change).await?;
     }

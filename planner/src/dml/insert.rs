@@ -48,7 +48,7 @@ pub async fn execute(session: &mut Session, txn: &mut Txn, mut insert: Insert, p
     let n = row_count(&rows);
     if n > 0 {
         if !change.deleted_addrs.is_empty() {
-            crate::dml::set_default::prepare(session, txn).await?;
+            Box::pin(crate::dml::set_default::prepare(session, txn)).await?;
         }
         storage.commit_rows(txn, session.database(), &qname, change).await?;
     }

@@ -31,7 +31,7 @@ pub async fn execute(session: &mut Session, txn: &mut Txn, update: Update, param
     let new = check::conform(&target.qname.name, &meta, &schema, new)?;
     crate::check_constraint::enforce(session, &target.qname.name, &meta, &schema, &new).await?;
     if n > 0 {
-        crate::dml::set_default::prepare(session, txn).await?;
+        Box::pin(crate::dml::set_default::prepare(session, txn)).await?;
         let old = if meta.constraints.is_empty() { vec![] } else { columns(&rows, 1 + width..1 + 2 * width, &schema)? };
         let change = RowChange { deleted_addrs: row_addrs(&rows), deleted_rows: old, inserted: new.clone(), updated_from: Some(0) };
         storage.commit_rows(txn, session.database(), &target.qname, change).await?;

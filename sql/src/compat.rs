@@ -20,7 +20,7 @@
 //!   timestamptz and the step as an interval, as PostgreSQL does;
 //!   `FROM pg_catalog.unnest(…)` is `FROM unnest(…)`;
 //! - `generate_subscripts(a, d)`, `information_schema._pg_expandarray(a)` and
-//!   `regexp_split_to_table(t, p)` are `unnest` of an array of the subscripts / of `(x, n)`
+//!   `regexp_split_to_table(t, p)` / `string_to_table(t, d)` are `unnest` of an array of the subscripts / of `(x, n)`
 //!   pairs / of the pieces; `(expr).field` is `get_field(expr, 'field')`;
 //! - `array_upper(a, 1)` is `nullif(array_length(a, 1), 0)` (QuartzDB's arrays are 1-D from 1),
 //!   and `array_lower(a, d)` is 1 where `a` has dimension `d`;
@@ -95,10 +95,11 @@ pub fn rewrite(stmt: &mut Statement) {
             // a SELECT list (several side by side are zipped, as PostgreSQL does): SQLAlchemy's
             // index reflection pairs `unnest(indkey)` with `generate_subscripts(indkey, 1)`, JDBC's
             // key metadata reads `(information_schema._pg_expandarray(indkey)).n`.
-            Expr::Function(f) if matches!(unqualified_name(&f.name.to_string()).as_str(), "generate_subscripts" | "_pg_expandarray" | "regexp_split_to_table") => {
+            Expr::Function(f) if matches!(unqualified_name(&f.name.to_string()).as_str(), "generate_subscripts" | "_pg_expandarray" | "regexp_split_to_table" | "string_to_table") => {
                 let args = function_args(&f.args);
                 let sql = match (unqualified_name(&f.name.to_string()).as_str(), args.as_deref()) {
                     ("regexp_split_to_table", Some(args)) => format!("unnest(regexp_split_to_array({}))", args.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ")),
+                    ("string_to_table", Some(args)) => format!("unnest(string_to_array({}))", args.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ")),
                     ("generate_subscripts", Some([array, dim])) => format!("unnest(generate_series(1, CAST(array_length({array}, {dim}) AS bigint)))"),
                     ("_pg_expandarray", Some([array])) => format!("unnest({EXPAND_ARRAY}({array}))"),
                     _ => return ControlFlow::Continue(()),
@@ -317,13 +318,18 @@ impl VisitorMut for ScalarFunctionAliases {
                 return ControlFlow::Continue(());
             }
         }
-        // `FROM regexp_split_to_table(t, p)` is the UNNEST of the pieces.
+        // `FROM regexp_split_to_table(t, p)` / `string_to_table(t, d)` is the UNNEST of the pieces.
         if let TableFactor::Table { name, args: Some(args), alias, with_ordinality, .. } = table
-            && unqualified_name(&name.to_string()) == "regexp_split_to_table"
+            && let function = unqualified_name(&name.to_string())
+            && let Some(array) = match function.as_str() {
+                "regexp_split_to_table" => Some("regexp_split_to_array"),
+                "string_to_table" => Some("string_to_array"),
+                _ => None,
+            }
             && let Some(values) = positional(&args.args)
-            && let Ok(pieces) = crate::parser::parse_expr(&format!("regexp_split_to_array({})", values.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ")))
+            && let Ok(pieces) = crate::parser::parse_expr(&format!("{array}({})", values.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ")))
         {
-            let alias = alias.take().or_else(|| Some(TableAlias { explicit: false, name: Ident::new("regexp_split_to_table"), columns: vec![], at: None }));
+            let alias = alias.take().or_else(|| Some(TableAlias { explicit: false, name: Ident::new(&function), columns: vec![], at: None }));
             *table = TableFactor::UNNEST { alias, array_exprs: vec![pieces], with_offset: false, with_offset_alias: None, with_ordinality: *with_ordinality };
         }
         // The parser reads `unnest(…)` as UNNEST, but not once it was schema-qualified.
@@ -465,7 +471,8 @@ impl VisitorMut for ExistsInSelectLists {
 
 /// `generate_series(…)` as a SELECT item (or cast), which in PostgreSQL returns a row per value,
 /// is `unnest(generate_series(…))` (DataFusion's returns one array), named `generate_series`;
-/// several side by side are zipped, as PostgreSQL does.
+/// several side by side are zipped, as PostgreSQL does. The other set-returning functions
+/// rewritten to `unnest` are named after themselves too.
 struct SetReturningSelectItems;
 
 impl VisitorMut for SetReturningSelectItems {
@@ -481,13 +488,18 @@ impl VisitorMut for SetReturningSelectItems {
                 call = expr.as_mut();
             }
             let Expr::Function(f) = call else { continue };
-            if unqualified_name(&f.name.to_string()) != "generate_series" {
-                continue;
+            let function = unqualified_name(&f.name.to_string());
+            match function.as_str() {
+                "generate_series" => match crate::parser::parse_expr(&format!("unnest({f})")) {
+                    Ok(unnested) => *call = unnested,
+                    Err(_) => continue,
+                },
+                // Become `unnest(…)` below; named here as PostgreSQL names them.
+                "string_to_table" | "regexp_split_to_table" | "generate_subscripts" => {}
+                _ => continue,
             }
-            let Ok(unnested) = crate::parser::parse_expr(&format!("unnest({f})")) else { continue };
-            *call = unnested;
             if unnamed {
-                *item = SelectItem::ExprWithAlias { expr: e.clone(), alias: Ident::new("generate_series") };
+                *item = SelectItem::ExprWithAlias { expr: e.clone(), alias: Ident::new(function) };
             }
         }
         ControlFlow::Continue(())
@@ -652,6 +664,7 @@ mod tests {
     fn a_scalar_functions_alias_names_its_column() {
         assert_eq!(sql("SELECT i FROM generate_series(1, 3) i"), "SELECT i FROM generate_series(1, 3) i (i)");
         assert_eq!(sql("SELECT w FROM regexp_split_to_table('a b', ' ') w"), "SELECT w FROM UNNEST(regexp_split_to_array('a b', ' ')) w (w)");
+        assert_eq!(sql("SELECT * FROM string_to_table('a,b', ',')"), "SELECT * FROM UNNEST(string_to_array('a,b', ',')) string_to_table (string_to_table)");
         assert_eq!(sql("SELECT t AT TIME ZONE 'UTC' FROM x"), "SELECT timezone('UTC', t) FROM x");
         assert_eq!(sql("SELECT 1e10, 2.5E-3, 1.5e3, 15e-1, 1e300"), "SELECT CAST(10000000000 AS NUMERIC), 0.0025, CAST(1500 AS NUMERIC), 1.5, CAST('1e300' AS DOUBLE PRECISION)");
         assert_eq!(sql("SELECT 1e30"), "SELECT CAST(1000000000000000000000000000000 AS NUMERIC(38,0))");
@@ -708,7 +721,7 @@ mod tests {
         );
         assert_eq!(sql("SELECT * FROM unnest(a) WITH ORDINALITY u"), "SELECT * FROM UNNEST(a, generate_series(1, CAST(cardinality(a) AS BIGINT))) u (u, ordinality)");
         assert_eq!(sql("SELECT ARRAY(SELECT x FROM unnest(a) x WHERE x > 1) FROM t"), "SELECT (SELECT array_agg(x) AS \"array\" FROM UNNEST(a) x (x) WHERE x > 1) FROM t");
-        assert_eq!(sql("SELECT generate_subscripts(k, 1) FROM t"), "SELECT unnest(generate_series(1, CAST(array_length(k, 1) AS BIGINT))) FROM t");
+        assert_eq!(sql("SELECT generate_subscripts(k, 1) FROM t"), "SELECT unnest(generate_series(1, CAST(array_length(k, 1) AS BIGINT))) AS generate_subscripts FROM t");
         assert_eq!(sql("SELECT (information_schema._pg_expandarray(k)).n FROM t"), "SELECT get_field((unnest(quartz_expandarray(k))), 'n') FROM t");
     }
 

@@ -1,6 +1,8 @@
 //! COPY FROM STDIN on the wire: after the CopyInResponse, the client's CopyData messages are
 //! decoded as they arrive, and each time the decoded rows reach `quartz.copy_batch_size` they
 //! are inserted (see [`quartzdb_planner::copy::Load`]); CopyDone inserts the rest and commits.
+//! A batch is inserted by a task of its own while the next one is decoded (one at a time: the
+//! next waits for it), so decoding and writing overlap.
 //!
 //! A malformed line or a failed batch does not end the exchange early: PostgreSQL's clients
 //! keep sending until CopyDone, so the first error is kept (and what was inserted rolled back
@@ -25,7 +27,10 @@ use crate::sqlstate::SqlState;
 
 /// A COPY FROM STDIN in progress on a connection.
 pub struct CopyInProgress {
-    load: Load,
+    copy: CopyIn,
+    /// `None` while a batch is being inserted by `inflight`, which hands it back.
+    load: Option<Load>,
+    inflight: Option<tokio::task::JoinHandle<(Load, PgWireResult<()>)>>,
     decoder: Decoding,
     error: Option<PgWireError>,
 }
@@ -45,13 +50,30 @@ impl CopyInProgress {
         } else {
             Decoding::Text(copy.decoder())
         };
-        Self { decoder, load: Load::new(copy), error: None }
+        Self { decoder, load: Some(Load::new(copy.clone())), copy, inflight: None, error: None }
     }
 
     fn feed(&mut self, data: &[u8]) -> PgWireResult<()> {
         match &mut self.decoder {
-            Decoding::Text(d) => d.feed(data).map_err(|e| to_pgwire(&self.load.syntax_error(e))),
+            Decoding::Text(d) => d.feed(data).map_err(|e| to_pgwire(&self.copy.syntax_error(e))),
             Decoding::Binary(d) => d.feed(data),
+        }
+    }
+
+    /// Waits for the batch being inserted, if any: the load is back, and the error if it failed
+    /// (its transaction has then ended).
+    async fn settle(&mut self) -> PgWireResult<()> {
+        let Some(inflight) = self.inflight.take() else { return Ok(()) };
+        match inflight.await {
+            Ok((load, result)) => {
+                self.load = Some(load);
+                result
+            }
+            // The task panicked: its transaction was dropped with it, so rolled back.
+            Err(e) => {
+                self.load = Some(Load::new(self.copy.clone()));
+                Err(user_error(SqlState::InternalError, format!("COPY batch failed: {e}")))
+            }
         }
     }
 
@@ -61,7 +83,7 @@ impl CopyInProgress {
             Decoding::Text(d) => d.buffered_bytes(),
             Decoding::Binary(d) => d.buffered_bytes(),
         };
-        if buffered < self.load.copy().batch_bytes() {
+        if buffered < self.copy.batch_bytes() {
             return Ok(None);
         }
         match &mut self.decoder {
@@ -70,16 +92,18 @@ impl CopyInProgress {
         }
     }
 
-    /// The last rows, once the data is complete.
-    fn finish(self) -> (Load, PgWireResult<Batch>) {
-        let batch = match self.error {
-            Some(e) => Err(e),
-            None => match self.decoder {
-                Decoding::Text(d) => d.finish().map_err(|e| to_pgwire(&self.load.syntax_error(e))),
+    /// The load and the last rows, once the data is complete and the last batch inserted.
+    async fn finish(mut self) -> (Load, PgWireResult<Batch>) {
+        let settled = self.settle().await;
+        let load = self.load.take().unwrap_or_else(|| Load::new(self.copy.clone()));
+        let batch = match (self.error, settled) {
+            (Some(e), _) | (None, Err(e)) => Err(e),
+            (None, Ok(())) => match self.decoder {
+                Decoding::Text(d) => d.finish().map_err(|e| to_pgwire(&self.copy.syntax_error(e))),
                 Decoding::Binary(d) => d.finish(),
             },
         };
-        (self.load, batch)
+        (load, batch)
     }
 }
 
@@ -97,26 +121,36 @@ impl CopyHandler for Connection {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        // Taken out while a batch is inserted (the lock is not held across that); messages of
-        // a connection are handled one at a time, so nothing else looks for it meanwhile.
+        // Taken out while it is worked on (the lock is not held across awaits); messages of a
+        // connection are handled one at a time, so nothing else looks for it meanwhile.
         let Some(mut state) = self.take_copy() else { return Ok(()) };
         if state.error.is_none() {
             let batch = state.feed(&data.data).and_then(|_| state.full_batch());
-            let inserted = match batch {
-                Ok(Some(batch)) => {
-                    let mut guard = self.session.lock().await;
-                    match guard.as_mut() {
-                        Some(session) => session.copy_batch(&mut state.load, batch).await.map_err(|e| to_pgwire(&e)),
-                        None => Err(user_error(SqlState::ProtocolViolation, "no session")),
+            let started = match batch {
+                Ok(Some(batch)) => match state.settle().await {
+                    Ok(()) => {
+                        let mut load = state.load.take().unwrap_or_else(|| Load::new(state.copy.clone()));
+                        let session = self.session.clone();
+                        state.inflight = Some(tokio::spawn(async move {
+                            let mut guard = session.lock_owned().await;
+                            let result = match guard.as_mut() {
+                                Some(session) => session.copy_batch(&mut load, batch).await.map_err(|e| to_pgwire(&e)),
+                                None => Err(user_error(SqlState::ProtocolViolation, "no session")),
+                            };
+                            (load, result)
+                        }));
+                        Ok(())
                     }
-                }
+                    Err(e) => Err(e),
+                },
                 Ok(None) => Ok(()),
                 Err(e) => Err(e),
             };
-            if let Err(e) = inserted {
+            if let Err(e) = started {
                 // Roll back now rather than hold the write lock until the client is done.
-                if let Some(session) = self.session.lock().await.as_mut() {
-                    session.copy_abort(&mut state.load).await;
+                let _ = state.settle().await;
+                if let (Some(session), Some(load)) = (self.session.lock().await.as_mut(), state.load.as_mut()) {
+                    session.copy_abort(load).await;
                 }
                 state.error = Some(e);
             }
@@ -134,9 +168,9 @@ impl CopyHandler for Connection {
         let Some(state) = self.take_copy() else {
             return Err(user_error(SqlState::ProtocolViolation, "CopyDone without a COPY in progress"));
         };
+        let (load, last) = state.finish().await;
         let mut guard = self.session.lock().await;
         let session = guard.as_mut().ok_or_else(|| user_error(SqlState::ProtocolViolation, "no session"))?;
-        let (load, last) = state.finish();
         let result = match last {
             Ok(batch) => session.copy_end(load, batch).await.map_err(|e| to_pgwire(&e)),
             Err(e) => {
@@ -171,11 +205,12 @@ impl CopyHandler for Connection {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         // What the COPY inserted is rolled back; an open block fails, as in PostgreSQL.
-        if let Some(mut state) = self.take_copy()
-            && let Some(session) = self.session.lock().await.as_mut()
-        {
-            session.copy_abort(&mut state.load).await;
-            session.statement_failed();
+        if let Some(state) = self.take_copy() {
+            let (mut load, _) = state.finish().await;
+            if let Some(session) = self.session.lock().await.as_mut() {
+                session.copy_abort(&mut load).await;
+                session.statement_failed();
+            }
         }
         user_error(SqlState::QueryCanceled, format!("COPY from stdin failed: {}", fail.message))
     }

@@ -17,7 +17,7 @@ use datafusion::sql::sqlparser::ast::Statement;
 use futures::TryStreamExt;
 use quartzdb_storage::StorageError;
 
-use super::{Batch, CopyError, CopyIn};
+use super::{Batch, CopyIn};
 use crate::error::{Error, Result};
 use crate::names;
 use crate::output::{CommandTag, Output};
@@ -49,13 +49,6 @@ impl Load {
 
     pub fn copy(&self) -> &CopyIn {
         &self.copy
-    }
-
-    /// A malformed line's error, with the line shown in its context as PostgreSQL shows it.
-    pub fn syntax_error(&self, error: CopyError) -> Error {
-        let CopyError::Syntax { line, text, .. } = &error;
-        let context = format!("COPY {}, line {line}: \"{text}\"", self.copy.table.name);
-        Error::InCopy { context, source: Box::new(Error::Copy(error)) }
     }
 
     fn select(&self, columns: impl Iterator<Item = usize>) -> String {

@@ -115,6 +115,13 @@ impl CopyIn {
         Decoder::new(self.options.clone(), self.columns.clone()).with_forced(flags(&self.options.force_not_null), flags(&self.options.force_null))
     }
 
+    /// A malformed line's error, with the line shown in its context as PostgreSQL shows it.
+    pub fn syntax_error(&self, error: CopyError) -> Error {
+        let CopyError::Syntax { line, text, .. } = &error;
+        let context = format!("COPY {}, line {line}: \"{text}\"", self.table.name);
+        Error::InCopy { context, source: Box::new(Error::Copy(error)) }
+    }
+
     /// How much decoded data to gather before inserting it: this bounds a COPY's memory.
     pub fn batch_bytes(&self) -> usize {
         self.batch_bytes

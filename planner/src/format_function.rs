@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
 use arrow::datatypes::DataType;
-use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature, Volatility};
 
@@ -37,9 +36,8 @@ impl ScalarUDFImpl for Format {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
-        let rows = if scalar { 1 } else { args.number_rows };
-        let arrays: Vec<ArrayRef> = args.args.iter().map(|a| a.to_array(rows)).collect::<Result<_>>()?;
+        let (arrays, scalar) = crate::functions::inputs(&args)?;
+        let rows = arrays.first().map_or(1, |a| a.len());
         let texts: Vec<Vec<Option<String>>> = arrays.iter().map(|a| texts(a)).collect::<Result<_>>()?;
         let mut out = StringBuilder::with_capacity(rows, rows * 32);
         for row in 0..rows {
@@ -50,8 +48,7 @@ impl ScalarUDFImpl for Format {
             let values: Vec<Option<&str>> = texts[1..].iter().map(|t| t[row].as_deref()).collect();
             out.append_value(format(pattern, &values)?);
         }
-        let array: ArrayRef = Arc::new(out.finish());
-        Ok(if scalar { ColumnarValue::Scalar(ScalarValue::try_from_array(&array, 0)?) } else { ColumnarValue::Array(array) })
+        crate::functions::output(Arc::new(out.finish()), scalar)
     }
 }
 

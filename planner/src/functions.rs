@@ -28,6 +28,14 @@ pub fn single_input(args: &ScalarFunctionArgs) -> Result<(ArrayRef, bool)> {
     Ok((args.args[0].to_array(if scalar { 1 } else { args.number_rows })?, scalar))
 }
 
+/// Every argument as an array (one row when all are scalars), and whether they all were, for
+/// [`output`].
+pub fn inputs(args: &ScalarFunctionArgs) -> Result<(Vec<ArrayRef>, bool)> {
+    let scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+    let rows = if scalar { 1 } else { args.number_rows };
+    Ok((args.args.iter().map(|a| a.to_array(rows)).collect::<Result<_>>()?, scalar))
+}
+
 /// A function of no arguments returning a fixed string for the session.
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct ConstText {

@@ -4,9 +4,8 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, ListBuilder, StringBuilder};
+use arrow::array::{AsArray, ListBuilder, StringBuilder};
 use arrow::datatypes::{DataType, Field};
-use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 
@@ -40,9 +39,7 @@ impl ScalarUDFImpl for ParseIdent {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let scalar = matches!(args.args[0], ColumnarValue::Scalar(_));
-        let rows = if scalar { 1 } else { args.number_rows };
-        let input = args.args[0].to_array(rows)?;
+        let (input, scalar) = crate::functions::single_input(&args)?;
         let input = arrow::compute::cast(&input, &DataType::Utf8)?;
         let mut out = ListBuilder::new(StringBuilder::new());
         for text in input.as_string::<i32>().iter() {
@@ -51,9 +48,7 @@ impl ScalarUDFImpl for ParseIdent {
                 None => out.append_null(),
             }
         }
-        let array: ArrayRef = Arc::new(out.finish());
-        debug_assert_eq!(array.len(), rows);
-        Ok(if scalar { ColumnarValue::Scalar(ScalarValue::try_from_array(&array, 0)?) } else { ColumnarValue::Array(array) })
+        crate::functions::output(Arc::new(out.finish()), scalar)
     }
 }
 

@@ -7,9 +7,8 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, ListBuilder, StringBuilder};
+use arrow::array::{Array, AsArray, ListBuilder, StringBuilder};
 use arrow::datatypes::{DataType, Field};
-use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature, Volatility};
 
@@ -75,9 +74,8 @@ impl ScalarUDFImpl for RegexpSplit {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
-        let rows = if scalar { 1 } else { args.number_rows };
-        let arrays: Vec<ArrayRef> = args.args.iter().map(|a| a.to_array(rows)).collect::<Result<_>>()?;
+        let (arrays, scalar) = crate::functions::inputs(&args)?;
+        let rows = arrays[0].len();
         let (texts, patterns) = (arrays[0].as_string::<i32>(), arrays[1].as_string::<i32>());
         let flags = arrays.get(2).map(|a| a.as_string::<i32>());
         let mut compiled: Option<(String, String, regex::Regex)> = None;
@@ -95,8 +93,7 @@ impl ScalarUDFImpl for RegexpSplit {
             let re = &compiled.as_ref().expect("compiled").2;
             out.append_value(split(re, texts.value(row)).into_iter().map(Some));
         }
-        let array: ArrayRef = Arc::new(out.finish());
-        Ok(if scalar { ColumnarValue::Scalar(ScalarValue::try_from_array(&array, 0)?) } else { ColumnarValue::Array(array) })
+        crate::functions::output(Arc::new(out.finish()), scalar)
     }
 }
 

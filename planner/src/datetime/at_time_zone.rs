@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, TimestampMicrosecondArray};
 use arrow::datatypes::{DataType, TimeUnit, TimestampMicrosecondType};
-use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 
@@ -63,16 +62,13 @@ impl ScalarUDFImpl for AtTimeZone {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
-        let rows = if scalar { 1 } else { args.number_rows };
-        let zones = args.args[0].to_array(rows)?;
-        let zones = arrow::compute::cast(&zones, &DataType::Utf8)?;
-        let values = args.args[1].to_array(rows)?;
+        let (arrays, scalar) = crate::functions::inputs(&args)?;
+        let (zones, values) = (arrow::compute::cast(&arrays[0], &DataType::Utf8)?, &arrays[1]);
         let to_local = matches!(values.data_type(), DataType::Timestamp(_, Some(_)));
-        let values = arrow::compute::cast(&values, &DataType::Timestamp(TimeUnit::Microsecond, None))?;
+        let values = arrow::compute::cast(values, &DataType::Timestamp(TimeUnit::Microsecond, None))?;
         let values = values.as_primitive::<TimestampMicrosecondType>();
         let mut cached: Option<(String, Zone)> = None;
-        let mut out = Vec::with_capacity(rows);
+        let mut out = Vec::with_capacity(values.len());
         for (name, us) in zones.as_string::<i32>().iter().zip(values.iter()) {
             let (Some(name), Some(us)) = (name, us) else {
                 out.push(None);
@@ -92,8 +88,7 @@ impl ScalarUDFImpl for AtTimeZone {
         }
         let array = TimestampMicrosecondArray::from(out);
         let array: ArrayRef = if to_local { Arc::new(array) } else { Arc::new(array.with_timezone("UTC")) };
-        debug_assert_eq!(array.len(), rows);
-        Ok(if scalar { ColumnarValue::Scalar(ScalarValue::try_from_array(&array, 0)?) } else { ColumnarValue::Array(array) })
+        crate::functions::output(array, scalar)
     }
 }
 
